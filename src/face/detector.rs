@@ -1,0 +1,241 @@
+//! Face detection with MediaPipe's BlazeFace short-range model (`face_detection_short_range.onnx`).
+//!
+//! Model: input `1x128x128x3` float RGB in -1..1 (NHWC); outputs `regressors` `1x896x16` and
+//! `classificators` `1x896x1` (logits) over 896 SSD anchors. Anchors, box decoding and weighted
+//! non-maximum suppression follow MediaPipe's `face_detection_short_range.pbtxt`
+//! (SsdAnchorsCalculator: 4 layers, strides 8/16/16/16, fixed anchor size; TensorsToDetections with
+//! x/y/w/h scale 128, sigmoid scores, score threshold 0.5; weighted NMS, IoU 0.3).
+//! Source: Bazarevsky et al., "BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs",
+//! 2019, and github.com/google/mediapipe (Apache-2.0).
+
+use image::RgbImage;
+
+use super::roi::Roi;
+use crate::runtime::{RuntimeError, SharedSession};
+
+/// Model input side, pixels.
+pub const INPUT_SIZE: usize = 128;
+/// Number of SSD anchors of the short-range model.
+pub const NUM_ANCHORS: usize = 896;
+const MIN_SCORE: f32 = 0.5;
+const NMS_IOU: f32 = 0.3;
+
+/// One detected face, in square-pixel picture coordinates (see [`super::roi`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// Box centre x, y and width, height, pixels.
+    pub cx: f32,
+    /// Box centre y.
+    pub cy: f32,
+    /// Box width.
+    pub w: f32,
+    /// Box height.
+    pub h: f32,
+    /// Six keypoints (x, y): subject's right eye, left eye, nose tip, mouth centre, right ear
+    /// tragion, left ear tragion. "Right" is the subject's right, on the image's left.
+    pub keypoints: [(f32, f32); 6],
+    /// Confidence 0..1.
+    pub score: f32,
+}
+
+impl Detection {
+    /// The landmarker crop for this face, as MediaPipe builds it: the box centre, rotated so the
+    /// eyes are level, a square of 1.5x the longer box side.
+    pub fn landmark_roi(&self) -> Roi {
+        let (x0, y0) = self.keypoints[0];
+        let (x1, y1) = self.keypoints[1];
+        Roi {
+            cx: self.cx,
+            cy: self.cy,
+            size: self.w.max(self.h) * 1.5,
+            angle: (y1 - y0).atan2(x1 - x0),
+        }
+    }
+}
+
+/// SSD anchor centres in 0..1 model-input coordinates, in the model's output order.
+pub fn anchors() -> Vec<(f32, f32)> {
+    // Layers with equal strides are merged: stride 8 (2 anchors per cell), stride 16 (6 per cell).
+    let mut out = Vec::with_capacity(NUM_ANCHORS);
+    for &(stride, per_cell) in &[(8usize, 2usize), (16, 6)] {
+        let grid = INPUT_SIZE / stride;
+        for y in 0..grid {
+            for x in 0..grid {
+                for _ in 0..per_cell {
+                    out.push((
+                        (x as f32 + 0.5) / grid as f32,
+                        (y as f32 + 0.5) / grid as f32,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The face detector: a shared ONNX session plus its anchors and input buffer.
+pub struct FaceDetector {
+    session: SharedSession,
+    anchors: Vec<(f32, f32)>,
+    input: Vec<f32>,
+}
+
+impl FaceDetector {
+    /// Wraps a session made from `face_detection_short_range.onnx`.
+    pub fn new(session: SharedSession) -> Self {
+        FaceDetector {
+            session,
+            anchors: anchors(),
+            input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+        }
+    }
+
+    /// Detects faces in the square region `window` of `img` (the whole picture letterboxed when
+    /// `window` is `None`). Returns detections sorted by decreasing score, after weighted NMS,
+    /// in square-pixel picture coordinates. `par` is the picture's pixel aspect ratio.
+    pub fn detect(
+        &mut self,
+        img: &RgbImage,
+        par: f32,
+        window: Option<Roi>,
+    ) -> Result<Vec<Detection>, RuntimeError> {
+        let roi = window.unwrap_or_else(|| {
+            // Letterbox: a square around the whole picture, padding by edge extension.
+            let w = img.width() as f32 * par;
+            let h = img.height() as f32;
+            Roi {
+                cx: w / 2.0,
+                cy: h / 2.0,
+                size: w.max(h),
+                angle: 0.0,
+            }
+        });
+        roi.crop_into(img, par, INPUT_SIZE, -1.0, 1.0, &mut self.input);
+        let n = INPUT_SIZE as f32;
+        let mut raw = Vec::new();
+        {
+            let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+            let tensor = ort::value::TensorRef::from_array_view((
+                [1usize, INPUT_SIZE, INPUT_SIZE, 3],
+                &self.input[..],
+            ))?;
+            let outputs = session.run(ort::inputs![tensor])?;
+            let (_, regressors) = outputs["regressors"].try_extract_tensor::<f32>()?;
+            let (_, scores) = outputs["classificators"].try_extract_tensor::<f32>()?;
+            for (i, &(ax, ay)) in self.anchors.iter().enumerate() {
+                let score = 1.0 / (1.0 + (-scores[i].clamp(-100.0, 100.0)).exp());
+                if score < MIN_SCORE {
+                    continue;
+                }
+                let r = &regressors[i * 16..(i + 1) * 16];
+                let mut kp = [(0.0, 0.0); 6];
+                for (k, p) in kp.iter_mut().enumerate() {
+                    *p =
+                        roi.to_picture((r[4 + 2 * k] / n + ax) * n, (r[5 + 2 * k] / n + ay) * n, n);
+                }
+                let (cx, cy) = roi.to_picture((r[0] / n + ax) * n, (r[1] / n + ay) * n, n);
+                let scale = roi.size / n;
+                raw.push(Detection {
+                    cx,
+                    cy,
+                    w: r[2] * scale,
+                    h: r[3] * scale,
+                    keypoints: kp,
+                    score,
+                });
+            }
+        }
+        Ok(weighted_nms(raw))
+    }
+}
+
+fn iou(a: &Detection, b: &Detection) -> f32 {
+    let ix = ((a.cx + a.w / 2.0).min(b.cx + b.w / 2.0) - (a.cx - a.w / 2.0).max(b.cx - b.w / 2.0))
+        .max(0.0);
+    let iy = ((a.cy + a.h / 2.0).min(b.cy + b.h / 2.0) - (a.cy - a.h / 2.0).max(b.cy - b.h / 2.0))
+        .max(0.0);
+    let inter = ix * iy;
+    let union = a.w * a.h + b.w * b.h - inter;
+    if union <= 0.0 {
+        0.0
+    } else {
+        inter / union
+    }
+}
+
+/// MediaPipe's weighted non-maximum suppression: overlapping boxes (IoU > 0.3) are merged into
+/// their score-weighted mean; the merged detection keeps the highest score.
+pub fn weighted_nms(mut dets: Vec<Detection>) -> Vec<Detection> {
+    dets.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut out = Vec::new();
+    while !dets.is_empty() {
+        let best = dets[0].clone();
+        let (group, rest): (Vec<Detection>, Vec<Detection>) =
+            dets.into_iter().partition(|d| iou(&best, d) > NMS_IOU);
+        dets = rest;
+        let total: f32 = group.iter().map(|d| d.score).sum();
+        let mut merged = best.clone();
+        if group.len() > 1 && total > 0.0 {
+            let avg = |f: &dyn Fn(&Detection) -> f32| {
+                group.iter().map(|d| f(d) * d.score).sum::<f32>() / total
+            };
+            merged.cx = avg(&|d| d.cx);
+            merged.cy = avg(&|d| d.cy);
+            merged.w = avg(&|d| d.w);
+            merged.h = avg(&|d| d.h);
+            for k in 0..6 {
+                merged.keypoints[k] = (avg(&|d| d.keypoints[k].0), avg(&|d| d.keypoints[k].1));
+            }
+        }
+        out.push(merged);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn det(cx: f32, score: f32) -> Detection {
+        Detection {
+            cx,
+            cy: 50.0,
+            w: 20.0,
+            h: 20.0,
+            keypoints: [(cx, 50.0); 6],
+            score,
+        }
+    }
+
+    #[test]
+    fn anchors_match_the_model_output_count_and_lie_inside_the_input() {
+        let a = anchors();
+        assert_eq!(a.len(), NUM_ANCHORS);
+        assert!(a
+            .iter()
+            .all(|&(x, y)| x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0));
+        assert_eq!(a[0], (0.5 / 16.0, 0.5 / 16.0));
+        assert_eq!(a[512], (0.5 / 8.0, 0.5 / 8.0));
+    }
+
+    #[test]
+    fn nms_merges_overlapping_boxes_and_keeps_separate_faces() {
+        let out = weighted_nms(vec![det(50.0, 0.9), det(52.0, 0.9), det(200.0, 0.6)]);
+        assert_eq!(out.len(), 2, "two faces");
+        assert!(
+            (out[0].cx - 51.0).abs() < 1e-4,
+            "equal scores average the centres"
+        );
+        assert_eq!(out[1].cx, 200.0);
+    }
+
+    #[test]
+    fn landmark_roi_is_level_with_the_eyes_and_larger_than_the_box() {
+        let mut d = det(100.0, 0.9);
+        d.keypoints[0] = (90.0, 40.0);
+        d.keypoints[1] = (110.0, 60.0); // eye line at 45 degrees
+        let roi = d.landmark_roi();
+        assert!((roi.angle - std::f32::consts::FRAC_PI_4).abs() < 1e-5);
+        assert_eq!(roi.size, 30.0);
+    }
+}

@@ -1,0 +1,199 @@
+//! Eyelid (and iris) refinement with MediaPipe's `iris_landmark.onnx`.
+//!
+//! The plain face-mesh model follows eyelids poorly: its eyes barely close on a blink. MediaPipe's
+//! iris model, run on a 64x64 crop around each eye, returns 71 eye-region points (eyelids, two
+//! halos, brow) and 5 iris points, and MediaPipe writes the 71 back into the mesh
+//! (`update_face_landmarks_calculator.cc`, `kEyeLandmarkIndicesInFaceMesh`). We do the same.
+//!
+//! Model: input `1x64x64x3` float RGB in 0..1 (NHWC), a crop of 2.3x the eye-corner distance,
+//! rotated so the corners are level, mirrored horizontally for the subject's left eye (the model
+//! is trained on the eye on the image's left); outputs `1x213` (71 points x, y, z in input pixels) and `1x15`
+//! (iris centre and 4 iris edge points). Source: Ablavatski et al., "Real-time Pupil Tracking from
+//! Monocular Video for Digital Puppetry", 2020; github.com/google/mediapipe (Apache-2.0).
+
+use image::RgbImage;
+
+use super::landmarker::FaceLandmarks;
+use super::roi::Roi;
+use crate::runtime::{RuntimeError, SharedSession};
+
+/// Model input side, pixels.
+pub const INPUT_SIZE: usize = 64;
+/// Number of eye-region points the model returns per eye.
+pub const EYE_POINTS: usize = 71;
+
+/// Face-mesh indices of the 71 eye-region points, subject's left eye (image right).
+pub const LEFT_EYE_MESH_INDICES: [usize; EYE_POINTS] = [
+    263, 249, 390, 373, 374, 380, 381, 382, 362, // eye lower contour
+    466, 388, 387, 386, 385, 384, 398, // eye upper contour (excluding corners)
+    359, 255, 339, 254, 253, 252, 256, 341, 463, // halo x2 lower contour
+    467, 260, 259, 257, 258, 286, 414, // halo x2 upper contour
+    446, 261, 448, 449, 450, 451, 452, 453, 464, // halo x3 lower contour
+    342, 445, 444, 443, 442, 441, 413, // halo x3 upper contour
+    265, 353, 276, 283, 282, 295, // halo x4 upper contour / eyebrow inner contour
+    372, 340, 346, 347, 348, 349, 350, 357, 465, // halo x5 lower contour
+    383, 300, 293, 334, 296, 336, 285, 417, // halo x5 upper contour / eyebrow outer contour
+];
+
+/// Face-mesh indices of the 71 eye-region points, subject's right eye (image left).
+pub const RIGHT_EYE_MESH_INDICES: [usize; EYE_POINTS] = [
+    33, 7, 163, 144, 145, 153, 154, 155, 133, // eye lower contour
+    246, 161, 160, 159, 158, 157, 173, // eye upper contour (excluding corners)
+    130, 25, 110, 24, 23, 22, 26, 112, 243, // halo x2 lower contour
+    247, 30, 29, 27, 28, 56, 190, // halo x2 upper contour
+    226, 31, 228, 229, 230, 231, 232, 233, 244, // halo x3 lower contour
+    113, 225, 224, 223, 222, 221, 189, // halo x3 upper contour
+    35, 124, 46, 53, 52, 65, // halo x4 upper contour / eyebrow inner contour
+    143, 111, 117, 118, 119, 120, 121, 128, 245, // halo x5 lower contour
+    156, 70, 63, 105, 66, 107, 55, 193, // halo x5 upper contour / eyebrow outer contour
+];
+
+/// How many of the 71 points are written back into the mesh: the eyelids and the first halo
+/// (the outer halos and brows of the plain mesh are already good and move with expression).
+const REFINED_POINTS: usize = 32;
+
+/// Iris of one eye: centre and radius in square-pixel picture coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Iris {
+    /// Centre x, y.
+    pub centre: [f32; 2],
+    /// Mean distance of the 4 edge points from the centre, pixels.
+    pub radius: f32,
+}
+
+/// Refines eyelids with the iris model.
+pub struct EyeRefiner {
+    session: SharedSession,
+    input: Vec<f32>,
+}
+
+impl EyeRefiner {
+    /// Wraps a session made from `iris_landmark.onnx`.
+    pub fn new(session: SharedSession) -> Self {
+        EyeRefiner {
+            session,
+            input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+        }
+    }
+
+    /// The eye crop for the eye with outer/inner corners `a` and `b` (MediaPipe's
+    /// `iris_landmark_landmarks_to_roi`: centred between the corners, 2.3x their distance).
+    pub fn eye_roi(a: [f32; 3], b: [f32; 3]) -> Roi {
+        let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+        Roi {
+            cx: (a[0] + b[0]) / 2.0,
+            cy: (a[1] + b[1]) / 2.0,
+            size: (dx * dx + dy * dy).sqrt() * 2.3,
+            angle: dy.atan2(dx),
+        }
+    }
+
+    /// Replaces the eyelid points of `face` with the iris model's, for both eyes, and returns the
+    /// two irises (subject's right, then left). `img`/`par` as for the landmarker.
+    pub fn refine(
+        &mut self,
+        img: &RgbImage,
+        par: f32,
+        face: &mut FaceLandmarks,
+    ) -> Result<[Iris; 2], RuntimeError> {
+        let right = self.refine_eye(img, par, face, &RIGHT_EYE_MESH_INDICES, false)?;
+        let left = self.refine_eye(img, par, face, &LEFT_EYE_MESH_INDICES, true)?;
+        Ok([right, left])
+    }
+
+    fn refine_eye(
+        &mut self,
+        img: &RgbImage,
+        par: f32,
+        face: &mut FaceLandmarks,
+        indices: &[usize; EYE_POINTS],
+        mirror: bool,
+    ) -> Result<Iris, RuntimeError> {
+        // The model is trained on the eye on the image's left (corners 33 -> 133, outer corner on
+        // the crop's left); the other eye (362 -> 263) is cropped the same way and mirrored.
+        let (outer, inner) = (face.points[indices[0]], face.points[indices[8]]);
+        let roi = if mirror {
+            Self::eye_roi(inner, outer)
+        } else {
+            Self::eye_roi(outer, inner)
+        };
+        roi.crop_into(img, par, INPUT_SIZE, 0.0, 1.0, &mut self.input);
+        if mirror {
+            mirror_rows(&mut self.input, INPUT_SIZE);
+        }
+        let n = INPUT_SIZE as f32;
+        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
+        let tensor = ort::value::TensorRef::from_array_view((
+            [1usize, INPUT_SIZE, INPUT_SIZE, 3],
+            &self.input[..],
+        ))?;
+        let outputs = session.run(ort::inputs![tensor])?;
+        let (_, contour) = outputs[0].try_extract_tensor::<f32>()?;
+        let (_, iris) = outputs[1].try_extract_tensor::<f32>()?;
+        if contour.len() < EYE_POINTS * 3 || iris.len() < 15 {
+            return Err(RuntimeError::Inference(
+                "iris model returned too few values".into(),
+            ));
+        }
+        let to_picture = |x: f32, y: f32| {
+            let u = if mirror { n - x } else { x };
+            roi.to_picture(u, y, n)
+        };
+        for k in 0..REFINED_POINTS {
+            let (x, y) = to_picture(contour[3 * k], contour[3 * k + 1]);
+            let p = &mut face.points[indices[k]];
+            p[0] = x;
+            p[1] = y;
+        }
+        let (cx, cy) = to_picture(iris[0], iris[1]);
+        let radius = (1..5)
+            .map(|k| {
+                let (x, y) = to_picture(iris[3 * k], iris[3 * k + 1]);
+                ((x - cx).powi(2) + (y - cy).powi(2)).sqrt()
+            })
+            .sum::<f32>()
+            / 4.0;
+        Ok(Iris {
+            centre: [cx, cy],
+            radius,
+        })
+    }
+}
+
+/// Mirrors an `n`x`n`x3 NHWC buffer left-right in place.
+fn mirror_rows(buf: &mut [f32], n: usize) {
+    for row in buf.chunks_exact_mut(n * 3) {
+        for u in 0..n / 2 {
+            for c in 0..3 {
+                row.swap(u * 3 + c, (n - 1 - u) * 3 + c);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_tables_are_mirror_images_and_start_with_the_eye_contours() {
+        use crate::face::mesh_topology::{LEFT_EYE, RIGHT_EYE};
+        let mut r: Vec<usize> = RIGHT_EYE_MESH_INDICES[..16].to_vec();
+        let mut l: Vec<usize> = LEFT_EYE_MESH_INDICES[..16].to_vec();
+        r.sort_unstable();
+        l.sort_unstable();
+        let mut re = RIGHT_EYE.to_vec();
+        let mut le = LEFT_EYE.to_vec();
+        re.sort_unstable();
+        le.sort_unstable();
+        assert_eq!(r, re, "first 16 points are the right eye opening");
+        assert_eq!(l, le, "first 16 points are the left eye opening");
+    }
+
+    #[test]
+    fn mirror_swaps_columns() {
+        let mut b: Vec<f32> = (0..2 * 2 * 3).map(|i| i as f32).collect();
+        mirror_rows(&mut b, 2);
+        assert_eq!(&b[..6], &[3.0, 4.0, 5.0, 0.0, 1.0, 2.0]);
+    }
+}

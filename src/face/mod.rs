@@ -1,0 +1,14 @@
+//! Face detection, landmarks and tracking on 8-bit RGB pictures. Knows nothing of GStreamer.
+
+pub mod detector;
+pub mod eye_refiner;
+pub mod landmarker;
+pub mod mesh_topology;
+pub mod roi;
+pub mod tracker;
+
+pub use detector::{Detection, FaceDetector};
+pub use eye_refiner::EyeRefiner;
+pub use landmarker::{FaceLandmarks, Landmarker};
+pub use roi::Roi;
+pub use tracker::FaceTracker;

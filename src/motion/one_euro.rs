@@ -1,0 +1,137 @@
+//! The One-Euro filter: an adaptive low-pass filter that removes jitter when the signal is still
+//! and follows quickly when it moves.
+//!
+//! Source: G. Casiez, N. Roussel, D. Vogel, "1 Euro Filter: A Simple Speed-based Low-pass Filter
+//! for Noisy Input in Interactive Systems", CHI 2012.
+
+use std::f32::consts::PI;
+
+/// One-Euro parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OneEuroParams {
+    /// Cut-off frequency at rest, Hz: lower removes more jitter from a still face.
+    pub min_cutoff: f32,
+    /// Speed coefficient: higher cuts lag on fast motion.
+    pub beta: f32,
+    /// Cut-off for the derivative, Hz. The paper uses 1 Hz; we use 4 Hz because a blink lasts
+    /// 100-200 ms and a derivative filtered at 1 Hz does not see it in time to open the cut-off,
+    /// so blinks and short mouth movements were lost (measured on talk_wink_480: eye-opening
+    /// correlation 0.83 at 1 Hz, 0.9 at 4 Hz with beta 15).
+    pub d_cutoff: f32,
+}
+
+impl Default for OneEuroParams {
+    fn default() -> Self {
+        OneEuroParams {
+            min_cutoff: 1.0,
+            beta: 15.0,
+            d_cutoff: 4.0,
+        }
+    }
+}
+
+fn alpha(cutoff: f32, dt: f32) -> f32 {
+    let tau = 1.0 / (2.0 * PI * cutoff);
+    1.0 / (1.0 + tau / dt)
+}
+
+/// A bank of independent One-Euro filters over a vector of values (e.g. 468x3 landmark
+/// coordinates). `scale` divides the speed before `beta` applies, so that the same parameters work
+/// for faces of any size (speeds in face sizes per second rather than pixels per second).
+#[derive(Debug, Clone, Default)]
+pub struct OneEuroFilter {
+    x: Vec<f32>,
+    dx: Vec<f32>,
+    last_t: Option<f64>,
+}
+
+impl OneEuroFilter {
+    /// An empty filter: the first sample passes through unchanged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Forgets history (next sample passes through).
+    pub fn reset(&mut self) {
+        self.last_t = None;
+    }
+
+    /// Filters `values` in place, sampled at time `t` seconds. `scale` is the signal's natural
+    /// size (face size in pixels); speeds are measured in `scale` units per second.
+    pub fn filter(&mut self, values: &mut [f32], t: f64, scale: f32, p: &OneEuroParams) {
+        let dt = match self.last_t {
+            Some(last) if self.x.len() == values.len() && t > last => (t - last) as f32,
+            _ => {
+                self.x.clear();
+                self.x.extend_from_slice(values);
+                self.dx.clear();
+                self.dx.resize(values.len(), 0.0);
+                self.last_t = Some(t);
+                return;
+            }
+        };
+        self.last_t = Some(t);
+        let a_d = alpha(p.d_cutoff, dt);
+        let scale = scale.max(1e-3);
+        for ((v, x), d) in values.iter_mut().zip(&mut self.x).zip(&mut self.dx) {
+            *d += a_d * ((*v - *x) / dt - *d);
+            let a = alpha(p.min_cutoff + p.beta * d.abs() / scale, dt);
+            *x += a * (*v - *x);
+            *v = *x;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noise(i: usize) -> f32 {
+        // Deterministic zero-mean pseudo-noise in -1..1 (murmur3's 32-bit finaliser as a hash).
+        let mut x = (i as u32).wrapping_mul(0x9E37_79B9);
+        x ^= x >> 16;
+        x = x.wrapping_mul(0x85EB_CA6B);
+        x ^= x >> 13;
+        x = x.wrapping_mul(0xC2B2_AE35);
+        x ^= x >> 16;
+        (x >> 8) as f32 / (1u32 << 23) as f32 - 1.0
+    }
+
+    #[test]
+    fn removes_jitter_from_a_still_signal() {
+        // Landmark jitter of a still face: +-0.3 px on a 150 px face, 30 frames/s.
+        let mut f = OneEuroFilter::new();
+        let p = OneEuroParams::default();
+        let (mut raw_var, mut out_var) = (0.0, 0.0);
+        for i in 0..300 {
+            let raw = 100.0 + 0.3 * noise(i);
+            let mut v = [raw];
+            f.filter(&mut v, i as f64 / 30.0, 150.0, &p);
+            if i > 30 {
+                raw_var += (raw - 100.0f32).powi(2);
+                out_var += (v[0] - 100.0f32).powi(2);
+            }
+        }
+        assert!(
+            out_var < raw_var * 0.25,
+            "jitter power {out_var} vs raw {raw_var}"
+        );
+    }
+
+    #[test]
+    fn follows_a_fast_step_within_a_few_frames() {
+        let mut f = OneEuroFilter::new();
+        let p = OneEuroParams::default();
+        let mut v = [0.0f32];
+        for i in 0..30 {
+            v = [0.0];
+            f.filter(&mut v, i as f64 / 30.0, 100.0, &p);
+        }
+        // Jump by one face size; after 3 frames most of the step must be through.
+        for i in 30..33 {
+            v = [100.0];
+            f.filter(&mut v, i as f64 / 30.0, 100.0, &p);
+        }
+        assert!(v[0] > 80.0, "lags: {}", v[0]);
+    }
+}

@@ -1,0 +1,7 @@
+//! Mesh warp, mouth interior and paste-back onto the avatar canvas. Knows nothing of GStreamer.
+
+pub mod mouth;
+pub mod triangle;
+pub mod warp_mesh;
+
+pub use warp_mesh::WarpMesh;

@@ -1,0 +1,286 @@
+//! The avatar's warp mesh: face-mesh triangles, eye fans and an outer band, built once per avatar
+//! and re-posed every frame.
+//!
+//! Vertices (avatar pixel coordinates, z = landmark depth):
+//! * `0..468`: the face-mesh landmarks;
+//! * `468`, `469`: centres of the right and left eye openings (fans close the eye holes, so a
+//!   closing eyelid squeezes the eyeball away: a blink);
+//! * ring 1 (36 points): the face oval pushed out by [`RING1_SCALE`] about its centroid; moves with
+//!   the head (hair, ears, top of the neck);
+//! * ring 2 (36 points): the oval pushed out by [`RING2_SCALE`]; never moves, so the warp is the
+//!   identity there and the background beyond it stays exactly as in the avatar picture.
+//!
+//! Drawing order: outer band (ring 1 → ring 2, alpha fading from 1 to 0: the feathered
+//! paste-back), inner band (oval → ring 1), the mouth interior (by the caller, between
+//! [`WarpMesh::draw_band`] and [`WarpMesh::draw_face`]), then face triangles back to front by depth
+//! so that a near cheek covers a far one when the head turns.
+
+use image::RgbImage;
+use nalgebra::Vector3;
+
+use super::triangle::{warp_triangle, Blend, WarpVertex};
+use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
+use crate::motion::TargetPose;
+
+/// Ring 1 radius as a multiple of the face oval's (about the oval centroid).
+pub const RING1_SCALE: f32 = 1.6;
+/// Ring 2 radius as a multiple of the face oval's: the outer edge of everything that moves.
+pub const RING2_SCALE: f32 = 2.6;
+/// Share of ring 1's motion that follows the rigid head motion; the rest follows the nearest
+/// oval point (so that the neck stretches with an opening jaw).
+const RING1_RIGID_SHARE: f32 = 0.5;
+/// Largest ring 1 displacement as a share of its distance to ring 2.
+const RING1_MAX_TRAVEL: f32 = 0.6;
+
+const N_FACE: usize = 468;
+const EYE_R: usize = 468;
+const EYE_L: usize = 469;
+const RING1: usize = 470;
+const N_OVAL: usize = FACE_OVAL.len();
+const RING2: usize = RING1 + N_OVAL;
+const N_VERTICES: usize = RING2 + N_OVAL;
+
+/// Warp mesh of one avatar, with reusable per-frame buffers.
+#[derive(Debug, Clone)]
+pub struct WarpMesh {
+    src: Vec<[f32; 3]>,
+    dst: Vec<[f32; 3]>,
+    band_outer: Vec<[usize; 3]>,
+    band_inner: Vec<[usize; 3]>,
+    face: Vec<[usize; 3]>,
+    order: Vec<(f32, usize)>,
+}
+
+fn mean_of(points: &[[f32; 3]], idx: &[usize]) -> [f32; 3] {
+    let mut m = [0.0; 3];
+    for &i in idx {
+        for c in 0..3 {
+            m[c] += points[i][c] / idx.len() as f32;
+        }
+    }
+    m
+}
+
+fn strip(inner: usize, outer: usize, n: usize, out: &mut Vec<[usize; 3]>) {
+    for i in 0..n {
+        let j = (i + 1) % n;
+        out.push([inner + i, outer + i, outer + j]);
+        out.push([inner + i, outer + j, inner + j]);
+    }
+}
+
+impl WarpMesh {
+    /// Builds the mesh around the avatar's 468 landmarks (avatar pixels, z depth).
+    pub fn new(avatar: &[[f32; 3]]) -> Self {
+        let mut src = Vec::with_capacity(N_VERTICES);
+        src.extend_from_slice(&avatar[..N_FACE]);
+        src.push(mean_of(avatar, &RIGHT_EYE));
+        src.push(mean_of(avatar, &LEFT_EYE));
+        let c = mean_of(avatar, &FACE_OVAL);
+        for scale in [RING1_SCALE, RING2_SCALE] {
+            for &i in &FACE_OVAL {
+                let p = avatar[i];
+                src.push([
+                    c[0] + (p[0] - c[0]) * scale,
+                    c[1] + (p[1] - c[1]) * scale,
+                    p[2],
+                ]);
+            }
+        }
+        // The oval's landmark indices are not contiguous: inner band triangles address them
+        // directly.
+        let mut band_inner = Vec::with_capacity(2 * N_OVAL);
+        for (i, &o) in FACE_OVAL.iter().enumerate() {
+            let j = (i + 1) % N_OVAL;
+            band_inner.push([o, RING1 + i, RING1 + j]);
+            band_inner.push([o, RING1 + j, FACE_OVAL[j]]);
+        }
+        let mut band_outer = Vec::with_capacity(2 * N_OVAL);
+        strip(RING1, RING2, N_OVAL, &mut band_outer);
+        let mut face: Vec<[usize; 3]> = TRIANGLES
+            .iter()
+            .map(|t| [t[0] as usize, t[1] as usize, t[2] as usize])
+            .collect();
+        for (centre, eye) in [(EYE_R, &RIGHT_EYE[..]), (EYE_L, &LEFT_EYE[..])] {
+            for i in 0..eye.len() {
+                face.push([centre, eye[i], eye[(i + 1) % eye.len()]]);
+            }
+        }
+        let order = Vec::with_capacity(face.len());
+        WarpMesh {
+            dst: src.clone(),
+            src,
+            band_outer,
+            band_inner,
+            face,
+            order,
+        }
+    }
+
+    /// Number of triangles drawn per frame.
+    pub fn triangle_count(&self) -> usize {
+        self.band_outer.len() + self.band_inner.len() + self.face.len()
+    }
+
+    /// Poses the mesh: face vertices go to the target landmarks, the eye centres to the centres of
+    /// the target eye contours, ring 1 follows the head, ring 2 stays.
+    pub fn pose(&mut self, target: &TargetPose) {
+        let t = &target.points;
+        self.dst[..N_FACE].copy_from_slice(&t[..N_FACE]);
+        self.dst[EYE_R] = mean_of(t, &RIGHT_EYE);
+        self.dst[EYE_L] = mean_of(t, &LEFT_EYE);
+        for (i, &o) in FACE_OVAL.iter().enumerate() {
+            let s = self.src[RING1 + i];
+            let rigid = target.rigid.apply(&Vector3::from(s));
+            let oval_shift = [
+                t[o][0] - self.src[o][0],
+                t[o][1] - self.src[o][1],
+                t[o][2] - self.src[o][2],
+            ];
+            let mut shift = [0.0; 3];
+            for c in 0..3 {
+                shift[c] = RING1_RIGID_SHARE * (rigid[c] - s[c])
+                    + (1.0 - RING1_RIGID_SHARE) * oval_shift[c];
+            }
+            // Ring 1 may travel at most RING1_MAX_TRAVEL of its distance to ring 2 (in the
+            // picture plane), so that the outer band never folds over and the warp never reaches
+            // past ring 2.
+            let r2 = self.src[RING2 + i];
+            let gap = ((r2[0] - s[0]).powi(2) + (r2[1] - s[1]).powi(2)).sqrt();
+            let travel = (shift[0] * shift[0] + shift[1] * shift[1]).sqrt();
+            let k = if travel > RING1_MAX_TRAVEL * gap {
+                RING1_MAX_TRAVEL * gap / travel
+            } else {
+                1.0
+            };
+            self.dst[RING1 + i] = [s[0] + shift[0] * k, s[1] + shift[1] * k, s[2] + shift[2]];
+            self.dst[RING2 + i] = self.src[RING2 + i];
+        }
+    }
+
+    fn vertex(&self, i: usize) -> WarpVertex {
+        let s = self.src[i];
+        let d = self.dst[i];
+        WarpVertex {
+            src: [s[0], s[1]],
+            dst: [d[0], d[1]],
+            alpha: if i >= RING2 { 0.0 } else { 1.0 },
+        }
+    }
+
+    fn draw(&self, out: &mut RgbImage, avatar: &RgbImage, tri: &[usize; 3]) {
+        let v = [
+            self.vertex(tri[0]),
+            self.vertex(tri[1]),
+            self.vertex(tri[2]),
+        ];
+        warp_triangle(out, avatar, 1.0, &v, &Blend::COPY);
+    }
+
+    /// Draws the outer and inner band from the avatar picture onto `out`.
+    pub fn draw_band(&self, out: &mut RgbImage, avatar: &RgbImage) {
+        for tri in self.band_outer.iter().chain(&self.band_inner) {
+            self.draw(out, avatar, tri);
+        }
+    }
+
+    /// Draws the face triangles from the avatar picture onto `out`, far to near.
+    pub fn draw_face(&mut self, out: &mut RgbImage, avatar: &RgbImage) {
+        self.order.clear();
+        for (k, t) in self.face.iter().enumerate() {
+            let z = self.dst[t[0]][2] + self.dst[t[1]][2] + self.dst[t[2]][2];
+            self.order.push((z, k));
+        }
+        // Larger z is farther from the camera: draw it first.
+        self.order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        for &(_, k) in &self.order {
+            let tri = self.face[k];
+            self.draw(out, avatar, &tri);
+        }
+    }
+
+    /// Bounding box `(x0, y0, x1, y1)` of everything [`WarpMesh::pose`] can move (ring 2), in
+    /// avatar pixels: outside it the output equals the avatar picture.
+    pub fn moving_region(&self) -> (f32, f32, f32, f32) {
+        let ring2 = &self.src[RING2..];
+        let fold = |f: fn(f32, f32) -> f32, c: usize, init: f32| {
+            ring2.iter().fold(init, |a, p| f(a, p[c]))
+        };
+        (
+            fold(f32::min, 0, f32::MAX),
+            fold(f32::min, 1, f32::MAX),
+            fold(f32::max, 0, f32::MIN),
+            fold(f32::max, 1, f32::MIN),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::motion::pose::Similarity;
+
+    /// A plausible flat "face": landmarks on a disc, so that the mesh has area.
+    fn disc_face() -> Vec<[f32; 3]> {
+        (0..468)
+            .map(|i| {
+                let a = i as f32 * 2.399_963; // golden angle spiral
+                let r = 60.0 * ((i as f32 + 0.5) / 468.0).sqrt();
+                [128.0 + r * a.cos(), 128.0 + r * a.sin(), 0.0]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn identity_pose_reproduces_the_avatar_and_far_pixels_never_change() {
+        let avatar = RgbImage::from_fn(256, 256, |x, y| {
+            image::Rgb([x as u8, y as u8, (x ^ y) as u8])
+        });
+        let face = disc_face();
+        let mut mesh = WarpMesh::new(&face);
+        assert_eq!(mesh.triangle_count(), 852 + 32 + 4 * FACE_OVAL.len());
+        mesh.pose(&TargetPose {
+            points: face.clone(),
+            rigid: Similarity::identity(),
+        });
+        let mut out = avatar.clone();
+        mesh.draw_band(&mut out, &avatar);
+        mesh.draw_face(&mut out, &avatar);
+        let max_diff = out
+            .pixels()
+            .zip(avatar.pixels())
+            .flat_map(|(a, b)| (0..3).map(move |c| (a.0[c] as i32 - b.0[c] as i32).abs()))
+            .max()
+            .unwrap();
+        assert!(max_diff <= 1, "identity warp changed a pixel by {max_diff}");
+
+        // Move the head 10 px right: pixels outside ring 2 stay, pixels at the centre move.
+        let shifted: Vec<[f32; 3]> = face.iter().map(|p| [p[0] + 10.0, p[1], p[2]]).collect();
+        let rigid = Similarity {
+            translation: Vector3::new(10.0, 0.0, 0.0),
+            ..Similarity::identity()
+        };
+        mesh.pose(&TargetPose {
+            points: shifted,
+            rigid,
+        });
+        let mut moved = avatar.clone();
+        mesh.draw_band(&mut moved, &avatar);
+        mesh.draw_face(&mut moved, &avatar);
+        let (x0, y0, x1, y1) = mesh.moving_region();
+        for (x, y, p) in moved.enumerate_pixels() {
+            let inside = (x as f32) >= x0 - 1.0
+                && (x as f32) <= x1 + 1.0
+                && (y as f32) >= y0 - 1.0
+                && (y as f32) <= y1 + 1.0;
+            if !inside {
+                assert_eq!(p, avatar.get_pixel(x, y));
+            }
+        }
+        assert_eq!(
+            moved.get_pixel(138, 128),
+            avatar.get_pixel(128, 128),
+            "centre moved by 10 px"
+        );
+    }
+}

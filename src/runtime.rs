@@ -1,0 +1,344 @@
+//! The one place that loads ONNX Runtime, builds sessions and chooses execution providers.
+//!
+//! ONNX Runtime is loaded dynamically (`ort` with `load-dynamic`) once per process from the first
+//! path that exists among:
+//! 1. `$ORT_DYLIB_PATH` (absolute path to `libonnxruntime.so*`),
+//! 2. `$XDG_DATA_HOME/facereenact/onnxruntime/libonnxruntime.so.1.31.1`
+//!    (`~/.local/share/...` when `XDG_DATA_HOME` is unset),
+//! 3. `<source checkout>/.deps/onnxruntime/libonnxruntime.so.1.31.1`, where `scripts/setup.sh` puts
+//!    the library it extracts from the official `onnxruntime==1.31.1` wheel.
+//!
+//! Sessions are cached process-wide, keyed by model path, execution provider and thread count, so
+//! several element instances share one session per model.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use once_cell::sync::{Lazy, OnceCell};
+use ort::ep::{self, ExecutionProviderDispatch};
+use ort::session::Session;
+
+/// Version of the ONNX Runtime library the project pins (from the PyPI wheel).
+pub const ORT_VERSION: &str = "1.31.1";
+/// File name of the pinned ONNX Runtime library.
+pub const ORT_LIB_NAME: &str = "libonnxruntime.so.1.31.1";
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ExecutionProvider {
+    /// Try TensorRT, then CUDA, then fall back to the CPU; the fallback is reported.
+    #[default]
+    Auto,
+    /// ONNX Runtime's default CPU provider.
+    Cpu,
+    /// NVIDIA CUDA; an error if it cannot be registered.
+    Cuda,
+    /// NVIDIA TensorRT; an error if it cannot be registered.
+    TensorRt,
+}
+
+impl ExecutionProvider {
+    /// The kebab-case nick used by the element property (`auto`, `cpu`, `cuda`, `tensorrt`).
+    pub fn nick(self) -> &'static str {
+        match self {
+            ExecutionProvider::Auto => "auto",
+            ExecutionProvider::Cpu => "cpu",
+            ExecutionProvider::Cuda => "cuda",
+            ExecutionProvider::TensorRt => "tensorrt",
+        }
+    }
+}
+
+/// Why a session could not be made.
+#[derive(Debug, Clone)]
+pub enum RuntimeError {
+    /// The ONNX Runtime shared library is missing or unusable. Carries the paths tried and the cause.
+    Library(String),
+    /// The model file does not exist.
+    ModelMissing(PathBuf),
+    /// ONNX Runtime refused the model file (corrupt, wrong format).
+    ModelInvalid(PathBuf, String),
+    /// An explicitly requested execution provider could not be registered.
+    Provider(ExecutionProvider, String),
+    /// Inference itself failed.
+    Inference(String),
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuntimeError::Library(msg) => write!(
+                f,
+                "ONNX Runtime {ORT_VERSION} could not be loaded: {msg}. Run scripts/setup.sh, or set \
+                 ORT_DYLIB_PATH to the absolute path of {ORT_LIB_NAME}"
+            ),
+            RuntimeError::ModelMissing(p) => write!(
+                f,
+                "model file {} not found: set the models-dir property (or FACEREENACT_MODELS_DIR) \
+                 to the folder holding the project's models/",
+                p.display()
+            ),
+            RuntimeError::ModelInvalid(p, e) => write!(
+                f,
+                "model file {} could not be loaded ({e}): restore it from the project's models/ folder",
+                p.display()
+            ),
+            RuntimeError::Provider(ep, e) => write!(
+                f,
+                "execution provider '{}' could not be registered ({e}): use execution-provider=auto \
+                 or cpu, or install an ONNX Runtime build with that provider",
+                ep.nick()
+            ),
+            RuntimeError::Inference(e) => write!(f, "inference failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+impl From<ort::Error> for RuntimeError {
+    fn from(e: ort::Error) -> Self {
+        RuntimeError::Inference(e.to_string())
+    }
+}
+
+/// A session shared between element instances. `ort::Session::run` needs `&mut`, hence the mutex.
+pub type SharedSession = Arc<Mutex<Session>>;
+
+/// A session together with what was learned while building it.
+#[derive(Clone)]
+pub struct LoadedSession {
+    /// The session itself.
+    pub session: SharedSession,
+    /// The provider that actually runs it (`cpu` after an `auto` fallback).
+    pub active_provider: &'static str,
+    /// Human-readable notes about providers that were tried and failed (empty when none failed).
+    pub fallback_notes: Vec<String>,
+}
+
+/// The candidate library paths, in search order.
+pub fn library_candidates() -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        out.push(PathBuf::from(p));
+    }
+    out.push(data_dir().join("onnxruntime").join(ORT_LIB_NAME));
+    out.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(".deps/onnxruntime")
+            .join(ORT_LIB_NAME),
+    );
+    out
+}
+
+/// `$XDG_DATA_HOME/facereenact`, or `~/.local/share/facereenact`.
+pub fn data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("/usr/local/share"));
+    base.join("facereenact")
+}
+
+static INIT: OnceCell<Result<PathBuf, String>> = OnceCell::new();
+/// The process-wide ONNX Runtime environment; `ort` only keeps a weak reference to it.
+static ENVIRONMENT: OnceCell<ort::environment::Environment> = OnceCell::new();
+
+/// Loads ONNX Runtime once per process. Returns the library path that was loaded.
+///
+/// Errors: [`RuntimeError::Library`] naming every path tried, when none loads (missing file,
+/// wrong version, not a library). The result is remembered: a failure is not retried.
+pub fn ensure_loaded() -> Result<PathBuf, RuntimeError> {
+    INIT.get_or_init(|| {
+        let candidates = library_candidates();
+        let explicit = std::env::var_os("ORT_DYLIB_PATH").is_some();
+        let mut tried = Vec::new();
+        for (i, path) in candidates.iter().enumerate() {
+            // An explicit ORT_DYLIB_PATH is used as is, even when it is wrong: never silently
+            // replace what the user asked for with another library.
+            let user_choice = explicit && i == 0;
+            if !user_choice && !path.exists() {
+                tried.push(format!("{} (absent)", path.display()));
+                continue;
+            }
+            if !path.is_absolute() {
+                return Err(format!(
+                    "ORT_DYLIB_PATH={} is not an absolute path",
+                    path.display()
+                ));
+            }
+            if !path.exists() {
+                return Err(format!("ORT_DYLIB_PATH={} does not exist", path.display()));
+            }
+            return match ort::init_from(path) {
+                Ok(builder) => match builder
+                    .with_name("facereenact")
+                    .with_telemetry(false)
+                    .build()
+                {
+                    Ok(env) => {
+                        let _ = ENVIRONMENT.set(env);
+                        Ok(path.clone())
+                    }
+                    Err(e) => Err(format!("{}: {e}", path.display())),
+                },
+                Err(e) => Err(format!("{}: {e}", path.display())),
+            };
+        }
+        Err(format!("no library found; tried {}", tried.join(", ")))
+    })
+    .clone()
+    .map_err(RuntimeError::Library)
+}
+
+#[derive(Hash, PartialEq, Eq, Clone)]
+struct SessionKey {
+    model: PathBuf,
+    provider: ExecutionProvider,
+    threads: usize,
+}
+
+static SESSIONS: Lazy<Mutex<HashMap<SessionKey, LoadedSession>>> = Lazy::new(Default::default);
+
+/// Returns the process-wide session for `model` (an `.onnx` file), building it on first use.
+///
+/// `threads` is ONNX Runtime's intra-op thread count (0 lets ONNX Runtime choose).
+/// Errors: library missing, model missing or invalid, or an explicitly requested provider that
+/// cannot be registered. With [`ExecutionProvider::Auto`] a provider that fails is skipped and
+/// named in [`LoadedSession::fallback_notes`].
+pub fn session(
+    model: &Path,
+    provider: ExecutionProvider,
+    threads: usize,
+) -> Result<LoadedSession, RuntimeError> {
+    ensure_loaded()?;
+    let key = SessionKey {
+        model: model.to_path_buf(),
+        provider,
+        threads,
+    };
+    let mut cache = SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = cache.get(&key) {
+        return Ok(s.clone());
+    }
+    if !model.is_file() {
+        return Err(RuntimeError::ModelMissing(model.to_path_buf()));
+    }
+    let loaded = build_session(model, provider, threads)?;
+    cache.insert(key, loaded.clone());
+    Ok(loaded)
+}
+
+fn base_builder(threads: usize) -> Result<ort::session::builder::SessionBuilder, RuntimeError> {
+    let env = ENVIRONMENT
+        .get()
+        .ok_or_else(|| RuntimeError::Library("environment not initialised".into()))?;
+    let b = Session::builder(env)?;
+    let b = b
+        .with_intra_threads(threads)
+        .map_err(|e| RuntimeError::Inference(e.to_string()))?;
+    let b = b
+        .with_inter_threads(1)
+        .map_err(|e| RuntimeError::Inference(e.to_string()))?;
+    Ok(b)
+}
+
+fn commit(
+    mut b: ort::session::builder::SessionBuilder,
+    model: &Path,
+) -> Result<Session, RuntimeError> {
+    b.commit_from_file(model)
+        .map_err(|e| RuntimeError::ModelInvalid(model.to_path_buf(), e.to_string()))
+}
+
+fn with_provider(
+    b: ort::session::builder::SessionBuilder,
+    dispatch: ExecutionProviderDispatch,
+) -> Result<ort::session::builder::SessionBuilder, String> {
+    b.with_execution_providers([dispatch.error_on_failure()])
+        .map_err(|e| e.to_string())
+}
+
+fn gpu_dispatch(p: ExecutionProvider) -> ExecutionProviderDispatch {
+    match p {
+        ExecutionProvider::TensorRt => ep::TensorRT::default().build(),
+        _ => ep::CUDA::default().build(),
+    }
+}
+
+fn build_session(
+    model: &Path,
+    provider: ExecutionProvider,
+    threads: usize,
+) -> Result<LoadedSession, RuntimeError> {
+    let wrap = |s: Session, active: &'static str, notes: Vec<String>| LoadedSession {
+        session: Arc::new(Mutex::new(s)),
+        active_provider: active,
+        fallback_notes: notes,
+    };
+    match provider {
+        ExecutionProvider::Cpu => Ok(wrap(commit(base_builder(threads)?, model)?, "cpu", vec![])),
+        ExecutionProvider::Cuda | ExecutionProvider::TensorRt => {
+            let b = with_provider(base_builder(threads)?, gpu_dispatch(provider))
+                .map_err(|e| RuntimeError::Provider(provider, e))?;
+            Ok(wrap(commit(b, model)?, provider.nick(), vec![]))
+        }
+        ExecutionProvider::Auto => {
+            let mut notes = Vec::new();
+            for p in [ExecutionProvider::TensorRt, ExecutionProvider::Cuda] {
+                match with_provider(base_builder(threads)?, gpu_dispatch(p)) {
+                    Ok(b) => match b.clone().commit_from_file(model) {
+                        Ok(s) => return Ok(wrap(s, p.nick(), notes)),
+                        Err(e) => notes.push(format!("{}: {e}", p.nick())),
+                    },
+                    Err(e) => notes.push(format!("{}: {e}", p.nick())),
+                }
+            }
+            Ok(wrap(commit(base_builder(threads)?, model)?, "cpu", notes))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn library_candidates_start_with_the_env_override() {
+        // The override must come first so that a user's choice always wins.
+        let c = library_candidates();
+        assert!(c
+            .iter()
+            .any(|p| p.ends_with(Path::new(".deps/onnxruntime").join(ORT_LIB_NAME))));
+        if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+            assert_eq!(c[0], PathBuf::from(p));
+        }
+    }
+
+    #[test]
+    fn missing_model_is_named_in_the_error() {
+        if ensure_loaded().is_err() {
+            // Without the library the error must say how to get it.
+            let msg = ensure_loaded().unwrap_err().to_string();
+            assert!(
+                msg.contains("setup.sh") && msg.contains("ORT_DYLIB_PATH"),
+                "{msg}"
+            );
+            return;
+        }
+        let err = session(
+            Path::new("/nonexistent/face.onnx"),
+            ExecutionProvider::Cpu,
+            1,
+        )
+        .err()
+        .expect("a missing model must fail");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/nonexistent/face.onnx") && msg.contains("models-dir"),
+            "{msg}"
+        );
+    }
+}

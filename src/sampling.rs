@@ -1,0 +1,50 @@
+//! Bilinear sampling of 8-bit RGB pictures, shared by the model crops and the mesh warp.
+
+use image::RgbImage;
+
+/// Samples `img` at the continuous pixel position (`x`, `y`) with bilinear interpolation.
+///
+/// Convention: pixel (i, j) covers [i, i+1) x [j, j+1), its centre is at (i + 0.5, j + 0.5).
+/// Positions outside the picture are clamped to the border (edge extension), so a warp that
+/// reaches slightly past the edge repeats the edge instead of painting black.
+/// Returns R, G, B in 0..255 as `f32`.
+#[inline]
+pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
+    let (w, h) = img.dimensions();
+    let fx = (x - 0.5).clamp(0.0, (w - 1) as f32);
+    let fy = (y - 0.5).clamp(0.0, (h - 1) as f32);
+    let x0 = fx as u32;
+    let y0 = fy as u32;
+    let x1 = (x0 + 1).min(w - 1);
+    let y1 = (y0 + 1).min(h - 1);
+    let ax = fx - x0 as f32;
+    let ay = fy - y0 as f32;
+    let raw = img.as_raw();
+    let stride = w as usize * 3;
+    let at = |xx: u32, yy: u32| yy as usize * stride + xx as usize * 3;
+    let (i00, i10, i01, i11) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    let mut out = [0.0f32; 3];
+    for c in 0..3 {
+        let top = raw[i00 + c] as f32 * (1.0 - ax) + raw[i10 + c] as f32 * ax;
+        let bottom = raw[i01 + c] as f32 * (1.0 - ax) + raw[i11 + c] as f32 * ax;
+        out[c] = top * (1.0 - ay) + bottom * ay;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pixel_centres_return_exact_values_and_midpoints_average() {
+        let mut img = RgbImage::new(2, 1);
+        img.put_pixel(0, 0, image::Rgb([0, 100, 200]));
+        img.put_pixel(1, 0, image::Rgb([100, 200, 0]));
+        assert_eq!(bilinear(&img, 0.5, 0.5), [0.0, 100.0, 200.0]);
+        assert_eq!(bilinear(&img, 1.5, 0.5), [100.0, 200.0, 0.0]);
+        assert_eq!(bilinear(&img, 1.0, 0.5), [50.0, 150.0, 100.0]);
+        // Outside: clamped to the border pixel, not black.
+        assert_eq!(bilinear(&img, -10.0, 5.0), [0.0, 100.0, 200.0]);
+    }
+}
