@@ -1,0 +1,609 @@
+//! GStreamer glue of `facereenact`: caps, properties, buffers, errors. No maths here.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::subclass::prelude::*;
+use gst_video::prelude::*;
+use gst_video::subclass::prelude::*;
+use image::RgbImage;
+use once_cell::sync::Lazy;
+
+use super::ExecutionProviderChoice;
+use crate::avatar::{AvatarError, AvatarModel};
+use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
+use crate::models::{default_models_dir, FaceModels};
+use crate::motion::{MotionSettings, OneEuroParams};
+use crate::runtime::RuntimeError;
+
+static CAT: Lazy<gst::DebugCategory> = Lazy::new(|| {
+    gst::DebugCategory::new(
+        "facereenact",
+        gst::DebugColorFlags::empty(),
+        Some("Face reenactment"),
+    )
+});
+
+/// Packed RGB formats accepted on the sink pad and produced on the source pad (the output keeps
+/// the input's format). Put `videoconvert` in front for YUV input.
+const FORMATS: [gst_video::VideoFormat; 10] = [
+    gst_video::VideoFormat::Rgbx,
+    gst_video::VideoFormat::Bgrx,
+    gst_video::VideoFormat::Xrgb,
+    gst_video::VideoFormat::Xbgr,
+    gst_video::VideoFormat::Rgba,
+    gst_video::VideoFormat::Bgra,
+    gst_video::VideoFormat::Argb,
+    gst_video::VideoFormat::Abgr,
+    gst_video::VideoFormat::Rgb,
+    gst_video::VideoFormat::Bgr,
+];
+
+const DEFAULT_EXPRESSION_MULTIPLIER: f64 = 1.0;
+const DEFAULT_ADAPT_SCALE: bool = true;
+const DEFAULT_SMOOTHING: bool = true;
+const DEFAULT_MIN_CUTOFF: f64 = 1.0;
+const DEFAULT_BETA: f64 = 15.0;
+const DEFAULT_THREADS: u32 = 0;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    avatar: Option<PathBuf>,
+    models_dir: PathBuf,
+    execution_provider: ExecutionProviderChoice,
+    inference_threads: u32,
+    expression_multiplier: f64,
+    adapt_scale: bool,
+    smoothing: bool,
+    min_cutoff: f64,
+    beta: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            avatar: None,
+            models_dir: default_models_dir(),
+            execution_provider: ExecutionProviderChoice::default(),
+            inference_threads: DEFAULT_THREADS,
+            expression_multiplier: DEFAULT_EXPRESSION_MULTIPLIER,
+            adapt_scale: DEFAULT_ADAPT_SCALE,
+            smoothing: DEFAULT_SMOOTHING,
+            min_cutoff: DEFAULT_MIN_CUTOFF,
+            beta: DEFAULT_BETA,
+        }
+    }
+}
+
+impl Settings {
+    fn engine_settings(&self) -> EngineSettings {
+        EngineSettings {
+            motion: MotionSettings {
+                expression_multiplier: self.expression_multiplier as f32,
+                adapt_scale: self.adapt_scale,
+            },
+            smoothing: self.smoothing.then(|| OneEuroParams {
+                min_cutoff: self.min_cutoff as f32,
+                beta: self.beta as f32,
+                ..OneEuroParams::default()
+            }),
+        }
+    }
+}
+
+struct State {
+    models: FaceModels,
+    engine: MeshEngine,
+    avatar: Arc<AvatarModel>,
+    in_info: Option<gst_video::VideoInfo>,
+    actor_rgb: RgbImage,
+    out_rgb: RgbImage,
+    frames: u64,
+    frames_without_face: u64,
+}
+
+#[derive(Default)]
+pub struct FaceReenact {
+    settings: Mutex<Settings>,
+    state: Mutex<Option<State>>,
+}
+
+fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
+    match e {
+        RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
+        RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
+        RuntimeError::ModelInvalid(..) => gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)),
+        RuntimeError::Provider(..) => gst::error_msg!(gst::LibraryError::Settings, ("{}", e)),
+        RuntimeError::Inference(_) => gst::error_msg!(gst::LibraryError::Failed, ("{}", e)),
+    }
+}
+
+fn avatar_error_message(e: &AvatarError) -> gst::ErrorMessage {
+    match e {
+        AvatarError::NotFound(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
+        AvatarError::Decode(..) => gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)),
+        AvatarError::NoFace(_) => gst::error_msg!(gst::StreamError::Format, ("{}", e)),
+        AvatarError::Runtime(r) => runtime_error_message(r),
+    }
+}
+
+/// Copies a packed RGB-family video frame into `dst` (resized to the frame when needed).
+fn frame_to_rgb(frame: &gst_video::VideoFrameRef<&gst::BufferRef>, dst: &mut RgbImage) {
+    let (w, h) = (frame.width(), frame.height());
+    if dst.dimensions() != (w, h) {
+        *dst = RgbImage::new(w, h);
+    }
+    let finfo = frame.format_info();
+    let pstride = finfo.pixel_stride()[0] as usize;
+    let off = finfo.poffset();
+    let (ro, go, bo) = (off[0] as usize, off[1] as usize, off[2] as usize);
+    let stride = frame.plane_stride()[0] as usize;
+    let data = frame.plane_data(0).expect("packed formats have plane 0");
+    for (y, row) in dst.chunks_exact_mut(w as usize * 3).enumerate() {
+        let line = &data[y * stride..];
+        for (x, px) in row.chunks_exact_mut(3).enumerate() {
+            let p = x * pstride;
+            px[0] = line[p + ro];
+            px[1] = line[p + go];
+            px[2] = line[p + bo];
+        }
+    }
+}
+
+/// Writes `src` into a packed RGB-family output frame (opaque alpha). When sizes differ (for the
+/// one frame between an avatar change and renegotiation) the overlapping area is copied.
+fn rgb_to_frame(src: &RgbImage, frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>) {
+    let (w, h) = (
+        frame.width().min(src.width()) as usize,
+        frame.height().min(src.height()) as usize,
+    );
+    let finfo = frame.format_info();
+    let pstride = finfo.pixel_stride()[0] as usize;
+    let off = finfo.poffset();
+    let has_fourth = pstride == 4;
+    // The padding or alpha byte is the one offset not used by R, G, B.
+    let fourth = (0..4usize)
+        .find(|o| !off[..3].contains(&(*o as u32)))
+        .unwrap_or(3);
+    let stride = frame.plane_stride()[0] as usize;
+    let src_w = src.width() as usize;
+    let partial = (w, h) != (frame.width() as usize, frame.height() as usize);
+    let data = frame
+        .plane_data_mut(0)
+        .expect("packed formats have plane 0");
+    if partial {
+        data.fill(0);
+    }
+    for y in 0..h {
+        let line = &mut data[y * stride..];
+        let srow = &src.as_raw()[y * src_w * 3..];
+        for x in 0..w {
+            let p = x * pstride;
+            line[p + off[0] as usize] = srow[x * 3];
+            line[p + off[1] as usize] = srow[x * 3 + 1];
+            line[p + off[2] as usize] = srow[x * 3 + 2];
+            if has_fourth {
+                line[p + fourth] = 255;
+            }
+        }
+    }
+}
+
+impl FaceReenact {
+    fn load_avatar(&self, path: &Path, models: &FaceModels) -> Result<AvatarModel, AvatarError> {
+        let mut tracker = models.tracker();
+        let avatar = AvatarModel::load(path, &mut tracker)?;
+        gst::info!(
+            CAT,
+            imp = self,
+            "avatar {} loaded: {}x{}",
+            path.display(),
+            avatar.size().0,
+            avatar.size().1
+        );
+        Ok(avatar)
+    }
+
+    /// A new avatar while running: load it on the calling thread, swap it in, renegotiate if its
+    /// size differs. A bad file keeps the old avatar and posts a warning.
+    fn swap_avatar(&self, path: PathBuf) {
+        let Some(models) = self
+            .state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|s| s.models.clone())
+        else {
+            return; // not started: start() loads it
+        };
+        match self.load_avatar(&path, &models) {
+            Ok(avatar) => {
+                let mut guard = self.state.lock().unwrap();
+                let Some(state) = guard.as_mut() else { return };
+                let resized = state.avatar.size() != avatar.size();
+                state.avatar = Arc::new(avatar);
+                state.engine.avatar_changed();
+                drop(guard);
+                if resized {
+                    self.obj().reconfigure_src();
+                }
+            }
+            Err(e) => {
+                gst::element_imp_warning!(
+                    self,
+                    gst::ResourceError::OpenRead,
+                    ("keeping the previous avatar: {}", e)
+                );
+            }
+        }
+    }
+
+    fn reset_reference(&self) {
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.engine.reset_reference();
+        }
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for FaceReenact {
+    const NAME: &'static str = "GstFaceReenact";
+    type Type = super::FaceReenact;
+    type ParentType = gst_video::VideoFilter;
+}
+
+impl ObjectImpl for FaceReenact {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: Lazy<Vec<glib::ParamSpec>> = Lazy::new(|| {
+            vec![
+                glib::ParamSpecString::builder("avatar")
+                    .nick("Avatar")
+                    .blurb(
+                        "Path of the avatar picture (PNG or JPEG with one human face). The output has its size. \
+                         Changeable while PLAYING: the next frames use the new avatar; a bad file keeps the old one",
+                    )
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("models-dir")
+                    .nick("Models folder")
+                    .blurb("Folder with face_detection_short_range.onnx and face_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
+                    .default_value(Some(default_models_dir().to_string_lossy().as_ref()))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("execution-provider", ExecutionProviderChoice::Auto)
+                    .nick("Execution provider")
+                    .blurb("ONNX Runtime execution provider; auto falls back to the CPU and says so on the bus")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("inference-threads")
+                    .nick("Inference threads")
+                    .blurb("ONNX Runtime intra-op threads per model (0 = ONNX Runtime's choice)")
+                    .maximum(64)
+                    .default_value(DEFAULT_THREADS)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("expression-multiplier")
+                    .nick("Expression multiplier")
+                    .blurb("Scales the actor's expression (mouth, eyes, brows) on the avatar: 0 = none, 1 = as the actor, >1 exaggerates")
+                    .minimum(0.0)
+                    .maximum(3.0)
+                    .default_value(DEFAULT_EXPRESSION_MULTIPLIER)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("adapt-scale")
+                    .nick("Adapt scale")
+                    .blurb("Scale the actor's motion by the ratio of face sizes (avatar / actor), as FOMM's adapt_movement_scale")
+                    .default_value(DEFAULT_ADAPT_SCALE)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("smoothing")
+                    .nick("Smoothing")
+                    .blurb("One-Euro filter on the actor's landmarks (removes jitter, follows fast motion)")
+                    .default_value(DEFAULT_SMOOTHING)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("smoothing-min-cutoff")
+                    .nick("One-Euro min cutoff")
+                    .blurb("One-Euro cut-off frequency at rest, Hz: lower = steadier still face, more lag")
+                    .minimum(0.01)
+                    .maximum(30.0)
+                    .default_value(DEFAULT_MIN_CUTOFF)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("smoothing-beta")
+                    .nick("One-Euro beta")
+                    .blurb("One-Euro speed coefficient (speed in face widths per second): higher = less lag on fast motion")
+                    .minimum(0.0)
+                    .maximum(100.0)
+                    .default_value(DEFAULT_BETA)
+                    .mutable_playing()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: Lazy<Vec<glib::subclass::Signal>> = Lazy::new(|| {
+            vec![glib::subclass::Signal::builder("reset-reference")
+                .action()
+                .class_handler(|args| {
+                    let element = args[0].get::<super::FaceReenact>().expect("signal arg");
+                    element.imp().reset_reference();
+                    None
+                })
+                .build()]
+        });
+        SIGNALS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut settings = self.settings.lock().unwrap();
+        match pspec.name() {
+            "avatar" => {
+                let path = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .map(PathBuf::from);
+                let changed = settings.avatar != path;
+                settings.avatar = path.clone();
+                drop(settings);
+                if let (true, Some(path)) = (changed, path) {
+                    self.swap_avatar(path);
+                }
+            }
+            "models-dir" => {
+                settings.models_dir = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .map(PathBuf::from)
+                    .unwrap_or_else(default_models_dir);
+            }
+            "execution-provider" => {
+                settings.execution_provider = value.get().expect("type checked upstream")
+            }
+            "inference-threads" => {
+                settings.inference_threads = value.get().expect("type checked upstream")
+            }
+            "expression-multiplier" => {
+                settings.expression_multiplier = value.get().expect("type checked upstream")
+            }
+            "adapt-scale" => settings.adapt_scale = value.get().expect("type checked upstream"),
+            "smoothing" => settings.smoothing = value.get().expect("type checked upstream"),
+            "smoothing-min-cutoff" => {
+                settings.min_cutoff = value.get().expect("type checked upstream")
+            }
+            "smoothing-beta" => settings.beta = value.get().expect("type checked upstream"),
+            other => unimplemented!("property {other}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let settings = self.settings.lock().unwrap();
+        match pspec.name() {
+            "avatar" => settings
+                .avatar
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
+                .to_value(),
+            "models-dir" => settings
+                .models_dir
+                .to_string_lossy()
+                .into_owned()
+                .to_value(),
+            "execution-provider" => settings.execution_provider.to_value(),
+            "inference-threads" => settings.inference_threads.to_value(),
+            "expression-multiplier" => settings.expression_multiplier.to_value(),
+            "adapt-scale" => settings.adapt_scale.to_value(),
+            "smoothing" => settings.smoothing.to_value(),
+            "smoothing-min-cutoff" => settings.min_cutoff.to_value(),
+            "smoothing-beta" => settings.beta.to_value(),
+            other => unimplemented!("property {other}"),
+        }
+    }
+}
+
+impl GstObjectImpl for FaceReenact {}
+
+impl ElementImpl for FaceReenact {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static ELEMENT_METADATA: Lazy<gst::subclass::ElementMetadata> = Lazy::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Face reenactment",
+                "Filter/Effect/Video",
+                "Re-poses an avatar picture with the actor video's head motion and facial expression",
+                "facereenact developers",
+            )
+        });
+        Some(&*ELEMENT_METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: Lazy<Vec<gst::PadTemplate>> = Lazy::new(|| {
+            let caps = gst_video::VideoCapsBuilder::new()
+                .format_list(FORMATS)
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .unwrap(),
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .unwrap(),
+            ]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+}
+
+impl BaseTransformImpl for FaceReenact {
+    const MODE: gst_base::subclass::BaseTransformMode =
+        gst_base::subclass::BaseTransformMode::NeverInPlace;
+    const PASSTHROUGH_ON_SAME_CAPS: bool = false;
+    const TRANSFORM_IP_ON_PASSTHROUGH: bool = false;
+
+    fn start(&self) -> Result<(), gst::ErrorMessage> {
+        let settings = self.settings.lock().unwrap().clone();
+        let Some(avatar_path) = settings.avatar.clone() else {
+            return Err(gst::error_msg!(
+                gst::ResourceError::NotFound,
+                ("no avatar set: set the avatar property to a PNG or JPEG picture of a face")
+            ));
+        };
+        let provider = settings.execution_provider.into();
+        let models = FaceModels::load(
+            &settings.models_dir,
+            provider,
+            settings.inference_threads as usize,
+        )
+        .map_err(|e| runtime_error_message(&e))?;
+        let notes = models.fallback_notes();
+        if !notes.is_empty() {
+            gst::element_imp_info!(
+                self,
+                gst::LibraryError::Settings,
+                (
+                    "execution-provider={}: running on {} ({})",
+                    provider.nick(),
+                    models.landmarker.active_provider,
+                    notes.join("; ")
+                )
+            );
+        }
+        let avatar = self
+            .load_avatar(&avatar_path, &models)
+            .map_err(|e| avatar_error_message(&e))?;
+        let engine = MeshEngine::new(models.tracker());
+        *self.state.lock().unwrap() = Some(State {
+            models,
+            engine,
+            avatar: Arc::new(avatar),
+            in_info: None,
+            actor_rgb: RgbImage::new(1, 1),
+            out_rgb: RgbImage::new(1, 1),
+            frames: 0,
+            frames_without_face: 0,
+        });
+        Ok(())
+    }
+
+    fn stop(&self) -> Result<(), gst::ErrorMessage> {
+        if let Some(state) = self.state.lock().unwrap().take() {
+            gst::info!(
+                CAT,
+                imp = self,
+                "stopped after {} frames, {} without a face",
+                state.frames,
+                state.frames_without_face
+            );
+        }
+        Ok(())
+    }
+
+    fn transform_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        filter: Option<&gst::Caps>,
+    ) -> Option<gst::Caps> {
+        let avatar_size = self.state.lock().unwrap().as_ref().map(|s| s.avatar.size());
+        let mut out = caps.clone();
+        for s in out.make_mut().iter_mut() {
+            match (direction, avatar_size) {
+                // Sink → src: the output is avatar-sized with square pixels.
+                (gst::PadDirection::Sink, Some((w, h))) => {
+                    s.set("width", w as i32);
+                    s.set("height", h as i32);
+                    s.set("pixel-aspect-ratio", gst::Fraction::new(1, 1));
+                }
+                // Any actor size can produce the output; unknown avatar: any size.
+                _ => {
+                    s.remove_fields(["width", "height", "pixel-aspect-ratio"]);
+                    s.set("width", gst::IntRange::new(1, i32::MAX));
+                    s.set("height", gst::IntRange::new(1, i32::MAX));
+                }
+            }
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "transformed {caps:?} ({direction:?}) to {out:?}"
+        );
+        match filter {
+            Some(f) => Some(f.intersect_with_mode(&out, gst::CapsIntersectMode::First)),
+            None => Some(out),
+        }
+    }
+}
+
+impl VideoFilterImpl for FaceReenact {
+    fn set_info(
+        &self,
+        _incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        _outcaps: &gst::Caps,
+        _out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.in_info = Some(in_info.clone());
+        }
+        Ok(())
+    }
+
+    fn transform_frame(
+        &self,
+        inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
+        outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let settings = self.settings.lock().unwrap().engine_settings();
+        let mut guard = self.state.lock().unwrap();
+        let Some(state) = guard.as_mut() else {
+            return Err(gst::FlowError::Flushing);
+        };
+        let par = inframe.info().par();
+        let par = par.numer() as f32 / par.denom().max(1) as f32;
+        let t = inframe
+            .buffer()
+            .pts()
+            .map(|p| p.nseconds() as f64 / 1e9)
+            .unwrap_or(state.frames as f64 / 30.0);
+        frame_to_rgb(inframe, &mut state.actor_rgb);
+        let avatar = state.avatar.clone();
+        if state.out_rgb.dimensions() != avatar.size() {
+            state.out_rgb = RgbImage::new(avatar.size().0, avatar.size().1);
+        }
+        let outcome = state
+            .engine
+            .process(
+                &avatar,
+                &state.actor_rgb,
+                if par > 0.0 { par } else { 1.0 },
+                t,
+                &settings,
+                &mut state.out_rgb,
+            )
+            .map_err(|e| {
+                let msg = runtime_error_message(&e);
+                self.post_error_message(msg);
+                gst::FlowError::Error
+            })?;
+        state.frames += 1;
+        if outcome == FrameOutcome::NoFace {
+            state.frames_without_face += 1;
+            gst::debug!(CAT, imp = self, "no face in actor frame {}", state.frames);
+        }
+        rgb_to_frame(&state.out_rgb, outframe);
+        Ok(gst::FlowSuccess::Ok)
+    }
+}
