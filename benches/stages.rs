@@ -1,0 +1,226 @@
+//! Benchmark: frames per second of each stage and of the whole element on the demo media
+//! (carphone actor, astronaut avatar), frames decoded into memory first.
+//!
+//!     cargo bench --bench stages            (after scripts/setup.sh)
+//!
+//! Not a test: it prints figures and asserts nothing about speed.
+
+use std::time::{Duration, Instant};
+
+use gst::prelude::*;
+use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
+use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
+use gstfacereenact::models::{default_models_dir, FaceModels};
+use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
+use gstfacereenact::render::mouth::{colour_gain, draw_mouth_interior, skin_colour};
+use gstfacereenact::runtime::ExecutionProvider;
+use image::RgbImage;
+
+const ROUNDS: usize = 3;
+
+fn decode(path: &str) -> (Vec<RgbImage>, f32) {
+    let pipeline = gst::parse::launch(&format!(
+        "filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut frames = Vec::new();
+    let mut par = 1.0;
+    while let Ok(sample) = sink.pull_sample() {
+        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
+        par = info.par().numer() as f32 / info.par().denom() as f32;
+        let buffer = sample.buffer().unwrap();
+        let map = buffer.map_readable().unwrap();
+        let stride = info.stride()[0] as usize;
+        let (w, h) = (info.width() as usize, info.height() as usize);
+        let mut img = RgbImage::new(w as u32, h as u32);
+        for y in 0..h {
+            img.as_mut()[y * w * 3..(y + 1) * w * 3]
+                .copy_from_slice(&map[y * stride..y * stride + w * 3]);
+        }
+        frames.push(img);
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    (frames, par)
+}
+
+fn report(name: &str, total: Duration, frames: usize) {
+    let per = total.as_secs_f64() / frames as f64;
+    println!(
+        "{name:<28} {:>8.3} ms/frame {:>9.1} frames/s",
+        per * 1e3,
+        1.0 / per
+    );
+}
+
+fn time_element(launch: &str) -> f64 {
+    let pipeline = gst::parse::launch(launch).unwrap();
+    let start = Instant::now();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    for msg in bus.iter_timed(gst::ClockTime::NONE) {
+        match msg.view() {
+            gst::MessageView::Eos(_) => break,
+            gst::MessageView::Error(e) => panic!("{}", e.error()),
+            _ => {}
+        }
+    }
+    let t = start.elapsed().as_secs_f64();
+    pipeline.set_state(gst::State::Null).unwrap();
+    t
+}
+
+fn main() {
+    gst::init().unwrap();
+    gstfacereenact::plugin_register_static().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let actor_path = format!("{root}/.deps/media/carphone_pristine.mp4");
+    let avatar_path = format!("{root}/.deps/media/astronaut.png");
+    let (frames, par) = decode(&actor_path);
+    let n = frames.len() * ROUNDS;
+    println!("demo media: {} frames {}x{} (par {par:.3}), avatar 512x512, {ROUNDS} rounds, 1 inference thread", frames.len(), frames[0].width(), frames[0].height());
+
+    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1)
+        .expect("models (run scripts/setup.sh)");
+    let avatar =
+        AvatarModel::load(std::path::Path::new(&avatar_path), &mut models.tracker()).unwrap();
+
+    // Landmarks of every frame, for the stages that need them.
+    let mut tracker = models.tracker();
+    let lms: Vec<_> = frames
+        .iter()
+        .map(|f| tracker.track(f, par).unwrap().expect("face"))
+        .collect();
+
+    let mut detector = FaceDetector::new(models.detector.session.clone());
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for f in &frames {
+            std::hint::black_box(detector.detect(f, par, None).unwrap());
+        }
+    }
+    report("detect (BlazeFace)", t.elapsed(), n);
+
+    let mut landmarker = Landmarker::new(models.landmarker.session.clone());
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for (i, f) in frames.iter().enumerate() {
+            let roi = lms[i.saturating_sub(1)].tracking_roi();
+            std::hint::black_box(landmarker.landmarks(f, par, &roi).unwrap());
+        }
+    }
+    report("landmarks (face mesh)", t.elapsed(), n);
+
+    let mut eyes = EyeRefiner::new(models.iris.session.clone());
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for (i, f) in frames.iter().enumerate() {
+            let mut lm = lms[i].clone();
+            std::hint::black_box(eyes.refine(f, par, &mut lm).unwrap());
+        }
+    }
+    report("eyelids (iris model, x2)", t.elapsed(), n);
+
+    let mut motion = MotionTransfer::new();
+    let mut filter = OneEuroFilter::new();
+    let params = OneEuroParams::default();
+    let settings = EngineSettings::default();
+    let mut flat = Vec::new();
+    let mut targets = Vec::new();
+    let t = Instant::now();
+    for r in 0..ROUNDS {
+        for (i, lm) in lms.iter().enumerate() {
+            flat.clear();
+            flat.extend(lm.points.iter().flatten());
+            filter.filter(
+                &mut flat,
+                (r * frames.len() + i) as f64 / 30.0,
+                lm.interocular(),
+                &params,
+            );
+            let pts: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
+            let target = motion.target(&pts, &avatar.landmarks.points, &settings.motion);
+            if r == 0 {
+                targets.push(target);
+            }
+        }
+    }
+    report("motion (smoothing + pose)", t.elapsed(), n);
+
+    let mut mesh = avatar.mesh.clone();
+    let mut out = avatar.image.clone();
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for target in &targets {
+            out.copy_from_slice(&avatar.image);
+            mesh.pose(target);
+            mesh.draw_band(&mut out, &avatar.image);
+            mesh.draw_face(&mut out, &avatar.image);
+        }
+    }
+    report("warp (canvas copy + mesh)", t.elapsed(), n);
+
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for (i, target) in targets.iter().enumerate() {
+            let gain = colour_gain(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
+            draw_mouth_interior(
+                &mut out,
+                &avatar.image,
+                &avatar.landmarks.points,
+                &frames[i],
+                par,
+                &lms[i].points,
+                &target.points,
+                gain,
+            );
+        }
+    }
+    report("composite (mouth interior)", t.elapsed(), n);
+
+    let mut engine = MeshEngine::new(models.tracker());
+    let t = Instant::now();
+    for r in 0..ROUNDS {
+        for (i, f) in frames.iter().enumerate() {
+            engine
+                .process(
+                    &avatar,
+                    f,
+                    par,
+                    (r * frames.len() + i) as f64 / 30.0,
+                    &settings,
+                    &mut out,
+                )
+                .unwrap();
+        }
+    }
+    report("whole engine (in memory)", t.elapsed(), n);
+    println!(
+        "  detector runs: {} of {} frames",
+        engine.detections_run(),
+        n
+    );
+
+    let base = format!(
+        "filesrc location={actor_path} ! decodebin ! videoconvert ! video/x-raw,format=RGBx"
+    );
+    let decode_only = time_element(&format!("{base} ! fakesink sync=false"));
+    let with_element = time_element(&format!(
+        "{base} ! facereenact avatar={avatar_path} inference-threads=1 ! fakesink sync=false"
+    ));
+    let per = (with_element - decode_only) / frames.len() as f64;
+    println!(
+        "{:<28} {:>8.3} ms/frame {:>9.1} frames/s  (pipeline {with_element:.2} s minus decoding {decode_only:.2} s)",
+        "whole element (GStreamer)",
+        per * 1e3,
+        1.0 / per
+    );
+}

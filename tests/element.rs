@@ -1,0 +1,251 @@
+//! The element as GStreamer sees it: caps, timestamps, frame counts, properties, errors.
+
+mod common;
+
+use common::*;
+use gst::prelude::*;
+use gst_video::prelude::*;
+use image::RgbImage;
+
+const FRAME_NS: u64 = 33_366_667;
+
+fn harness(avatar: &std::path::Path) -> gst_check::Harness {
+    init();
+    let element = gst::ElementFactory::make("facereenact")
+        .property("avatar", avatar.to_str().unwrap())
+        .build()
+        .unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str(
+        "video/x-raw,format=RGBx,width=320,height=240,framerate=30000/1001,pixel-aspect-ratio=1/1",
+    );
+    h
+}
+
+fn grey_frame(i: u64) -> gst::Buffer {
+    let mut buffer = gst::Buffer::from_mut_slice(vec![128u8; 320 * 240 * 4]);
+    {
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(gst::ClockTime::from_nseconds(i * FRAME_NS));
+        b.set_duration(gst::ClockTime::from_nseconds(FRAME_NS));
+    }
+    buffer
+}
+
+fn rgbx_to_rgb(buffer: &gst::Buffer, caps: &gst::Caps) -> RgbImage {
+    let info = gst_video::VideoInfo::from_caps(caps).unwrap();
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), &info).unwrap();
+    let stride = frame.plane_stride()[0] as usize;
+    let data = frame.plane_data(0).unwrap();
+    RgbImage::from_fn(info.width(), info.height(), |x, y| {
+        let o = y as usize * stride + x as usize * 4;
+        image::Rgb([data[o], data[o + 1], data[o + 2]])
+    })
+}
+
+#[test]
+fn output_is_avatar_sized_with_the_input_timestamps_one_frame_per_frame() {
+    let avatar = demo_media("astronaut.png");
+    let mut h = harness(&avatar);
+    for i in 0..8 {
+        h.push(grey_frame(i)).unwrap();
+    }
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    let s = caps.structure(0).unwrap();
+    assert_eq!(s.get::<i32>("width").unwrap(), 512);
+    assert_eq!(s.get::<i32>("height").unwrap(), 512);
+    assert_eq!(
+        s.get::<&str>("format").unwrap(),
+        "RGBx",
+        "output keeps the input's format"
+    );
+    assert_eq!(
+        s.get::<gst::Fraction>("framerate").unwrap(),
+        gst::Fraction::new(30000, 1001)
+    );
+    assert_eq!(
+        s.get::<gst::Fraction>("pixel-aspect-ratio").unwrap(),
+        gst::Fraction::new(1, 1)
+    );
+    let picture = image::open(&avatar).unwrap().to_rgb8();
+    for i in 0..8 {
+        let out = h.pull().unwrap();
+        assert_eq!(out.pts(), Some(gst::ClockTime::from_nseconds(i * FRAME_NS)));
+        assert_eq!(
+            out.duration(),
+            Some(gst::ClockTime::from_nseconds(FRAME_NS))
+        );
+        // A frame without a face shows the avatar as it is.
+        assert!(
+            rgbx_to_rgb(&out, &caps) == picture,
+            "frame {i}: no face in, avatar out"
+        );
+    }
+    assert!(h.try_pull().is_none(), "exactly one output per input");
+}
+
+/// Runs `launch` until the first error and returns it (panics on EOS without error).
+fn first_error(launch: &str) -> (gst::glib::Error, String) {
+    init();
+    let pipeline = gst::parse::launch(launch).unwrap();
+    let _ = pipeline.set_state(gst::State::Playing);
+    let bus = pipeline.bus().unwrap();
+    let found = loop {
+        let msg = bus
+            .timed_pop(gst::ClockTime::from_seconds(60))
+            .expect("no error within 60 s");
+        match msg.view() {
+            gst::MessageView::Error(e) => {
+                break (
+                    e.error(),
+                    e.debug().map(|d| d.to_string()).unwrap_or_default(),
+                )
+            }
+            gst::MessageView::Eos(_) => panic!("reached EOS without an error"),
+            _ => {}
+        }
+    };
+    pipeline.set_state(gst::State::Null).unwrap();
+    found
+}
+
+const SRC: &str = "videotestsrc num-buffers=5 ! video/x-raw,format=RGBx,width=64,height=64";
+
+#[test]
+fn missing_avatar_property_is_a_resource_not_found_error() {
+    let (err, _) = first_error(&format!("{SRC} ! facereenact ! fakesink"));
+    assert!(err.matches(gst::ResourceError::NotFound), "{err}");
+    assert!(err.message().contains("avatar"), "{err}");
+}
+
+#[test]
+fn missing_avatar_file_is_named_in_the_error() {
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar=/nonexistent/me.png ! fakesink"
+    ));
+    assert!(err.matches(gst::ResourceError::NotFound), "{err}");
+    assert!(err.message().contains("/nonexistent/me.png"), "{err}");
+}
+
+#[test]
+fn a_file_that_is_not_a_picture_is_an_open_read_error() {
+    let not_picture = root().join("Cargo.toml");
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} ! fakesink",
+        not_picture.display()
+    ));
+    assert!(err.matches(gst::ResourceError::OpenRead), "{err}");
+    assert!(err.message().contains("Cargo.toml"), "{err}");
+}
+
+#[test]
+fn avatar_without_a_face_is_a_stream_format_error_naming_the_file() {
+    let coffee = shared_media("avatar/no_face_coffee.png");
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} ! fakesink",
+        coffee.display()
+    ));
+    assert!(err.matches(gst::StreamError::Format), "{err}");
+    assert!(
+        err.message().contains("no_face_coffee.png") && err.message().contains("no face"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_models_folder_names_the_model_file() {
+    let avatar = demo_media("astronaut.png");
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} models-dir=/nonexistent/models ! fakesink",
+        avatar.display()
+    ));
+    assert!(err.matches(gst::ResourceError::NotFound), "{err}");
+    assert!(err.message().contains("/nonexistent/models/"), "{err}");
+}
+
+#[test]
+fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
+    let avatar = demo_media("astronaut.png");
+    init();
+    let pipeline = gst::parse::launch(&format!(
+        "{SRC} ! facereenact avatar={} execution-provider=cuda ! fakesink",
+        avatar.display()
+    ))
+    .unwrap();
+    let _ = pipeline.set_state(gst::State::Playing);
+    let bus = pipeline.bus().unwrap();
+    let mut outcome = None;
+    while let Some(msg) = bus.timed_pop(gst::ClockTime::from_seconds(60)) {
+        match msg.view() {
+            gst::MessageView::Error(e) => {
+                outcome = Some(Err(e.error()));
+                break;
+            }
+            gst::MessageView::Eos(_) => {
+                outcome = Some(Ok(()));
+                break;
+            }
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    match outcome.expect("EOS or error") {
+        // A machine with CUDA runs; one without must say so.
+        Ok(()) => {}
+        Err(err) => {
+            assert!(err.matches(gst::LibraryError::Settings), "{err}");
+            assert!(
+                err.message().contains("cuda") && err.message().contains("execution-provider"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar() {
+    let mut h = harness(&demo_media("astronaut.png"));
+    h.push(grey_frame(0)).unwrap();
+    h.pull().unwrap();
+    let element = h.element().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+
+    // A bad file: warning, old avatar kept, stream goes on.
+    element.set_property("avatar", "/nonexistent/other.png");
+    let warning = bus
+        .pop_filtered(&[gst::MessageType::Warning])
+        .expect("a warning on the bus");
+    if let gst::MessageView::Warning(w) = warning.view() {
+        assert!(
+            w.error().message().contains("/nonexistent/other.png"),
+            "{}",
+            w.error()
+        );
+    }
+    h.push(grey_frame(1)).unwrap();
+    h.pull().unwrap();
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    assert_eq!(caps.structure(0).unwrap().get::<i32>("width").unwrap(), 512);
+
+    // A good file of another size: the output follows it.
+    let other = shared_media("avatar/glasses_beard_400.jpg");
+    element.set_property("avatar", other.to_str().unwrap());
+    h.push(grey_frame(2)).unwrap();
+    let out = h.pull().unwrap();
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    let s = caps.structure(0).unwrap();
+    assert_eq!(
+        (
+            s.get::<i32>("width").unwrap(),
+            s.get::<i32>("height").unwrap()
+        ),
+        (400, 400)
+    );
+    assert_eq!(out.pts(), Some(gst::ClockTime::from_nseconds(2 * FRAME_NS)));
+    let picture = image::open(&other).unwrap().to_rgb8();
+    assert!(
+        rgbx_to_rgb(&out, &caps) == picture,
+        "no face in, the new avatar out"
+    );
+}

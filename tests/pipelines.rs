@@ -1,0 +1,114 @@
+//! The ready-made gst-launch pipelines in pipelines/, run as a user would run them.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::*;
+
+/// target/<profile>, where cargo puts the plugin's shared library.
+fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libgstfacereenact.so").is_file(),
+        "{} has no libgstfacereenact.so: run `cargo build` (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
+}
+
+fn run_script(script: &str, args: &[&str]) {
+    let status = Command::new("bash")
+        .arg(root().join("pipelines").join(script))
+        .args(args)
+        .current_dir(root())
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "{script} failed: {status}");
+}
+
+/// gst-discoverer-1.0's report of a media file.
+fn discover(path: &std::path::Path) -> String {
+    let out = Command::new("gst-discoverer-1.0")
+        .arg(path)
+        .output()
+        .expect("gst-discoverer-1.0 runs");
+    assert!(
+        out.status.success(),
+        "discoverer failed on {}",
+        path.display()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn duration_s(report: &str) -> f64 {
+    let line = report
+        .lines()
+        .find(|l| l.trim_start().starts_with("Duration:"))
+        .expect("a duration");
+    let t = line.trim().trim_start_matches("Duration:").trim();
+    let parts: Vec<f64> = t.split(':').map(|p| p.parse().unwrap()).collect();
+    parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+}
+
+#[test]
+fn demo_pipeline_writes_a_playable_h264_mp4_of_the_whole_clip() {
+    let dir = tempdir();
+    let out = dir.join("demo.mp4");
+    run_script(
+        "demo.sh",
+        &[
+            demo_media("carphone_pristine.mp4").to_str().unwrap(),
+            demo_media("astronaut.png").to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    let report = discover(&out);
+    assert!(report.contains("H.264"), "{report}");
+    assert!(
+        report.contains("Width: 512") && report.contains("Height: 512"),
+        "{report}"
+    );
+    // 120 frames at 30000/1001 fps.
+    assert!((duration_s(&report) - 4.004).abs() < 0.05, "{report}");
+    // And it decodes back to 120 frames.
+    assert_eq!(decode(&out).len(), 120);
+}
+
+#[test]
+fn conversion_pipeline_carries_the_actors_audio_through() {
+    let dir = tempdir();
+    let out = dir.join("talk.mp4");
+    let actor = shared_media("driving/talk_wink_480.mp4");
+    run_script(
+        "convert_with_audio.sh",
+        &[
+            actor.to_str().unwrap(),
+            demo_media("astronaut.png").to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    let report = discover(&out);
+    let source = discover(&actor);
+    assert!(
+        report.contains("H.264") && report.contains("MPEG-4 AAC"),
+        "{report}"
+    );
+    assert!(
+        (duration_s(&report) - duration_s(&source)).abs() < 0.1,
+        "{report}\n{source}"
+    );
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "facereenact-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
