@@ -301,6 +301,33 @@ fn build_session(
     }
 }
 
+/// Runs a model that takes one `1 x side x side x 3` float tensor (NHWC) and copies its first two
+/// outputs, flattened, into `first` and `second` (cleared, capacity reused: no allocation once
+/// they have grown).
+pub fn run_rgb_square(
+    session: &SharedSession,
+    input: &[f32],
+    side: usize,
+    first: &mut Vec<f32>,
+    second: &mut Vec<f32>,
+) -> Result<(), RuntimeError> {
+    let mut session = session.lock().unwrap_or_else(|e| e.into_inner());
+    let tensor = ort::value::TensorRef::from_array_view(([1usize, side, side, 3], input))?;
+    let outputs = session.run(ort::inputs![tensor])?;
+    if outputs.len() < 2 {
+        return Err(RuntimeError::Inference(format!(
+            "model has {} outputs, expected 2",
+            outputs.len()
+        )));
+    }
+    for (k, dst) in [first, second].into_iter().enumerate() {
+        let (_, values) = outputs[k].try_extract_tensor::<f32>()?;
+        dst.clear();
+        dst.extend_from_slice(values);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

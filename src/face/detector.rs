@@ -11,7 +11,7 @@
 use image::RgbImage;
 
 use super::roi::Roi;
-use crate::runtime::{RuntimeError, SharedSession};
+use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
 
 /// Model input side, pixels.
 pub const INPUT_SIZE: usize = 128;
@@ -78,6 +78,8 @@ pub struct FaceDetector {
     session: SharedSession,
     anchors: Vec<(f32, f32)>,
     input: Vec<f32>,
+    regressors: Vec<f32>,
+    scores: Vec<f32>,
 }
 
 impl FaceDetector {
@@ -87,6 +89,8 @@ impl FaceDetector {
             session,
             anchors: anchors(),
             input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+            regressors: Vec::with_capacity(NUM_ANCHORS * 16),
+            scores: Vec::with_capacity(NUM_ANCHORS),
         }
     }
 
@@ -112,38 +116,39 @@ impl FaceDetector {
         });
         roi.crop_into(img, par, INPUT_SIZE, -1.0, 1.0, &mut self.input);
         let n = INPUT_SIZE as f32;
+        run_rgb_square(
+            &self.session,
+            &self.input,
+            INPUT_SIZE,
+            &mut self.regressors,
+            &mut self.scores,
+        )?;
+        if self.regressors.len() < NUM_ANCHORS * 16 || self.scores.len() < NUM_ANCHORS {
+            return Err(RuntimeError::Inference(
+                "detector returned too few values".into(),
+            ));
+        }
         let mut raw = Vec::new();
-        {
-            let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
-            let tensor = ort::value::TensorRef::from_array_view((
-                [1usize, INPUT_SIZE, INPUT_SIZE, 3],
-                &self.input[..],
-            ))?;
-            let outputs = session.run(ort::inputs![tensor])?;
-            let (_, regressors) = outputs["regressors"].try_extract_tensor::<f32>()?;
-            let (_, scores) = outputs["classificators"].try_extract_tensor::<f32>()?;
-            for (i, &(ax, ay)) in self.anchors.iter().enumerate() {
-                let score = 1.0 / (1.0 + (-scores[i].clamp(-100.0, 100.0)).exp());
-                if score < MIN_SCORE {
-                    continue;
-                }
-                let r = &regressors[i * 16..(i + 1) * 16];
-                let mut kp = [(0.0, 0.0); 6];
-                for (k, p) in kp.iter_mut().enumerate() {
-                    *p =
-                        roi.to_picture((r[4 + 2 * k] / n + ax) * n, (r[5 + 2 * k] / n + ay) * n, n);
-                }
-                let (cx, cy) = roi.to_picture((r[0] / n + ax) * n, (r[1] / n + ay) * n, n);
-                let scale = roi.size / n;
-                raw.push(Detection {
-                    cx,
-                    cy,
-                    w: r[2] * scale,
-                    h: r[3] * scale,
-                    keypoints: kp,
-                    score,
-                });
+        for (i, &(ax, ay)) in self.anchors.iter().enumerate() {
+            let score = 1.0 / (1.0 + (-self.scores[i].clamp(-100.0, 100.0)).exp());
+            if score < MIN_SCORE {
+                continue;
             }
+            let r = &self.regressors[i * 16..(i + 1) * 16];
+            let mut kp = [(0.0, 0.0); 6];
+            for (k, p) in kp.iter_mut().enumerate() {
+                *p = roi.to_picture((r[4 + 2 * k] / n + ax) * n, (r[5 + 2 * k] / n + ay) * n, n);
+            }
+            let (cx, cy) = roi.to_picture((r[0] / n + ax) * n, (r[1] / n + ay) * n, n);
+            let scale = roi.size / n;
+            raw.push(Detection {
+                cx,
+                cy,
+                w: r[2] * scale,
+                h: r[3] * scale,
+                keypoints: kp,
+                score,
+            });
         }
         Ok(weighted_nms(raw))
     }

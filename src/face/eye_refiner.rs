@@ -15,7 +15,7 @@ use image::RgbImage;
 
 use super::landmarker::FaceLandmarks;
 use super::roi::Roi;
-use crate::runtime::{RuntimeError, SharedSession};
+use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
 
 /// Model input side, pixels.
 pub const INPUT_SIZE: usize = 64;
@@ -65,6 +65,8 @@ pub struct Iris {
 pub struct EyeRefiner {
     session: SharedSession,
     input: Vec<f32>,
+    contour: Vec<f32>,
+    iris: Vec<f32>,
 }
 
 impl EyeRefiner {
@@ -73,6 +75,8 @@ impl EyeRefiner {
         EyeRefiner {
             session,
             input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+            contour: Vec::with_capacity(EYE_POINTS * 3),
+            iris: Vec::with_capacity(15),
         }
     }
 
@@ -122,14 +126,14 @@ impl EyeRefiner {
             mirror_rows(&mut self.input, INPUT_SIZE);
         }
         let n = INPUT_SIZE as f32;
-        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        let tensor = ort::value::TensorRef::from_array_view((
-            [1usize, INPUT_SIZE, INPUT_SIZE, 3],
-            &self.input[..],
-        ))?;
-        let outputs = session.run(ort::inputs![tensor])?;
-        let (_, contour) = outputs[0].try_extract_tensor::<f32>()?;
-        let (_, iris) = outputs[1].try_extract_tensor::<f32>()?;
+        run_rgb_square(
+            &self.session,
+            &self.input,
+            INPUT_SIZE,
+            &mut self.contour,
+            &mut self.iris,
+        )?;
+        let (contour, iris) = (&self.contour, &self.iris);
         if contour.len() < EYE_POINTS * 3 || iris.len() < 15 {
             return Err(RuntimeError::Inference(
                 "iris model returned too few values".into(),

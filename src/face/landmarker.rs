@@ -9,7 +9,7 @@
 use image::RgbImage;
 
 use super::roi::Roi;
-use crate::runtime::{RuntimeError, SharedSession};
+use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
 
 /// Model input side, pixels.
 pub const INPUT_SIZE: usize = 192;
@@ -67,6 +67,8 @@ impl FaceLandmarks {
 pub struct Landmarker {
     session: SharedSession,
     input: Vec<f32>,
+    raw: Vec<f32>,
+    logit: Vec<f32>,
 }
 
 impl Landmarker {
@@ -75,6 +77,8 @@ impl Landmarker {
         Landmarker {
             session,
             input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+            raw: Vec::with_capacity(NUM_LANDMARKS * 3),
+            logit: Vec::with_capacity(1),
         }
     }
 
@@ -87,14 +91,14 @@ impl Landmarker {
         roi: &Roi,
     ) -> Result<FaceLandmarks, RuntimeError> {
         roi.crop_into(img, par, INPUT_SIZE, 0.0, 1.0, &mut self.input);
-        let mut session = self.session.lock().unwrap_or_else(|e| e.into_inner());
-        let tensor = ort::value::TensorRef::from_array_view((
-            [1usize, INPUT_SIZE, INPUT_SIZE, 3],
-            &self.input[..],
-        ))?;
-        let outputs = session.run(ort::inputs![tensor])?;
-        let (_, raw) = outputs[0].try_extract_tensor::<f32>()?;
-        let (_, logit) = outputs[1].try_extract_tensor::<f32>()?;
+        run_rgb_square(
+            &self.session,
+            &self.input,
+            INPUT_SIZE,
+            &mut self.raw,
+            &mut self.logit,
+        )?;
+        let (raw, logit) = (&self.raw, &self.logit);
         if raw.len() < NUM_LANDMARKS * 3 || logit.is_empty() {
             return Err(RuntimeError::Inference(format!(
                 "landmark model returned {} values, expected {}",
