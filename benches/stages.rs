@@ -13,7 +13,7 @@ use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
 use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
-use gstfacereenact::render::mouth::{colour_gain, draw_mouth_interior, skin_colour};
+use gstfacereenact::render::mouth::{colour_gain, draw_mouth_interior, skin_colour, MouthSource};
 use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
@@ -174,11 +174,16 @@ fn main() {
             let gain = colour_gain(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
             draw_mouth_interior(
                 &mut out,
-                &avatar.image,
-                &avatar.landmarks.points,
-                &frames[i],
-                par,
-                &lms[i].points,
+                MouthSource {
+                    image: &avatar.image,
+                    par: 1.0,
+                    points: &avatar.landmarks.points,
+                },
+                MouthSource {
+                    image: &frames[i],
+                    par,
+                    points: &lms[i].points,
+                },
                 &target.points,
                 gain,
             );

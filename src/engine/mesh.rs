@@ -7,7 +7,7 @@ use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
 use crate::motion::{MotionTransfer, OneEuroFilter};
-use crate::render::mouth::{colour_gain, draw_mouth_interior, skin_colour};
+use crate::render::mouth::{colour_gain, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
 
@@ -84,11 +84,16 @@ impl ReenactEngine for MeshEngine {
         let gain = colour_gain(skin_colour(actor, par, &self.actor_points), avatar.skin);
         draw_mouth_interior(
             out,
-            &avatar.image,
-            &avatar.landmarks.points,
-            actor,
-            par,
-            &self.actor_points,
+            MouthSource {
+                image: &avatar.image,
+                par: 1.0,
+                points: &avatar.landmarks.points,
+            },
+            MouthSource {
+                image: actor,
+                par,
+                points: &self.actor_points,
+            },
             &target.points,
             gain,
         );

@@ -20,6 +20,10 @@ pub const SKIN_POINTS: [usize; 14] = [
     50, 280, 101, 330, 36, 266, 205, 425, 151, 9, 108, 337, 199, 175,
 ];
 
+/// Hue of the mouth cavity (dark red), normalised to luma 1: dark interior pixels take it, so a
+/// cavity that a low-quality actor video renders grey or blue still reads as a mouth.
+pub const CAVITY_TINT: [f32; 3] = [1.80, 0.66, 0.66];
+
 /// Opacity of the actor's interior at the inner lip contour (1 at the centre): the avatar's own
 /// warped interior shows through a little at the lips, which hides the seam.
 pub const RIM_ALPHA: f32 = 0.5;
@@ -37,12 +41,16 @@ pub fn skin_colour(img: &RgbImage, par: f32, points: &[[f32; 3]]) -> [f32; 3] {
     m
 }
 
-/// Colour gain that maps the actor's skin brightness onto the avatar's: one factor for all
-/// channels (ratio of Rec. 601 luma), clamped to 0.5..2. A single factor keeps the interior's own
-/// hues (red tongue, white teeth) instead of tinting them with the difference in skin tones.
+/// Colour gain for the actor's mouth interior: one factor for all channels, the square root of
+/// the ratio of skin lumas (Rec. 601) avatar / actor, clamped to 0.7..1.4. One factor keeps the
+/// interior's own hues (red tongue, white teeth) instead of tinting them with the difference in
+/// skin tones; the square root because a mouth cavity is dark whatever the lighting of the face,
+/// so the full ratio turned a brightly lit avatar's cavity grey.
 pub fn colour_gain(actor_skin: [f32; 3], avatar_skin: [f32; 3]) -> [f32; 3] {
     let luma = |c: [f32; 3]| (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]).max(1.0);
-    [(luma(avatar_skin) / luma(actor_skin)).clamp(0.5, 2.0); 3]
+    [(luma(avatar_skin) / luma(actor_skin))
+        .sqrt()
+        .clamp(0.7, 1.4); 3]
 }
 
 fn centre(points: &[[f32; 3]]) -> [f32; 2] {
@@ -54,31 +62,35 @@ fn centre(points: &[[f32; 3]]) -> [f32; 2] {
     m
 }
 
-/// Warps the region inside the inner lip contour of `src_points` (in `src`, pixel aspect
-/// `src_par`) onto the inner lip contour of `dst_points` in `out`, as a fan about the contour's
-/// centre. Opacity goes linearly from `rim_alpha` at the lips to `centre_alpha` at the centre.
-#[allow(clippy::too_many_arguments)]
+/// A picture and its 468 landmarks (square-pixel coordinates, pixel aspect `par`): where a mouth
+/// interior is taken from.
+#[derive(Clone, Copy)]
+pub struct MouthSource<'a> {
+    /// The picture.
+    pub image: &'a RgbImage,
+    /// Its pixel aspect ratio.
+    pub par: f32,
+    /// Its landmarks.
+    pub points: &'a [[f32; 3]],
+}
+
+/// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
+/// `dst_points` in `out`, as a fan about the contour's centre. Opacity goes linearly from
+/// `rim_alpha` at the lips to 1 at the centre; `blend` sets colour gain and shadow tint.
 fn warp_mouth_fan(
     out: &mut RgbImage,
-    src: &RgbImage,
-    src_par: f32,
-    src_points: &[[f32; 3]],
+    src: MouthSource,
     dst_points: &[[f32; 3]],
     rim_alpha: f32,
-    centre_alpha: f32,
-    gain: [f32; 3],
+    blend: &Blend,
 ) {
-    let src_c = centre(src_points);
+    let src_c = centre(src.points);
     let dst_c = centre(dst_points);
-    let blend = Blend {
-        sharpness: 1.0,
-        gain,
-    };
     let n = LIPS_INNER.len();
     for k in 0..n {
         let (i, j) = (LIPS_INNER[k], LIPS_INNER[(k + 1) % n]);
         let rim = |p: usize| WarpVertex {
-            src: [src_points[p][0], src_points[p][1]],
+            src: [src.points[p][0], src.points[p][1]],
             dst: [dst_points[p][0], dst_points[p][1]],
             alpha: rim_alpha,
         };
@@ -86,54 +98,34 @@ fn warp_mouth_fan(
             WarpVertex {
                 src: src_c,
                 dst: dst_c,
-                alpha: centre_alpha,
+                alpha: 1.0,
             },
             rim(i),
             rim(j),
         ];
-        warp_triangle(out, src, src_par, &tri, &blend);
+        warp_triangle(out, src.image, src.par, &tri, blend);
     }
 }
 
-/// Draws the mouth interior into `out` inside the target inner lip contour: first the avatar's
-/// own interior (its teeth when its mouth is open in the picture) warped to the target contour,
-/// then the actor's interior over it, colour-matched by `gain` ([`colour_gain`]) and blended
-/// from [`RIM_ALPHA`] at the lips to opaque at the centre.
-///
-/// `avatar` / `avatar_points`: the avatar picture and its landmarks (avatar pixels);
-/// `actor` / `actor_par` / `actor_points`: the actor frame and its 468 landmarks (square pixels);
-/// `target_points`: the avatar's target landmarks (output pixels).
-#[allow(clippy::too_many_arguments)]
+/// Draws the mouth interior into `out` inside the target inner lip contour (`target_points`,
+/// output pixels): first the avatar's own interior (its teeth when its mouth is open in the
+/// picture) warped to the target contour, then the actor's interior over it, colour-matched by
+/// `gain` ([`colour_gain`]), its shadows tinted to [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at
+/// the lips to opaque at the centre.
 pub fn draw_mouth_interior(
     out: &mut RgbImage,
-    avatar: &RgbImage,
-    avatar_points: &[[f32; 3]],
-    actor: &RgbImage,
-    actor_par: f32,
-    actor_points: &[[f32; 3]],
+    avatar: MouthSource,
+    actor: MouthSource,
     target_points: &[[f32; 3]],
     gain: [f32; 3],
 ) {
-    warp_mouth_fan(
-        out,
-        avatar,
-        1.0,
-        avatar_points,
-        target_points,
-        1.0,
-        1.0,
-        [1.0; 3],
-    );
-    warp_mouth_fan(
-        out,
-        actor,
-        actor_par,
-        actor_points,
-        target_points,
-        RIM_ALPHA,
-        1.0,
+    warp_mouth_fan(out, avatar, target_points, 1.0, &Blend::COPY);
+    let blend = Blend {
+        sharpness: 1.0,
         gain,
-    );
+        shadow_tint: Some(CAVITY_TINT),
+    };
+    warp_mouth_fan(out, actor, target_points, RIM_ALPHA, &blend);
 }
 
 #[cfg(test)]
@@ -143,12 +135,13 @@ mod tests {
     #[test]
     fn gain_matches_skin_and_is_bounded() {
         let g = colour_gain([100.0; 3], [150.0; 3]);
+        let expect = 1.5f32.sqrt();
         assert!(
-            (g[0] - 1.5).abs() < 1e-5 && g[0] == g[1] && g[1] == g[2],
+            (g[0] - expect).abs() < 1e-5 && g[0] == g[1] && g[1] == g[2],
             "one factor: {g:?}"
         );
-        assert_eq!(colour_gain([0.0; 3], [255.0; 3]), [2.0; 3]);
-        assert_eq!(colour_gain([255.0; 3], [0.0; 3]), [0.5; 3]);
+        assert_eq!(colour_gain([0.0; 3], [255.0; 3]), [1.4; 3]);
+        assert_eq!(colour_gain([255.0; 3], [0.0; 3]), [0.7; 3]);
     }
 
     #[test]
@@ -179,11 +172,16 @@ mod tests {
         let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150, 150, 150]));
         draw_mouth_interior(
             &mut out,
-            &avatar,
-            &avatar_pts,
-            &actor,
-            1.0,
-            &actor_pts,
+            MouthSource {
+                image: &avatar,
+                par: 1.0,
+                points: &avatar_pts,
+            },
+            MouthSource {
+                image: &actor,
+                par: 1.0,
+                points: &actor_pts,
+            },
             &target_pts,
             [1.0; 3],
         );

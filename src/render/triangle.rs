@@ -27,13 +27,20 @@ pub struct Blend {
     pub sharpness: f32,
     /// Per-channel colour gain applied to the sampled source (colour matching), 1 = unchanged.
     pub gain: [f32; 3],
+    /// When set, dark pixels (luma below [`SHADOW_LUMA`]) take this hue, keeping their luma: the
+    /// colour is given with luma 1 (Rec. 601). Darker pixels are tinted more.
+    pub shadow_tint: Option<[f32; 3]>,
 }
+
+/// Luma (0..255) below which [`Blend::shadow_tint`] starts to apply.
+pub const SHADOW_LUMA: f32 = 110.0;
 
 impl Blend {
     /// Opaque where all vertices are opaque, no colour change.
     pub const COPY: Blend = Blend {
         sharpness: 1.0,
         gain: [1.0; 3],
+        shadow_tint: None,
     };
 }
 
@@ -89,8 +96,20 @@ pub fn warp_triangle(
             } else {
                 let al = ((l0 * v[0].alpha + l1 * v[1].alpha + l2 * v[2].alpha) * blend.sharpness)
                     .clamp(0.0, 1.0);
+                let mut px = [
+                    s[0] * blend.gain[0],
+                    s[1] * blend.gain[1],
+                    s[2] * blend.gain[2],
+                ];
+                if let Some(tint) = blend.shadow_tint {
+                    let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+                    let w = ((SHADOW_LUMA - luma) / SHADOW_LUMA).clamp(0.0, 1.0);
+                    for ch in 0..3 {
+                        px[ch] += (luma * tint[ch] - px[ch]) * w;
+                    }
+                }
                 for ch in 0..3 {
-                    let val = (s[ch] * blend.gain[ch]).clamp(0.0, 255.0);
+                    let val = px[ch].clamp(0.0, 255.0);
                     let old = raw[o + ch] as f32;
                     raw[o + ch] = (old + (val - old) * al + 0.5).clamp(0.0, 255.0) as u8;
                 }
@@ -190,6 +209,7 @@ mod tests {
             &Blend {
                 sharpness: 1.0,
                 gain: [2.0, 1.0, 1.0],
+                shadow_tint: None,
             },
         );
         assert_eq!(out.get_pixel(5, 5).0, [0, 0, 0]);
@@ -201,9 +221,48 @@ mod tests {
             &Blend {
                 sharpness: 1.0,
                 gain: [2.0, 1.0, 0.5],
+                shadow_tint: None,
             },
         );
         assert_eq!(out.get_pixel(5, 5).0, [200, 100, 50]);
         assert_eq!(out.get_pixel(30, 30).0, [0, 0, 0], "outside the triangle");
+    }
+
+    #[test]
+    fn shadow_tint_turns_dark_pixels_to_the_tint_hue_and_keeps_bright_ones() {
+        let luma = |p: [u8; 3]| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
+        let tri = [
+            WarpVertex {
+                src: [0.0, 0.0],
+                dst: [0.0, 0.0],
+                alpha: 1.0,
+            },
+            WarpVertex {
+                src: [16.0, 0.0],
+                dst: [16.0, 0.0],
+                alpha: 1.0,
+            },
+            WarpVertex {
+                src: [0.0, 16.0],
+                dst: [0.0, 16.0],
+                alpha: 0.999,
+            },
+        ];
+        let blend = Blend {
+            sharpness: 2.0,
+            gain: [1.0; 3],
+            shadow_tint: Some([1.8, 0.66, 0.66]),
+        };
+        for (colour, tinted) in [([10u8, 20, 60], true), ([200u8, 210, 240], false)] {
+            let src = RgbImage::from_pixel(16, 16, image::Rgb(colour));
+            let mut out = RgbImage::new(16, 16);
+            warp_triangle(&mut out, &src, 1.0, &tri, &blend);
+            let p = out.get_pixel(2, 2).0;
+            assert!(
+                (luma(p) - luma(colour)).abs() < 2.0,
+                "luma kept: {p:?} from {colour:?}"
+            );
+            assert_eq!(p[0] > p[2], tinted, "{p:?} from {colour:?}");
+        }
     }
 }
