@@ -4,7 +4,8 @@
 #
 #   bash pipelines/convert_with_audio.sh ACTOR.mp4 AVATAR_PICTURE OUTPUT.mp4
 #
-# The input must be MP4/MOV (qtdemux) with one video and one AAC audio track, e.g.
+# The input must be MP4/MOV (qtdemux) with one video and one AAC audio track (a file without
+# audio gives a video-only MP4, see below), e.g.
 # ../shared/media/driving/talk_wink_480.mp4. Timestamps pass through the element unchanged, so
 # sound and picture stay in sync. The audio queue holds up to 30 s: x264enc keeps frames for
 # look-ahead before its first output, and a small audio queue would stall the demuxer meanwhile.
@@ -13,6 +14,12 @@ ACTOR=${1:-../shared/media/driving/talk_wink_480.mp4}
 AVATAR=${2:-.deps/media/astronaut.png}
 OUT=${3:-out/talk_with_audio.mp4}
 mkdir -p "$(dirname "$OUT")"
+[ -f "$ACTOR" ] || { echo "actor video $ACTOR not found" >&2; exit 1; }
+# Without an audio track qtdemux never creates audio_0 and the muxer would wait for it forever.
+if ! gst-discoverer-1.0 "$ACTOR" 2>/dev/null | grep -q "audio #"; then
+  echo "note: $ACTOR has no audio track; writing video only" >&2
+  exec bash "$(dirname "$0")/demo.sh" "$ACTOR" "$AVATAR" "$OUT"
+fi
 exec gst-launch-1.0 -q -e \
   filesrc location="$ACTOR" ! qtdemux name=demux \
   demux.video_0 ! queue ! decodebin ! videoconvert ! \

@@ -103,6 +103,27 @@ fn conversion_pipeline_carries_the_actors_audio_through() {
     );
 }
 
+#[test]
+fn conversion_pipeline_on_a_clip_without_audio_writes_video_instead_of_hanging() {
+    let dir = tempdir();
+    let out = dir.join("grin.mp4");
+    let actor = shared_media("driving/grin_512.mp4");
+    run_script(
+        "convert_with_audio.sh",
+        &[
+            actor.to_str().unwrap(),
+            demo_media("astronaut.png").to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    let report = discover(&out);
+    assert!(
+        report.contains("H.264") && !report.contains("audio #"),
+        "{report}"
+    );
+    assert_eq!(decode(&out).len(), 78);
+}
+
 fn tempdir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "facereenact-test-{}-{:?}",
