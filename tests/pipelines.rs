@@ -20,7 +20,9 @@ fn plugin_dir() -> PathBuf {
 }
 
 fn run_script(script: &str, args: &[&str]) {
-    let status = Command::new("bash")
+    // `timeout`: a pipeline that hangs fails the test instead of stalling the suite.
+    let status = Command::new("timeout")
+        .args(["300", "bash"])
         .arg(root().join("pipelines").join(script))
         .args(args)
         .current_dir(root())
