@@ -13,7 +13,7 @@ use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
 use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
-use gstfacereenact::render::mouth::{colour_gain, draw_mouth_interior, skin_colour, MouthSource};
+use gstfacereenact::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
@@ -171,7 +171,7 @@ fn main() {
     let t = Instant::now();
     for _ in 0..ROUNDS {
         for (i, target) in targets.iter().enumerate() {
-            let gain = colour_gain(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
+            let colour = colour_match(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
             draw_mouth_interior(
                 &mut out,
                 MouthSource {
@@ -185,7 +185,7 @@ fn main() {
                     points: &lms[i].points,
                 },
                 &target.points,
-                gain,
+                colour,
             );
         }
     }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The demo: sets everything up, then re-poses the astronaut with the carphone actor and writes
-# out/demo.mp4 (H.264) and out/demo_sheet.png (actor | output contact sheet).
+# out/demo.mp4 (H.264, 512x512, the 120 frames of the actor).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh

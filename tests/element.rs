@@ -249,3 +249,30 @@ fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar(
         "no face in, the new avatar out"
     );
 }
+
+#[test]
+fn a_long_run_of_actor_frames_without_a_face_is_reported_once_and_never_drops_frames() {
+    let mut h = harness(&demo_media("astronaut.png"));
+    let element = h.element().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    for i in 0..90 {
+        h.push(grey_frame(i)).unwrap();
+        assert_eq!(
+            h.pull().unwrap().pts(),
+            Some(gst::ClockTime::from_nseconds(i * FRAME_NS))
+        );
+    }
+    let warnings: Vec<String> =
+        std::iter::from_fn(|| bus.pop_filtered(&[gst::MessageType::Warning]))
+            .map(|m| match m.view() {
+                gst::MessageView::Warning(w) => w.error().message().to_string(),
+                _ => unreachable!(),
+            })
+            .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("no face") && warnings[0].contains("60"),
+        "{warnings:?}"
+    );
+}

@@ -7,7 +7,7 @@ use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
 use crate::motion::{MotionTransfer, OneEuroFilter};
-use crate::render::mouth::{colour_gain, draw_mouth_interior, skin_colour, MouthSource};
+use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
 
@@ -81,7 +81,7 @@ impl ReenactEngine for MeshEngine {
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
         mesh.pose(&target);
         mesh.draw_band(out, &avatar.image);
-        let gain = colour_gain(skin_colour(actor, par, &self.actor_points), avatar.skin);
+        let colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
         draw_mouth_interior(
             out,
             MouthSource {
@@ -95,7 +95,7 @@ impl ReenactEngine for MeshEngine {
                 points: &self.actor_points,
             },
             &target.points,
-            gain,
+            colour,
         );
         mesh.draw_face(out, &avatar.image);
         match &mut self.last_output {

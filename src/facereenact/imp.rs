@@ -47,7 +47,12 @@ const DEFAULT_ADAPT_SCALE: bool = true;
 const DEFAULT_SMOOTHING: bool = true;
 const DEFAULT_MIN_CUTOFF: f64 = 1.0;
 const DEFAULT_BETA: f64 = 15.0;
-const DEFAULT_THREADS: u32 = 0;
+/// One intra-op thread: these models are small (4 ms), and on a 2-core machine more threads
+/// compete with decoding and encoding in the same pipeline (1008 frames of talk_wink_480 through
+/// the conversion pipeline: 14.2 s with 1 thread, 19.9 s with ONNX Runtime's choice, 25.6 s with 2).
+const DEFAULT_THREADS: u32 = 1;
+/// A warning is posted after this many consecutive actor frames without a face (2 s at 30 fps).
+const NO_FACE_WARNING_FRAMES: u64 = 60;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -103,6 +108,8 @@ struct State {
     out_rgb: RgbImage,
     frames: u64,
     frames_without_face: u64,
+    /// Consecutive actor frames without a face so far.
+    faceless_run: u64,
 }
 
 #[derive(Default)]
@@ -269,7 +276,7 @@ impl ObjectImpl for FaceReenact {
                     .build(),
                 glib::ParamSpecString::builder("models-dir")
                     .nick("Models folder")
-                    .blurb("Folder with face_detection_short_range.onnx and face_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
+                    .blurb("Folder with face_detection_short_range.onnx, face_landmark.onnx and iris_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
                     .default_value(Some(default_models_dir().to_string_lossy().as_ref()))
                     .mutable_ready()
                     .build(),
@@ -478,7 +485,13 @@ impl BaseTransformImpl for FaceReenact {
                     provider.nick(),
                     models.landmarker.active_provider,
                     notes.join("; ")
-                )
+                ),
+                [
+                    "execution-provider={}: running on {} ({})",
+                    provider.nick(),
+                    models.landmarker.active_provider,
+                    notes.join("; ")
+                ]
             );
         }
         let avatar = self
@@ -494,6 +507,7 @@ impl BaseTransformImpl for FaceReenact {
             out_rgb: RgbImage::new(1, 1),
             frames: 0,
             frames_without_face: 0,
+            faceless_run: 0,
         });
         Ok(())
     }
@@ -601,7 +615,32 @@ impl VideoFilterImpl for FaceReenact {
         state.frames += 1;
         if outcome == FrameOutcome::NoFace {
             state.frames_without_face += 1;
+            state.faceless_run += 1;
             gst::debug!(CAT, imp = self, "no face in actor frame {}", state.frames);
+            if state.faceless_run == NO_FACE_WARNING_FRAMES {
+                gst::element_imp_warning!(
+                    self,
+                    gst::StreamError::Failed,
+                    ("no face in the last {} actor frames: the avatar holds its last pose until a face appears", NO_FACE_WARNING_FRAMES),
+                    ["actor frame {}, pts {:?}", state.frames, inframe.buffer().pts()]
+                );
+            }
+        } else {
+            if state.faceless_run >= NO_FACE_WARNING_FRAMES {
+                gst::element_imp_info!(
+                    self,
+                    gst::StreamError::Failed,
+                    (
+                        "face found again after {} actor frames without one",
+                        state.faceless_run
+                    ),
+                    [
+                        "face found again after {} actor frames without one",
+                        state.faceless_run
+                    ]
+                );
+            }
+            state.faceless_run = 0;
         }
         rgb_to_frame(&state.out_rgb, outframe);
         Ok(gst::FlowSuccess::Ok)

@@ -41,16 +41,57 @@ pub fn skin_colour(img: &RgbImage, par: f32, points: &[[f32; 3]]) -> [f32; 3] {
     m
 }
 
-/// Colour gain for the actor's mouth interior: one factor for all channels, the square root of
-/// the ratio of skin lumas (Rec. 601) avatar / actor, clamped to 0.7..1.4. One factor keeps the
-/// interior's own hues (red tongue, white teeth) instead of tinting them with the difference in
-/// skin tones; the square root because a mouth cavity is dark whatever the lighting of the face,
-/// so the full ratio turned a brightly lit avatar's cavity grey.
-pub fn colour_gain(actor_skin: [f32; 3], avatar_skin: [f32; 3]) -> [f32; 3] {
-    let luma = |c: [f32; 3]| (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]).max(1.0);
-    [(luma(avatar_skin) / luma(actor_skin))
-        .sqrt()
-        .clamp(0.7, 1.4); 3]
+/// How the actor's mouth interior is adjusted to the avatar's colours.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColourMatch {
+    /// One brightness factor for all channels.
+    pub gain: f32,
+    /// Chroma factor: 1 keeps the actor's colours, 0 makes the interior grey (for a
+    /// black-and-white avatar).
+    pub saturation: f32,
+}
+
+fn luma(c: [f32; 3]) -> f32 {
+    (0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]).max(1.0)
+}
+
+fn chroma(c: [f32; 3]) -> f32 {
+    (c[0].max(c[1]).max(c[2]) - c[0].min(c[1]).min(c[2])) / luma(c)
+}
+
+/// Colour match of the actor's mouth interior to the avatar, from the two mean skin colours.
+///
+/// Gain: one factor for all channels, the square root of the ratio of skin lumas (Rec. 601)
+/// avatar / actor, clamped to 0.7..1.4. One factor keeps the interior's own hues (red tongue, white
+/// teeth) instead of tinting them with the difference in skin tones; the square root because a
+/// mouth cavity is dark whatever the lighting of the face (the full ratio turned a brightly lit
+/// avatar's cavity grey). Saturation: 1.5x the ratio of skin chromas avatar / actor, clamped to
+/// 0..1, so a black-and-white photo gets a grey mouth and a colour portrait keeps its colours.
+pub fn colour_match(actor_skin: [f32; 3], avatar_skin: [f32; 3]) -> ColourMatch {
+    ColourMatch {
+        gain: (luma(avatar_skin) / luma(actor_skin))
+            .sqrt()
+            .clamp(0.7, 1.4),
+        saturation: (1.5 * chroma(avatar_skin) / chroma(actor_skin).max(1e-3)).clamp(0.0, 1.0),
+    }
+}
+
+/// Actor mouth opening (inner-lip gap 13-14 over the outer-eye-corner distance 33-263) below
+/// which the actor's interior is not used: a closed actor mouth has no interior to show, and the
+/// avatar's own (its teeth, when it smiles in the picture) is kept instead.
+pub const CLOSED_MOUTH: f32 = 0.01;
+/// Actor mouth opening from which the actor's interior is fully used.
+pub const OPEN_MOUTH: f32 = 0.05;
+
+/// Weight 0..1 of the actor's interior for the actor landmarks `points` (smoothstep between
+/// [`CLOSED_MOUTH`] and [`OPEN_MOUTH`]).
+pub fn actor_interior_weight(points: &[[f32; 3]]) -> f32 {
+    let d = |a: usize, b: usize| {
+        ((points[a][0] - points[b][0]).powi(2) + (points[a][1] - points[b][1]).powi(2)).sqrt()
+    };
+    let opening = d(13, 14) / d(33, 263).max(1e-3);
+    let t = ((opening - CLOSED_MOUTH) / (OPEN_MOUTH - CLOSED_MOUTH)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
 }
 
 fn centre(points: &[[f32; 3]]) -> [f32; 2] {
@@ -76,12 +117,12 @@ pub struct MouthSource<'a> {
 
 /// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
 /// `dst_points` in `out`, as a fan about the contour's centre. Opacity goes linearly from
-/// `rim_alpha` at the lips to 1 at the centre; `blend` sets colour gain and shadow tint.
+/// `alpha.0` at the lips to `alpha.1` at the centre; `blend` sets colour gain and shadow tint.
 fn warp_mouth_fan(
     out: &mut RgbImage,
     src: MouthSource,
     dst_points: &[[f32; 3]],
-    rim_alpha: f32,
+    alpha: (f32, f32),
     blend: &Blend,
 ) {
     let src_c = centre(src.points);
@@ -89,43 +130,47 @@ fn warp_mouth_fan(
     let n = LIPS_INNER.len();
     for k in 0..n {
         let (i, j) = (LIPS_INNER[k], LIPS_INNER[(k + 1) % n]);
-        let rim = |p: usize| WarpVertex {
-            src: [src.points[p][0], src.points[p][1]],
-            dst: [dst_points[p][0], dst_points[p][1]],
-            alpha: rim_alpha,
+        let vertex = |src_p: [f32; 2], dst_p: [f32; 2], alpha: f32| WarpVertex {
+            src: src_p,
+            dst: dst_p,
+            alpha,
         };
-        let tri = [
-            WarpVertex {
-                src: src_c,
-                dst: dst_c,
-                alpha: 1.0,
-            },
-            rim(i),
-            rim(j),
-        ];
+        let rim = |p: usize| {
+            vertex(
+                [src.points[p][0], src.points[p][1]],
+                [dst_points[p][0], dst_points[p][1]],
+                alpha.0,
+            )
+        };
+        let tri = [vertex(src_c, dst_c, alpha.1), rim(i), rim(j)];
         warp_triangle(out, src.image, src.par, &tri, blend);
     }
 }
 
 /// Draws the mouth interior into `out` inside the target inner lip contour (`target_points`,
 /// output pixels): first the avatar's own interior (its teeth when its mouth is open in the
-/// picture) warped to the target contour, then the actor's interior over it, colour-matched by
-/// `gain` ([`colour_gain`]), its shadows tinted to [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at
-/// the lips to opaque at the centre.
+/// picture) warped to the target contour, then the actor's interior over it, weighted by
+/// [`actor_interior_weight`], adjusted by `colour` ([`colour_match`]), its shadows tinted to
+/// [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at the lips to opaque at the centre.
 pub fn draw_mouth_interior(
     out: &mut RgbImage,
     avatar: MouthSource,
     actor: MouthSource,
     target_points: &[[f32; 3]],
-    gain: [f32; 3],
+    colour: ColourMatch,
 ) {
-    warp_mouth_fan(out, avatar, target_points, 1.0, &Blend::COPY);
+    warp_mouth_fan(out, avatar, target_points, (1.0, 1.0), &Blend::COPY);
+    let w = actor_interior_weight(actor.points);
+    if w <= 0.0 {
+        return;
+    }
     let blend = Blend {
         sharpness: 1.0,
-        gain,
+        gain: [colour.gain; 3],
+        saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
-    warp_mouth_fan(out, actor, target_points, RIM_ALPHA, &blend);
+    warp_mouth_fan(out, actor, target_points, (RIM_ALPHA * w, w), &blend);
 }
 
 #[cfg(test)]
@@ -133,15 +178,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn gain_matches_skin_and_is_bounded() {
-        let g = colour_gain([100.0; 3], [150.0; 3]);
-        let expect = 1.5f32.sqrt();
-        assert!(
-            (g[0] - expect).abs() < 1e-5 && g[0] == g[1] && g[1] == g[2],
-            "one factor: {g:?}"
+    fn colour_match_follows_skin_brightness_and_greys_a_black_and_white_avatar() {
+        let m = colour_match([100.0, 80.0, 60.0], [150.0, 120.0, 90.0]);
+        assert!((m.gain - 1.5f32.sqrt()).abs() < 1e-3, "{m:?}");
+        assert_eq!(m.saturation, 1.0, "same skin hue: colours kept");
+        assert_eq!(colour_match([0.0; 3], [255.0; 3]).gain, 1.4);
+        assert_eq!(colour_match([255.0; 3], [0.0; 3]).gain, 0.7);
+        assert_eq!(
+            colour_match([200.0, 150.0, 120.0], [140.0; 3]).saturation,
+            0.0,
+            "grey avatar"
         );
-        assert_eq!(colour_gain([0.0; 3], [255.0; 3]), [1.4; 3]);
-        assert_eq!(colour_gain([255.0; 3], [0.0; 3]), [0.7; 3]);
+    }
+
+    #[test]
+    fn a_closed_actor_mouth_contributes_no_interior() {
+        let mut p = vec![[0.0f32; 3]; 468];
+        p[33] = [0.0, 0.0, 0.0];
+        p[263] = [100.0, 0.0, 0.0];
+        p[13] = [50.0, 50.0, 0.0];
+        p[14] = [50.0, 51.0, 0.0];
+        assert_eq!(actor_interior_weight(&p), 0.0);
+        p[14] = [50.0, 60.0, 0.0];
+        assert_eq!(actor_interior_weight(&p), 1.0);
     }
 
     #[test]
@@ -183,7 +242,10 @@ mod tests {
                 points: &actor_pts,
             },
             &target_pts,
-            [1.0; 3],
+            ColourMatch {
+                gain: 1.0,
+                saturation: 1.0,
+            },
         );
         assert!(
             out.get_pixel(50, 50).0[0] < 40,

@@ -27,6 +27,9 @@ pub struct Blend {
     pub sharpness: f32,
     /// Per-channel colour gain applied to the sampled source (colour matching), 1 = unchanged.
     pub gain: [f32; 3],
+    /// Chroma factor applied last (after gain and shadow tint): 1 unchanged, 0 grey (Rec. 601
+    /// luma kept).
+    pub saturation: f32,
     /// When set, dark pixels (luma below [`SHADOW_LUMA`]) take this hue, keeping their luma: the
     /// colour is given with luma 1 (Rec. 601). Darker pixels are tinted more.
     pub shadow_tint: Option<[f32; 3]>,
@@ -40,6 +43,7 @@ impl Blend {
     pub const COPY: Blend = Blend {
         sharpness: 1.0,
         gain: [1.0; 3],
+        saturation: 1.0,
         shadow_tint: None,
     };
 }
@@ -73,7 +77,10 @@ pub fn warp_triangle(
     let inv = 1.0 / area;
     const EPS: f32 = -1e-4;
     let stride = w as usize * 3;
-    let opaque = v.iter().all(|p| p.alpha >= 1.0) && blend.gain == [1.0; 3];
+    let opaque = v.iter().all(|p| p.alpha >= 1.0)
+        && blend.gain == [1.0; 3]
+        && blend.saturation == 1.0
+        && blend.shadow_tint.is_none();
     let raw = &mut **out;
     for y in min_y..=max_y {
         let py = y as f32 + 0.5;
@@ -106,6 +113,12 @@ pub fn warp_triangle(
                     let w = ((SHADOW_LUMA - luma) / SHADOW_LUMA).clamp(0.0, 1.0);
                     for ch in 0..3 {
                         px[ch] += (luma * tint[ch] - px[ch]) * w;
+                    }
+                }
+                if blend.saturation != 1.0 {
+                    let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+                    for c in &mut px {
+                        *c = luma + (*c - luma) * blend.saturation;
                     }
                 }
                 for ch in 0..3 {
@@ -209,6 +222,7 @@ mod tests {
             &Blend {
                 sharpness: 1.0,
                 gain: [2.0, 1.0, 1.0],
+                saturation: 1.0,
                 shadow_tint: None,
             },
         );
@@ -221,6 +235,7 @@ mod tests {
             &Blend {
                 sharpness: 1.0,
                 gain: [2.0, 1.0, 0.5],
+                saturation: 1.0,
                 shadow_tint: None,
             },
         );
@@ -251,6 +266,7 @@ mod tests {
         let blend = Blend {
             sharpness: 2.0,
             gain: [1.0; 3],
+            saturation: 1.0,
             shadow_tint: Some([1.8, 0.66, 0.66]),
         };
         for (colour, tinted) in [([10u8, 20, 60], true), ([200u8, 210, 240], false)] {
@@ -264,5 +280,39 @@ mod tests {
             );
             assert_eq!(p[0] > p[2], tinted, "{p:?} from {colour:?}");
         }
+    }
+
+    #[test]
+    fn zero_saturation_gives_grey_of_the_same_luma() {
+        let tri = [
+            WarpVertex {
+                src: [0.0, 0.0],
+                dst: [0.0, 0.0],
+                alpha: 1.0,
+            },
+            WarpVertex {
+                src: [16.0, 0.0],
+                dst: [16.0, 0.0],
+                alpha: 1.0,
+            },
+            WarpVertex {
+                src: [0.0, 16.0],
+                dst: [0.0, 16.0],
+                alpha: 1.0,
+            },
+        ];
+        let blend = Blend {
+            sharpness: 1.0,
+            gain: [1.0; 3],
+            saturation: 0.0,
+            shadow_tint: Some([1.8, 0.66, 0.66]),
+        };
+        let src = RgbImage::from_pixel(16, 16, image::Rgb([200, 40, 60]));
+        let mut out = RgbImage::new(16, 16);
+        warp_triangle(&mut out, &src, 1.0, &tri, &blend);
+        let p = out.get_pixel(2, 2).0;
+        assert!(p[0] == p[1] && p[1] == p[2], "grey: {p:?}");
+        let luma = 0.299 * 200.0 + 0.587 * 40.0 + 0.114 * 60.0;
+        assert!((p[0] as f32 - luma).abs() <= 1.0, "{p:?} vs luma {luma}");
     }
 }
