@@ -16,7 +16,12 @@ OUT=${3:-out/talk_with_audio.mp4}
 mkdir -p "$(dirname "$OUT")"
 [ -f "$ACTOR" ] || { echo "actor video $ACTOR not found" >&2; exit 1; }
 # Without an audio track qtdemux never creates audio_0 and the muxer would wait for it forever.
-if ! gst-discoverer-1.0 "$ACTOR" 2>/dev/null | grep -q "audio #"; then
+# (A generous discoverer timeout: its default of 10 s can pass on a busy machine.)
+if ! report=$(gst-discoverer-1.0 -t 120 "$ACTOR" 2>&1) || ! grep -q "video #" <<<"$report"; then
+  echo "could not read $ACTOR: $report" >&2
+  exit 1
+fi
+if ! grep -q "audio #" <<<"$report"; then
   echo "note: $ACTOR has no audio track; writing video only" >&2
   exec bash "$(dirname "$0")/demo.sh" "$ACTOR" "$AVATAR" "$OUT"
 fi

@@ -34,7 +34,9 @@ fn run_script(script: &str, args: &[&str]) {
 
 /// gst-discoverer-1.0's report of a media file.
 fn discover(path: &std::path::Path) -> String {
+    // -t 120: the default 10 s timeout can pass while other tests load the machine.
     let out = Command::new("gst-discoverer-1.0")
+        .args(["-t", "120"])
         .arg(path)
         .output()
         .expect("gst-discoverer-1.0 runs");
