@@ -7,6 +7,9 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use gst::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
@@ -15,42 +18,8 @@ use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
 use gstfacereenact::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use gstfacereenact::runtime::ExecutionProvider;
-use image::RgbImage;
 
 const ROUNDS: usize = 3;
-
-fn decode(path: &str) -> (Vec<RgbImage>, f32) {
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location={path} ! decodebin ! videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut frames = Vec::new();
-    let mut par = 1.0;
-    while let Ok(sample) = sink.pull_sample() {
-        let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
-        par = info.par().numer() as f32 / info.par().denom() as f32;
-        let buffer = sample.buffer().unwrap();
-        let map = buffer.map_readable().unwrap();
-        let stride = info.stride()[0] as usize;
-        let (w, h) = (info.width() as usize, info.height() as usize);
-        let mut img = RgbImage::new(w as u32, h as u32);
-        for y in 0..h {
-            img.as_mut()[y * w * 3..(y + 1) * w * 3]
-                .copy_from_slice(&map[y * stride..y * stride + w * 3]);
-        }
-        frames.push(img);
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    (frames, par)
-}
 
 fn report(name: &str, total: Duration, frames: usize) {
     let per = total.as_secs_f64() / frames as f64;
@@ -79,12 +48,13 @@ fn time_element(launch: &str) -> f64 {
 }
 
 fn main() {
-    gst::init().unwrap();
-    gstfacereenact::plugin_register_static().unwrap();
+    common::init();
     let root = env!("CARGO_MANIFEST_DIR");
     let actor_path = format!("{root}/.deps/media/carphone_pristine.mp4");
     let avatar_path = format!("{root}/.deps/media/astronaut.png");
-    let (frames, par) = decode(&actor_path);
+    let decoded = common::decode(std::path::Path::new(&actor_path));
+    let par = decoded[0].par;
+    let frames: Vec<_> = decoded.into_iter().map(|f| f.image).collect();
     let n = frames.len() * ROUNDS;
     println!("demo media: {} frames {}x{} (par {par:.3}), avatar 512x512, {ROUNDS} rounds, 1 inference thread", frames.len(), frames[0].width(), frames[0].height());
 

@@ -15,7 +15,12 @@ fn dist(p: &[[f32; 3]], a: usize, b: usize) -> f32 {
 /// Mouth opening: inner-lip gap over the outer-eye-corner distance (0 closed, about 0.5 wide
 /// open). Unitless, independent of face size.
 pub fn mouth_opening(face: &FaceLandmarks) -> f32 {
-    dist(&face.points, MOUTH_GAP.0, MOUTH_GAP.1) / face.interocular().max(1e-3)
+    mouth_opening_of(&face.points)
+}
+
+/// [`mouth_opening`] of 468 bare landmark points.
+pub fn mouth_opening_of(points: &[[f32; 3]]) -> f32 {
+    dist(points, MOUTH_GAP.0, MOUTH_GAP.1) / dist(points, 33, 263).max(1e-3)
 }
 
 /// Eye opening of each eye (subject's right, left): lid gap over the outer-eye-corner distance

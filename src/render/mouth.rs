@@ -13,6 +13,7 @@ use image::RgbImage;
 
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::mesh_topology::LIPS_INNER;
+use crate::quality::mouth_opening_of;
 use crate::sampling::bilinear;
 
 /// Landmarks on cheeks, forehead and chin, where skin colour is sampled for colour matching.
@@ -86,10 +87,7 @@ pub const OPEN_MOUTH: f32 = 0.05;
 /// Weight 0..1 of the actor's interior for the actor landmarks `points` (smoothstep between
 /// [`CLOSED_MOUTH`] and [`OPEN_MOUTH`]).
 pub fn actor_interior_weight(points: &[[f32; 3]]) -> f32 {
-    let d = |a: usize, b: usize| {
-        ((points[a][0] - points[b][0]).powi(2) + (points[a][1] - points[b][1]).powi(2)).sqrt()
-    };
-    let opening = d(13, 14) / d(33, 263).max(1e-3);
+    let opening = mouth_opening_of(points);
     let t = ((opening - CLOSED_MOUTH) / (OPEN_MOUTH - CLOSED_MOUTH)).clamp(0.0, 1.0);
     t * t * (3.0 - 2.0 * t)
 }

@@ -135,6 +135,16 @@ pub fn warp_triangle(
 mod tests {
     use super::*;
 
+    /// The triangle (0,0)-(side,0)-(0,side), mapped onto itself, with per-vertex alphas.
+    fn corner_triangle(side: f32, alpha: [f32; 3]) -> [WarpVertex; 3] {
+        let corners = [[0.0, 0.0], [side, 0.0], [0.0, side]];
+        [0, 1, 2].map(|i| WarpVertex {
+            src: corners[i],
+            dst: corners[i],
+            alpha: alpha[i],
+        })
+    }
+
     fn pattern(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| {
             image::Rgb([
@@ -195,25 +205,7 @@ mod tests {
     fn alpha_zero_vertices_leave_the_output_unchanged_and_gain_scales_colour() {
         let src = RgbImage::from_pixel(32, 32, image::Rgb([100, 100, 100]));
         let mut out = RgbImage::from_pixel(32, 32, image::Rgb([0, 0, 0]));
-        let tri = |alpha: f32| {
-            [
-                WarpVertex {
-                    src: [0.0, 0.0],
-                    dst: [0.0, 0.0],
-                    alpha,
-                },
-                WarpVertex {
-                    src: [32.0, 0.0],
-                    dst: [32.0, 0.0],
-                    alpha,
-                },
-                WarpVertex {
-                    src: [0.0, 32.0],
-                    dst: [0.0, 32.0],
-                    alpha,
-                },
-            ]
-        };
+        let tri = |alpha: f32| corner_triangle(32.0, [alpha; 3]);
         warp_triangle(
             &mut out,
             &src,
@@ -246,23 +238,7 @@ mod tests {
     #[test]
     fn shadow_tint_turns_dark_pixels_to_the_tint_hue_and_keeps_bright_ones() {
         let luma = |p: [u8; 3]| 0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32;
-        let tri = [
-            WarpVertex {
-                src: [0.0, 0.0],
-                dst: [0.0, 0.0],
-                alpha: 1.0,
-            },
-            WarpVertex {
-                src: [16.0, 0.0],
-                dst: [16.0, 0.0],
-                alpha: 1.0,
-            },
-            WarpVertex {
-                src: [0.0, 16.0],
-                dst: [0.0, 16.0],
-                alpha: 0.999,
-            },
-        ];
+        let tri = corner_triangle(16.0, [1.0, 1.0, 0.999]);
         let blend = Blend {
             sharpness: 2.0,
             gain: [1.0; 3],
@@ -284,23 +260,7 @@ mod tests {
 
     #[test]
     fn zero_saturation_gives_grey_of_the_same_luma() {
-        let tri = [
-            WarpVertex {
-                src: [0.0, 0.0],
-                dst: [0.0, 0.0],
-                alpha: 1.0,
-            },
-            WarpVertex {
-                src: [16.0, 0.0],
-                dst: [16.0, 0.0],
-                alpha: 1.0,
-            },
-            WarpVertex {
-                src: [0.0, 16.0],
-                dst: [0.0, 16.0],
-                alpha: 1.0,
-            },
-        ];
+        let tri = corner_triangle(16.0, [1.0, 1.0, 1.0]);
         let blend = Blend {
             sharpness: 1.0,
             gain: [1.0; 3],
