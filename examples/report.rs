@@ -1,0 +1,204 @@
+//! Quality report: runs `facereenact` on a driving video and an avatar, writes a contact sheet
+//! (actor | output, every Nth frame) and prints a table of metrics measured with the project's
+//! own landmarker.
+//!
+//!     cargo run --release --example report -- ACTOR.mp4 AVATAR.png OUT_DIR [EVERY_N] [ELEMENT PROPS...]
+//!
+//! Metrics (each over the frames where both actor and output have a face):
+//! * `mouth`: Pearson correlation of mouth opening (inner-lip gap / eye-corner distance), actor vs output;
+//! * `eyes`: the same for eye opening (sum of both eyes' lid gaps / eye-corner distance);
+//! * `roll`: the same for head roll (angle of the eye-corner line, degrees);
+//! * `yaw`: the same for head yaw relative to the first frame (Umeyama pose on rigid points, degrees);
+//! * `bg`: largest per-frame mean absolute difference (0..255) between output and avatar picture
+//!   outside the head region (the face oval pushed out by the warp's ring-1 scale: hair and ears);
+//! * `jitter`: output jitter / actor jitter, jitter being the mean second difference of the
+//!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier).
+//!
+//! Needs scripts/setup.sh to have run (ONNX Runtime, models).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::face::mesh_topology::FACE_OVAL;
+use gstfacereenact::face::FaceLandmarks;
+use gstfacereenact::motion::pose::head_pose;
+use gstfacereenact::quality::{eye_opening, mouth_opening, pearson, roll_deg};
+use gstfacereenact::render::warp_mesh::RING1_SCALE;
+use image::{imageops, RgbImage};
+
+/// Metrics of one run (see the module docs).
+struct Metrics {
+    frames: usize,
+    with_face: usize,
+    mouth: f32,
+    eyes: f32,
+    roll: f32,
+    yaw: f32,
+    background: f64,
+    jitter: f32,
+}
+
+fn yaw_series(lms: &[&FaceLandmarks]) -> Vec<f32> {
+    let first = &lms[0].points;
+    lms.iter()
+        .map(|l| {
+            head_pose(first, &l.points)
+                .map(|p| p.roll_yaw_pitch_deg().1)
+                .unwrap_or(0.0)
+        })
+        .collect()
+}
+
+fn jitter(lms: &[&FaceLandmarks]) -> f32 {
+    let mut sum = 0.0;
+    let mut n = 0;
+    for w in lms.windows(3) {
+        let io = w[1].interocular().max(1.0);
+        for k in 0..w[1].points.len() {
+            for c in 0..2 {
+                sum += (w[2].points[k][c] - 2.0 * w[1].points[k][c] + w[0].points[k][c]).abs() / io;
+                n += 1;
+            }
+        }
+    }
+    sum / n.max(1) as f32
+}
+
+/// Whether (x, y) lies inside the polygon `poly` (even-odd rule).
+fn inside(poly: &[(f32, f32)], x: f32, y: f32) -> bool {
+    let mut c = false;
+    let mut j = poly.len() - 1;
+    for i in 0..poly.len() {
+        let (xi, yi) = poly[i];
+        let (xj, yj) = poly[j];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            c = !c;
+        }
+        j = i;
+    }
+    c
+}
+
+fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel) -> Metrics {
+    let actor_lm = common::landmarks_of(actor);
+    let out_lm = common::landmarks_of(out);
+    let pairs: Vec<(&FaceLandmarks, &FaceLandmarks)> = actor_lm
+        .iter()
+        .zip(&out_lm)
+        .filter_map(|(a, o)| Some((a.as_ref()?, o.as_ref()?)))
+        .collect();
+    let a: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.0).collect();
+    let o: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.1).collect();
+    let series = |f: &dyn Fn(&FaceLandmarks) -> f32, v: &[&FaceLandmarks]| {
+        v.iter().map(|l| f(l)).collect::<Vec<f32>>()
+    };
+    let corr = |f: &dyn Fn(&FaceLandmarks) -> f32| {
+        pearson(&series(f, &a), &series(f, &o)).unwrap_or(f32::NAN)
+    };
+
+    let pts = &avatar.landmarks.points;
+    let (cx, cy) = FACE_OVAL
+        .iter()
+        .fold((0.0, 0.0), |s, &i| (s.0 + pts[i][0], s.1 + pts[i][1]));
+    let (cx, cy) = (cx / FACE_OVAL.len() as f32, cy / FACE_OVAL.len() as f32);
+    let head: Vec<(f32, f32)> = FACE_OVAL
+        .iter()
+        .map(|&i| {
+            (
+                cx + (pts[i][0] - cx) * RING1_SCALE,
+                cy + (pts[i][1] - cy) * RING1_SCALE,
+            )
+        })
+        .collect();
+    let background = out
+        .iter()
+        .map(|f| {
+            common::mean_abs_diff(&f.image, &avatar.image, |x, y| {
+                !inside(&head, x as f32 + 0.5, y as f32 + 0.5)
+            })
+        })
+        .fold(0.0, f64::max);
+
+    Metrics {
+        frames: out.len(),
+        with_face: pairs.len(),
+        mouth: corr(&mouth_opening),
+        eyes: corr(&|l| eye_opening(l).iter().sum()),
+        roll: corr(&roll_deg),
+        yaw: pearson(&yaw_series(&a), &yaw_series(&o)).unwrap_or(f32::NAN),
+        background,
+        jitter: jitter(&o) / jitter(&a).max(1e-9),
+    }
+}
+
+/// Actor | output rows for every `every`-th frame, each picture fitted into 256x256.
+fn contact_sheet(actor: &[common::Frame], out: &[common::Frame], every: usize) -> RgbImage {
+    const CELL: u32 = 256;
+    let rows: Vec<usize> = (0..out.len()).step_by(every.max(1)).collect();
+    let mut sheet =
+        RgbImage::from_pixel(2 * CELL, CELL * rows.len() as u32, image::Rgb([32, 32, 32]));
+    for (r, &i) in rows.iter().enumerate() {
+        for (c, img) in [&actor[i].image, &out[i].image].into_iter().enumerate() {
+            let scale = CELL as f32 / img.width().max(img.height()) as f32;
+            let (w, h) = (
+                (img.width() as f32 * scale) as u32,
+                (img.height() as f32 * scale) as u32,
+            );
+            let small = imageops::resize(img, w.max(1), h.max(1), imageops::FilterType::Triangle);
+            imageops::overlay(
+                &mut sheet,
+                &small,
+                (c as u32 * CELL + (CELL - w) / 2) as i64,
+                (r as u32 * CELL + (CELL - h) / 2) as i64,
+            );
+        }
+    }
+    sheet
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 3 {
+        eprintln!("usage: report ACTOR_VIDEO AVATAR_PICTURE OUT_DIR [EVERY_N] [ELEMENT PROPS...]");
+        std::process::exit(2);
+    }
+    let (actor_path, avatar_path, out_dir) = (
+        Path::new(&args[0]),
+        Path::new(&args[1]),
+        PathBuf::from(&args[2]),
+    );
+    let every: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(40);
+    let props = args.get(4..).map(|p| p.join(" ")).unwrap_or_default();
+    std::fs::create_dir_all(&out_dir).expect("create the output folder");
+
+    common::init();
+    let actor = common::decode(actor_path);
+    let out = common::reenact(actor_path, avatar_path, &props);
+    let avatar =
+        AvatarModel::load(avatar_path, &mut common::tracker()).unwrap_or_else(|e| panic!("{e}"));
+    let m = measure(&actor, &out, &avatar);
+
+    let stem = |p: &Path| p.file_stem().unwrap().to_string_lossy().into_owned();
+    let sheet_path = out_dir.join(format!("{}__{}.png", stem(actor_path), stem(avatar_path)));
+    contact_sheet(&actor, &out, every)
+        .save(&sheet_path)
+        .expect("write the contact sheet");
+    println!("| actor | avatar | frames | with face | mouth | eyes | roll | yaw | bg (/255) | jitter | sheet |");
+    println!(
+        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {} |",
+        stem(actor_path),
+        stem(avatar_path),
+        m.frames,
+        m.with_face,
+        m.mouth,
+        m.eyes,
+        m.roll,
+        m.yaw,
+        m.background,
+        m.jitter,
+        sheet_path.display()
+    );
+}
