@@ -84,17 +84,8 @@ fn demo_pipeline_writes_a_playable_h264_mp4_of_the_whole_clip() {
 
 #[test]
 fn conversion_pipeline_carries_the_actors_audio_through() {
-    let dir = tempdir();
-    let out = dir.join("talk.mp4");
     let actor = shared_media("driving/talk_wink_480.mp4");
-    run_script(
-        "convert_with_audio.sh",
-        &[
-            actor.to_str().unwrap(),
-            demo_media("astronaut.png").to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
-    );
+    let out = convert_with_audio(&actor, "talk.mp4");
     let report = discover(&out);
     let source = discover(&actor);
     assert!(
@@ -109,9 +100,19 @@ fn conversion_pipeline_carries_the_actors_audio_through() {
 
 #[test]
 fn conversion_pipeline_on_a_clip_without_audio_writes_video_instead_of_hanging() {
-    let dir = tempdir();
-    let out = dir.join("grin.mp4");
     let actor = shared_media("driving/grin_512.mp4");
+    let out = convert_with_audio(&actor, "grin.mp4");
+    let report = discover(&out);
+    assert!(
+        report.contains("H.264") && !report.contains("audio #"),
+        "{report}"
+    );
+    assert_eq!(decode(&out).len(), 78);
+}
+
+/// Runs pipelines/convert_with_audio.sh on `actor` with the astronaut; returns the output path.
+fn convert_with_audio(actor: &std::path::Path, name: &str) -> PathBuf {
+    let out = tempdir().join(name);
     run_script(
         "convert_with_audio.sh",
         &[
@@ -120,12 +121,7 @@ fn conversion_pipeline_on_a_clip_without_audio_writes_video_instead_of_hanging()
             out.to_str().unwrap(),
         ],
     );
-    let report = discover(&out);
-    assert!(
-        report.contains("H.264") && !report.contains("audio #"),
-        "{report}"
-    );
-    assert_eq!(decode(&out).len(), 78);
+    out
 }
 
 fn tempdir() -> PathBuf {
