@@ -1,5 +1,5 @@
 //! Quality report: runs `facereenact` on a driving video and an avatar, writes a contact sheet
-//! (actor | output, every Nth frame) and prints a table of metrics measured with the project's
+//! (actor | output | the output's head enlarged, every Nth frame) and prints a table of metrics measured with the project's
 //! own landmarker.
 //!
 //!     cargo run --release --example report -- ACTOR.mp4 AVATAR.png OUT_DIR [EVERY_N] [ELEMENT PROPS...]
@@ -7,10 +7,10 @@
 //! Metrics (each over the frames where both actor and output have a face):
 //! * `mouth`: Pearson correlation of mouth opening (inner-lip gap / eye-corner distance), actor vs output;
 //! * `eyes`: the same for eye opening (sum of both eyes' lid gaps / eye-corner distance);
-//! * `roll`: the same for head roll (angle of the eye-corner line, degrees);
-//! * `yaw`: the same for head yaw relative to the first frame (Umeyama pose on rigid points, degrees);
+//! * `roll`, `yaw`: the same for head roll and yaw relative to the first frame (degrees, Umeyama
+//!   pose on the rigid points: forehead, nose, eye corners, cheekbones);
 //! * `bg`: largest per-frame mean absolute difference (0..255) between output and avatar picture
-//!   outside the head region (the face oval pushed out by the warp's ring-1 scale: hair and ears);
+//!   outside the head region (the face oval pushed out 1.6x about its centre: hair, ears, neck);
 //! * `jitter`: output jitter / actor jitter, jitter being the mean second difference of the
 //!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier).
 //!
@@ -25,12 +25,23 @@ use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::face::mesh_topology::FACE_OVAL;
 use gstfacereenact::face::FaceLandmarks;
 use gstfacereenact::motion::pose::head_pose;
-use gstfacereenact::quality::{eye_opening, mouth_opening, pearson, roll_deg};
-use gstfacereenact::render::warp_mesh::RING1_SCALE;
+use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
 use image::{imageops, RgbImage};
+
+/// The head region of the `bg` metric: the avatar's face oval pushed out this many times about
+/// its centroid (hair, ears, the top of the neck). Fixed here, independent of the engine's
+/// own band sizes, so that changing the engine cannot move the goal posts.
+const HEAD_REGION_SCALE: f32 = 1.6;
 
 /// Metrics of one run (see the module docs).
 struct Metrics {
+    /// Index of the frame with the largest background change.
+    worst_bg_frame: usize,
+    /// Per-frame series (CSV): actor and output mouth, eyes, roll, yaw.
+    csv: String,
+    /// Actor's head roll range (max - min), degrees: below a few degrees the roll correlation
+    /// is mostly landmark noise.
+    roll_range: f32,
     frames: usize,
     with_face: usize,
     mouth: f32,
@@ -41,15 +52,19 @@ struct Metrics {
     jitter: f32,
 }
 
-fn yaw_series(lms: &[&FaceLandmarks]) -> Vec<f32> {
+/// Head roll and yaw (degrees) of each frame relative to the first (Umeyama pose on rigid points).
+fn pose_series(lms: &[&FaceLandmarks]) -> (Vec<f32>, Vec<f32>) {
     let first = &lms[0].points;
     lms.iter()
         .map(|l| {
             head_pose(first, &l.points)
-                .map(|p| p.roll_yaw_pitch_deg().1)
-                .unwrap_or(0.0)
+                .map(|p| {
+                    let (roll, yaw, _) = p.roll_yaw_pitch_deg();
+                    (roll, yaw)
+                })
+                .unwrap_or((0.0, 0.0))
         })
-        .collect()
+        .unzip()
 }
 
 fn jitter(lms: &[&FaceLandmarks]) -> f32 {
@@ -99,6 +114,24 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
         pearson(&series(f, &a), &series(f, &o)).unwrap_or(f32::NAN)
     };
 
+    let (actor_pose, out_pose) = (pose_series(&a), pose_series(&o));
+    let eyes = |l: &FaceLandmarks| eye_opening(l).iter().sum::<f32>();
+    let mut csv = String::from("actor_mouth,output_mouth,actor_eyes,output_eyes,actor_roll,output_roll,actor_yaw,output_yaw\n");
+    for k in 0..a.len() {
+        csv += &format!(
+            "{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.2}\n",
+            mouth_opening(a[k]),
+            mouth_opening(o[k]),
+            eyes(a[k]),
+            eyes(o[k]),
+            actor_pose.0[k],
+            out_pose.0[k],
+            actor_pose.1[k],
+            out_pose.1[k]
+        );
+    }
+    let roll_range = actor_pose.0.iter().fold(f32::MIN, |m, &x| m.max(x))
+        - actor_pose.0.iter().fold(f32::MAX, |m, &x| m.min(x));
     let pts = &avatar.landmarks.points;
     let (cx, cy) = FACE_OVAL
         .iter()
@@ -108,40 +141,58 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
         .iter()
         .map(|&i| {
             (
-                cx + (pts[i][0] - cx) * RING1_SCALE,
-                cy + (pts[i][1] - cy) * RING1_SCALE,
+                cx + (pts[i][0] - cx) * HEAD_REGION_SCALE,
+                cy + (pts[i][1] - cy) * HEAD_REGION_SCALE,
             )
         })
         .collect();
-    let background = out
+    let bg_series: Vec<f64> = out
         .iter()
         .map(|f| {
             common::mean_abs_diff(&f.image, &avatar.image, |x, y| {
                 !inside(&head, x as f32 + 0.5, y as f32 + 0.5)
             })
         })
-        .fold(0.0, f64::max);
+        .collect();
+    let (worst_bg_frame, background) =
+        bg_series
+            .iter()
+            .enumerate()
+            .fold((0, 0.0), |m, (i, &b)| if b > m.1 { (i, b) } else { m });
 
     Metrics {
+        worst_bg_frame,
+        csv,
+        roll_range,
         frames: out.len(),
         with_face: pairs.len(),
         mouth: corr(&mouth_opening),
-        eyes: corr(&|l| eye_opening(l).iter().sum()),
-        roll: corr(&roll_deg),
-        yaw: pearson(&yaw_series(&a), &yaw_series(&o)).unwrap_or(f32::NAN),
+        eyes: corr(&eyes),
+        roll: pearson(&actor_pose.0, &out_pose.0).unwrap_or(f32::NAN),
+        yaw: pearson(&actor_pose.1, &out_pose.1).unwrap_or(f32::NAN),
         background,
         jitter: jitter(&o) / jitter(&a).max(1e-9),
     }
 }
 
-/// Actor | output rows for every `every`-th frame, each picture fitted into 256x256.
-fn contact_sheet(actor: &[common::Frame], out: &[common::Frame], every: usize) -> RgbImage {
+/// Actor | output | output's head region enlarged, one row for every `every`-th frame, each
+/// picture fitted into 256x256. `head` is the head region's square (x, y, side) in avatar pixels.
+fn contact_sheet(
+    actor: &[common::Frame],
+    out: &[common::Frame],
+    every: usize,
+    head: (u32, u32, u32),
+) -> RgbImage {
     const CELL: u32 = 256;
     let rows: Vec<usize> = (0..out.len()).step_by(every.max(1)).collect();
     let mut sheet =
-        RgbImage::from_pixel(2 * CELL, CELL * rows.len() as u32, image::Rgb([32, 32, 32]));
+        RgbImage::from_pixel(3 * CELL, CELL * rows.len() as u32, image::Rgb([32, 32, 32]));
     for (r, &i) in rows.iter().enumerate() {
-        for (c, img) in [&actor[i].image, &out[i].image].into_iter().enumerate() {
+        let zoom = imageops::crop_imm(&out[i].image, head.0, head.1, head.2, head.2).to_image();
+        for (c, img) in [&actor[i].image, &out[i].image, &zoom]
+            .into_iter()
+            .enumerate()
+        {
             let scale = CELL as f32 / img.width().max(img.height()) as f32;
             let (w, h) = (
                 (img.width() as f32 * scale) as u32,
@@ -157,6 +208,23 @@ fn contact_sheet(actor: &[common::Frame], out: &[common::Frame], every: usize) -
         }
     }
     sheet
+}
+
+/// The square around the avatar's face oval, 1.3x its larger side, clipped to the picture.
+fn head_square(avatar: &AvatarModel) -> (u32, u32, u32) {
+    let pts = &avatar.landmarks.points;
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for &i in &FACE_OVAL {
+        x0 = x0.min(pts[i][0]);
+        y0 = y0.min(pts[i][1]);
+        x1 = x1.max(pts[i][0]);
+        y1 = y1.max(pts[i][1]);
+    }
+    let (w, h) = avatar.size();
+    let side = ((x1 - x0).max(y1 - y0) * 1.3).min(w.min(h) as f32) as u32;
+    let cx = ((x0 + x1) / 2.0 - side as f32 / 2.0).clamp(0.0, (w - side) as f32) as u32;
+    let cy = ((y0 + y1) / 2.0 - side as f32 / 2.0).clamp(0.0, (h - side) as f32) as u32;
+    (cx, cy, side.max(1))
 }
 
 fn main() {
@@ -183,12 +251,17 @@ fn main() {
 
     let stem = |p: &Path| p.file_stem().unwrap().to_string_lossy().into_owned();
     let sheet_path = out_dir.join(format!("{}__{}.png", stem(actor_path), stem(avatar_path)));
-    contact_sheet(&actor, &out, every)
+    contact_sheet(&actor, &out, every, head_square(&avatar))
         .save(&sheet_path)
         .expect("write the contact sheet");
-    println!("| actor | avatar | frames | with face | mouth | eyes | roll | yaw | bg (/255) | jitter | sheet |");
+    std::fs::write(sheet_path.with_extension("csv"), &m.csv).expect("write the series");
+    out[m.worst_bg_frame]
+        .image
+        .save(sheet_path.with_extension("worst_bg.png"))
+        .expect("write the worst background frame");
+    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | sheet |");
     println!(
-        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2} | {} |",
+        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {} |",
         stem(actor_path),
         stem(avatar_path),
         m.frames,
@@ -196,6 +269,7 @@ fn main() {
         m.mouth,
         m.eyes,
         m.roll,
+        m.roll_range,
         m.yaw,
         m.background,
         m.jitter,
