@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 
 use crate::face::{FaceLandmarks, FaceTracker};
+use crate::motion::openings::closed_mouth;
 use crate::render::mouth::skin_colour;
 use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
@@ -55,6 +56,9 @@ pub struct AvatarModel {
     pub image: RgbImage,
     /// The avatar's 468 face-mesh landmarks, avatar pixels.
     pub landmarks: FaceLandmarks,
+    /// The avatar's neutral pose that the actor's motion starts from: its landmarks, with the
+    /// mouth closed when the picture shows it open ([`closed_mouth`]), 468 points, avatar pixels.
+    pub neutral: Vec<[f32; 3]>,
     /// The warp mesh built around them.
     pub mesh: WarpMesh,
     /// Mean skin colour, RGB 0..255, for colour matching the mouth interior.
@@ -93,11 +97,13 @@ impl AvatarModel {
     /// Builds the model from a picture and its landmarks (no inference).
     pub fn from_parts(path: &Path, image: RgbImage, landmarks: FaceLandmarks) -> AvatarModel {
         let mesh = WarpMesh::new(&landmarks.points);
+        let neutral = closed_mouth(&landmarks.points).unwrap_or_else(|| landmarks.points.clone());
         let skin = skin_colour(&image, 1.0, &landmarks.points);
         AvatarModel {
             path: path.to_path_buf(),
             image,
             landmarks,
+            neutral,
             mesh,
             skin,
         }

@@ -72,11 +72,9 @@ impl ReenactEngine for MeshEngine {
         self.actor_points
             .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
 
-        let target = self.motion.target(
-            &self.actor_points,
-            &avatar.landmarks.points,
-            &settings.motion,
-        );
+        let target = self
+            .motion
+            .target(&self.actor_points, &avatar.neutral, &settings.motion);
         out.copy_from_slice(&avatar.image);
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
         mesh.pose(&target);

@@ -12,7 +12,7 @@ use gst_video::subclass::prelude::*;
 use image::RgbImage;
 use once_cell::sync::Lazy;
 
-use super::ExecutionProviderChoice;
+use super::{ExecutionProviderChoice, MotionRegionChoice};
 use crate::avatar::{AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::models::{default_models_dir, FaceModels};
@@ -62,6 +62,7 @@ struct Settings {
     inference_threads: u32,
     expression_multiplier: f64,
     adapt_scale: bool,
+    motion_region: MotionRegionChoice,
     smoothing: bool,
     min_cutoff: f64,
     beta: f64,
@@ -76,6 +77,7 @@ impl Default for Settings {
             inference_threads: DEFAULT_THREADS,
             expression_multiplier: DEFAULT_EXPRESSION_MULTIPLIER,
             adapt_scale: DEFAULT_ADAPT_SCALE,
+            motion_region: MotionRegionChoice::All,
             smoothing: DEFAULT_SMOOTHING,
             min_cutoff: DEFAULT_MIN_CUTOFF,
             beta: DEFAULT_BETA,
@@ -89,6 +91,7 @@ impl Settings {
             motion: MotionSettings {
                 expression_multiplier: self.expression_multiplier as f32,
                 adapt_scale: self.adapt_scale,
+                region: self.motion_region.into(),
             },
             smoothing: self.smoothing.then(|| OneEuroParams {
                 min_cutoff: self.min_cutoff as f32,
@@ -306,6 +309,11 @@ impl ObjectImpl for FaceReenact {
                     .default_value(DEFAULT_ADAPT_SCALE)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("motion-region", MotionRegionChoice::All)
+                    .nick("Motion region")
+                    .blurb("Which parts of the actor's motion reach the avatar: all, pose (head only), expression (face only), lips (lips and jaw), eyes (blinks, gaze)")
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecBoolean::builder("smoothing")
                     .nick("Smoothing")
                     .blurb("One-Euro filter on the actor's landmarks (removes jitter, follows fast motion)")
@@ -379,6 +387,7 @@ impl ObjectImpl for FaceReenact {
                 settings.expression_multiplier = value.get().expect("type checked upstream")
             }
             "adapt-scale" => settings.adapt_scale = value.get().expect("type checked upstream"),
+            "motion-region" => settings.motion_region = value.get().expect("type checked upstream"),
             "smoothing" => settings.smoothing = value.get().expect("type checked upstream"),
             "smoothing-min-cutoff" => {
                 settings.min_cutoff = value.get().expect("type checked upstream")
@@ -405,6 +414,7 @@ impl ObjectImpl for FaceReenact {
             "inference-threads" => settings.inference_threads.to_value(),
             "expression-multiplier" => settings.expression_multiplier.to_value(),
             "adapt-scale" => settings.adapt_scale.to_value(),
+            "motion-region" => settings.motion_region.to_value(),
             "smoothing" => settings.smoothing.to_value(),
             "smoothing-min-cutoff" => settings.min_cutoff.to_value(),
             "smoothing-beta" => settings.beta.to_value(),

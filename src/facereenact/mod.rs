@@ -46,9 +46,52 @@ impl From<ExecutionProviderChoice> for crate::runtime::ExecutionProvider {
     }
 }
 
+/// Which parts of the actor's motion reach the avatar (the `motion-region` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceReenactMotionRegion")]
+pub enum MotionRegionChoice {
+    /// Head pose and expression.
+    #[default]
+    #[enum_value(name = "All: head pose and expression", nick = "all")]
+    All = 0,
+    /// Head pose only.
+    #[enum_value(
+        name = "Head pose only (the avatar keeps its expression)",
+        nick = "pose"
+    )]
+    Pose = 1,
+    /// Expression only.
+    #[enum_value(
+        name = "Expression only (the avatar's head stays still)",
+        nick = "expression"
+    )]
+    Expression = 2,
+    /// Lips and jaw only.
+    #[enum_value(name = "Lips and jaw only (dubbing)", nick = "lips")]
+    Lips = 3,
+    /// Eyes only.
+    #[enum_value(name = "Eyes only (blinks, winks, gaze)", nick = "eyes")]
+    Eyes = 4,
+}
+
+impl From<MotionRegionChoice> for crate::motion::MotionRegion {
+    fn from(c: MotionRegionChoice) -> Self {
+        use crate::motion::MotionRegion as R;
+        match c {
+            MotionRegionChoice::All => R::All,
+            MotionRegionChoice::Pose => R::Pose,
+            MotionRegionChoice::Expression => R::Expression,
+            MotionRegionChoice::Lips => R::Lips,
+            MotionRegionChoice::Eyes => R::Eyes,
+        }
+    }
+}
+
 /// Registers the element with `plugin`.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     ExecutionProviderChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    MotionRegionChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "facereenact",

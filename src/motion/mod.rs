@@ -1,9 +1,13 @@
 //! Head pose, expression, relative motion and temporal smoothing. Knows nothing of GStreamer.
 
+pub mod limits;
 pub mod one_euro;
+pub mod openings;
 pub mod pose;
+pub mod region;
 pub mod transfer;
 
 pub use one_euro::{OneEuroFilter, OneEuroParams};
 pub use pose::Similarity;
+pub use region::MotionRegion;
 pub use transfer::{MotionSettings, MotionTransfer, TargetPose};

@@ -2,20 +2,44 @@
 //! actor frame, applied to the avatar's own landmarks.
 //!
 //! With actor landmarks `a_t` (frame t) and `a_r` (reference frame), avatar landmarks `v`:
-//! * head pose `S_t` = similarity with `a_t ≈ S_t(a_r)` on rigid points ([`head_pose`]);
+//! * head pose `S_t` = similarity with `a_t ≈ S_t(a_r)` on rigid points ([`head_pose`]), limited
+//!   to the documented range ([`super::limits`]) before it moves the avatar;
 //! * expression `e_t = S_t⁻¹(a_t) − a_r`: landmark displacement in the reference's pose;
 //! * actor-to-avatar alignment `S_av` with `v ≈ S_av(a_r)`; with adapt scale its scale `k`
 //!   (avatar face size / actor face size) scales every displacement (FOMM's
 //!   `adapt_movement_scale`, Siarohin et al., NeurIPS 2019), without it `k = 1`;
-//! * target `w = c + s_t·R'(v + m·k·R_av·e_t − c) + k·R_av·(S_t(c_r) − c_r)`, with `R' = R_av R_t R_avᵀ`
-//!   (the actor's rotation expressed in the avatar's frame), `m` the expression multiplier, `c_r`
-//!   and `c` the centroids of the rigid points of the reference and of the avatar.
+//! * target `w = c + s_t·R'(v + m·g·k·R_av·e_t − c) + k·R_av·(S_t(c_r) − c_r)`, with
+//!   `R' = R_av R_t R_avᵀ` (the actor's rotation expressed in the avatar's frame), `m` the
+//!   expression multiplier, `g` the region weight of the landmark ([`MotionRegion`]), `c_r` and `c`
+//!   the centroids of the rigid points of the reference and of the avatar. Eyelids and lips are
+//!   then kept from crossing ([`keep_openings_apart`]).
 //!
 //! When the avatar *is* the reference frame, `w = a_t` exactly (see the tests).
+//!
+//! **The reference frame.** Head pose is always relative to the first actor frame with a face (or
+//! the first after [`MotionTransfer::reset_reference`]). The expression reference starts there too
+//! but settles on the actor's neutral face: when a later frame's mouth is more closed than the
+//! reference's (by [`LATCH_MOUTH_GAP`]), its mouth and jaw become the reference; when an eye is
+//! clearly more open ([`LATCH_EYE_RATIO`]), that eye's lids do. So an actor who starts mid-word or
+//! mid-blink leaves the avatar distorted only until the mouth first closes or the eye opens, and
+//! the change happens while the avatar's mouth or eye is moving anyway (no pop).
 
 use nalgebra::Vector3;
 
+use super::limits::{limit_pose, limit_shift};
+use super::openings::{face_axes, keep_openings_apart, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS};
 use super::pose::{head_pose, Similarity, RIGID_POINTS};
+use super::region::MotionRegion;
+use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
+
+/// The expression reference takes the actor's mouth when its inner-lip gap is smaller than the
+/// reference's by this share of the eye-corner distance.
+pub const LATCH_MOUTH_GAP: f32 = 0.02;
+/// The expression reference takes an actor eye when its lid gap is this many times the
+/// reference's (and larger by at least [`LATCH_MOUTH_GAP`] eye-corner distances).
+pub const LATCH_EYE_RATIO: f32 = 1.5;
+/// Eyelid and first-halo points the iris model refines, per eye: what an eye latch replaces.
+const EYE_LATCH_POINTS: usize = 32;
 
 /// Which parts of the actor's motion reach the avatar.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -25,6 +49,8 @@ pub struct MotionSettings {
     pub expression_multiplier: f32,
     /// Scale displacements by the ratio of face sizes (see the module docs).
     pub adapt_scale: bool,
+    /// Region selector: all, pose only, expression only, lips, eyes.
+    pub region: MotionRegion,
 }
 
 impl Default for MotionSettings {
@@ -32,6 +58,7 @@ impl Default for MotionSettings {
         MotionSettings {
             expression_multiplier: 1.0,
             adapt_scale: true,
+            region: MotionRegion::All,
         }
     }
 }
@@ -46,10 +73,14 @@ pub struct TargetPose {
     pub rigid: Similarity,
 }
 
-/// Relative motion state: the reference actor frame and its alignment to the avatar.
+/// Relative motion state: the reference actor frame and reusable per-frame buffers.
 #[derive(Debug, Clone, Default)]
 pub struct MotionTransfer {
     reference: Option<Vec<[f32; 3]>>,
+    /// The actor's landmarks brought back into the reference's pose.
+    unposed: Vec<[f32; 3]>,
+    weights: Vec<f32>,
+    latch: Vec<f32>,
 }
 
 fn centroid(points: &[[f32; 3]]) -> Vector3<f32> {
@@ -58,6 +89,12 @@ fn centroid(points: &[[f32; 3]]) -> Vector3<f32> {
         .map(|&i| Vector3::from(points[i]))
         .sum::<Vector3<f32>>()
         / RIGID_POINTS.len() as f32
+}
+
+fn lid_gap(points: &[[f32; 3]], pair: (usize, usize)) -> f32 {
+    let (_, down, _) = face_axes(points);
+    (points[pair.1][0] - points[pair.0][0]) * down.x
+        + (points[pair.1][1] - points[pair.0][1]) * down.y
 }
 
 impl MotionTransfer {
@@ -76,9 +113,40 @@ impl MotionTransfer {
         self.reference.is_some()
     }
 
+    /// Moves the expression reference towards the actor's neutral face (see the module docs).
+    fn settle_reference(&mut self) {
+        let (Some(reference), unposed) = (self.reference.as_mut(), &self.unposed) else {
+            return;
+        };
+        let (_, _, io) = face_axes(reference);
+        let centre = LIP_PAIRS[4];
+        let replace = |reference: &mut Vec<[f32; 3]>, idx: &mut dyn Iterator<Item = usize>| {
+            for i in idx {
+                if !RIGID_POINTS.contains(&i) {
+                    reference[i] = unposed[i];
+                }
+            }
+        };
+        if lid_gap(unposed, centre) < lid_gap(reference, centre) - LATCH_MOUTH_GAP * io {
+            MotionRegion::Lips.expression_weights(reference, &mut self.latch);
+            let latch = &self.latch;
+            replace(reference, &mut (0..latch.len()).filter(|&i| latch[i] > 0.0));
+        }
+        for (pairs, eye) in [
+            (&RIGHT_LID_PAIRS, &RIGHT_EYE_MESH_INDICES),
+            (&LEFT_LID_PAIRS, &LEFT_EYE_MESH_INDICES),
+        ] {
+            let (now, then) = (lid_gap(unposed, pairs[3]), lid_gap(reference, pairs[3]));
+            if now > then * LATCH_EYE_RATIO && now > then + LATCH_MOUTH_GAP * io {
+                replace(reference, &mut eye[..EYE_LATCH_POINTS].iter().copied());
+            }
+        }
+    }
+
     /// The avatar's target pose for actor landmarks `actor` (square-pixel actor coordinates),
-    /// given the avatar's landmarks `avatar` (avatar pixels). The first call sets the reference.
-    /// Falls back to the avatar's own landmarks when a pose cannot be estimated (degenerate input).
+    /// given the avatar's neutral landmarks `avatar` (avatar pixels). The first call sets the
+    /// reference. Falls back to the avatar's own landmarks when a pose cannot be estimated
+    /// (degenerate input).
     pub fn target(
         &mut self,
         actor: &[[f32; 3]],
@@ -94,29 +162,50 @@ impl MotionTransfer {
         else {
             return neutral();
         };
+        let inv = pose.inverse();
+        self.unposed.clear();
+        self.unposed.extend(
+            actor
+                .iter()
+                .map(|a| -> [f32; 3] { inv.apply(&Vector3::from(*a)).into() }),
+        );
+        self.settle_reference();
+        let reference = self.reference.as_ref().expect("set above");
+
         let k = if s.adapt_scale { align.scale } else { 1.0 };
         let r_av = align.rotation;
-        let r_rel = r_av * pose.rotation * r_av.transpose();
-        let c_r = centroid(reference);
-        let c = centroid(avatar);
-        let shift = r_av * (pose.apply(&c_r) - c_r) * k;
-        let rigid = Similarity {
-            scale: pose.scale,
-            rotation: r_rel,
-            translation: c - r_rel * c * pose.scale + shift,
+        let rigid = if s.region.moves_head() {
+            let mut head = pose;
+            limit_pose(&mut head);
+            let r_rel = r_av * head.rotation * r_av.transpose();
+            let c_r = centroid(reference);
+            let c = centroid(avatar);
+            let (_, _, io) = face_axes(avatar);
+            let shift = limit_shift(r_av * (head.apply(&c_r) - c_r) * k, io);
+            Similarity {
+                scale: head.scale,
+                rotation: r_rel,
+                translation: c - r_rel * c * head.scale + shift,
+            }
+        } else {
+            Similarity::identity()
         };
-        let inv = pose.inverse();
-        let points = avatar
+        s.region.expression_weights(avatar, &mut self.weights);
+        let gain = k * s.expression_multiplier;
+        let mut points: Vec<[f32; 3]> = avatar
             .iter()
-            .zip(actor)
+            .zip(&self.unposed)
             .zip(reference.iter())
-            .map(|((v, a), r)| {
-                let expr = inv.apply(&Vector3::from(*a)) - Vector3::from(*r);
-                let moved = Vector3::from(*v) + r_av * expr * (k * s.expression_multiplier);
-                let w = rigid.apply(&moved);
-                [w.x, w.y, w.z]
+            .zip(&self.weights)
+            .map(|(((v, u), r), &g)| {
+                let expr = Vector3::from(*u) - Vector3::from(*r);
+                (Vector3::from(*v) + r_av * expr * (gain * g)).into()
             })
             .collect();
+        keep_openings_apart(&mut points, avatar);
+        for p in &mut points {
+            *p = rigid.apply(&Vector3::from(*p)).into();
+        }
         TargetPose { points, rigid }
     }
 }
@@ -126,8 +215,10 @@ mod tests {
     use super::*;
     use nalgebra::Rotation3;
 
+    /// A pseudo-random face with level eye corners 80 px apart and open, uncrossed eyelids and
+    /// lips.
     fn face() -> Vec<[f32; 3]> {
-        (0..468)
+        let mut p: Vec<[f32; 3]> = (0..468)
             .map(|i| {
                 let t = i as f32;
                 [
@@ -136,7 +227,17 @@ mod tests {
                     (t * 2.1).sin() * 15.0,
                 ]
             })
-            .collect()
+            .collect();
+        p[33] = [60.0, 100.0, 0.0];
+        p[263] = [140.0, 100.0, 0.0];
+        for &(u, l) in RIGHT_LID_PAIRS
+            .iter()
+            .chain(&LEFT_LID_PAIRS)
+            .chain(&LIP_PAIRS)
+        {
+            p[l] = [p[u][0], p[u][1] + 4.0, p[u][2]];
+        }
+        p
     }
 
     fn transform(points: &[[f32; 3]], s: &Similarity) -> Vec<[f32; 3]> {
@@ -152,11 +253,13 @@ mod tests {
         let mut mt = MotionTransfer::new();
         let settings = MotionSettings::default();
         mt.target(&reference, &reference, &settings);
-        // Frame t: head turned and moved, mouth point displaced (expression).
+        // Frame t: head turned about its centre and moved, mouth point displaced (expression).
+        let rotation = *Rotation3::from_euler_angles(0.1f32, 0.3, -0.2).matrix();
+        let c = centroid(&reference);
         let pose = Similarity {
             scale: 1.1,
-            rotation: *Rotation3::from_euler_angles(0.1f32, 0.3, -0.2).matrix(),
-            translation: Vector3::new(5.0, -3.0, 1.0),
+            rotation,
+            translation: c - rotation * c * 1.1 + Vector3::new(5.0, -3.0, 1.0),
         };
         let mut actor = transform(&reference, &pose);
         actor[14][1] += 12.0;
@@ -237,5 +340,66 @@ mod tests {
             .iter()
             .zip(&reference)
             .all(|(a, b)| (a[0] - b[0]).abs() < 1e-3));
+    }
+
+    #[test]
+    fn an_actor_starting_mid_word_settles_on_the_closed_mouth() {
+        let avatar = face();
+        let closed = face();
+        let mut open = face();
+        for &(_, l) in &LIP_PAIRS {
+            open[l][1] += 20.0;
+        }
+        let mut mt = MotionTransfer::new();
+        let s = MotionSettings::default();
+        // The first actor frame has the mouth open: it becomes the reference, the avatar is
+        // unchanged.
+        let first = mt.target(&open, &avatar, &s).points;
+        assert!((first[14][1] - avatar[14][1]).abs() < 1e-3);
+        // The actor closes the mouth: the lips must not cross (the avatar's were together at +4).
+        let shut = mt.target(&closed, &avatar, &s).points;
+        assert!(shut[14][1] >= shut[13][1] - 1e-3, "lips never cross");
+        // ... and the closed mouth is the new reference: opening again opens the avatar's mouth
+        // by the actor's 20 px, not by nothing.
+        let again = mt.target(&open, &avatar, &s).points;
+        let opened = again[14][1] - again[13][1];
+        assert!(
+            (opened - 24.0).abs() < 0.5,
+            "mouth opens by the actor's amount: {opened}"
+        );
+    }
+
+    #[test]
+    fn regions_select_head_or_face_motion() {
+        let reference = face();
+        let mut actor: Vec<[f32; 3]> = reference.iter().map(|p| [p[0] + 8.0, p[1], p[2]]).collect();
+        actor[14][1] += 6.0;
+        let run = |region| {
+            let mut mt = MotionTransfer::new();
+            let s = MotionSettings {
+                region,
+                ..MotionSettings::default()
+            };
+            mt.target(&reference, &reference, &s);
+            mt.target(&actor, &reference, &s).points
+        };
+        let pose = run(MotionRegion::Pose);
+        assert!(
+            (pose[10][0] - (reference[10][0] + 8.0)).abs() < 0.05,
+            "pose: head moves"
+        );
+        assert!(
+            (pose[14][1] - reference[14][1]).abs() < 0.05,
+            "pose: mouth stays"
+        );
+        let expr = run(MotionRegion::Expression);
+        assert!(
+            (expr[10][0] - reference[10][0]).abs() < 0.05,
+            "expression: head stays"
+        );
+        assert!(
+            (expr[14][1] - (reference[14][1] + 6.0)).abs() < 0.05,
+            "expression: mouth moves"
+        );
     }
 }

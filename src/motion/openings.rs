@@ -1,0 +1,230 @@
+//! The face's openings (eyelids, lips) as pairs of opposite landmarks: keeping them from folding
+//! over, and the avatar's closed-mouth pose.
+//!
+//! Coordinates: avatar pixels, y down. "Down" is the face's own down axis, perpendicular to the
+//! line from the right (33) to the left (263) outer eye corner, so a tilted avatar works too.
+
+use nalgebra::Vector2;
+
+/// (upper, lower) eyelid landmark pairs of the subject's right eye, outer to inner corner
+/// (MediaPipe face mesh indices).
+pub const RIGHT_LID_PAIRS: [(usize, usize); 7] = [
+    (246, 7),
+    (161, 163),
+    (160, 144),
+    (159, 145),
+    (158, 153),
+    (157, 154),
+    (173, 155),
+];
+/// (upper, lower) eyelid pairs of the subject's left eye, outer to inner corner.
+pub const LEFT_LID_PAIRS: [(usize, usize); 7] = [
+    (466, 249),
+    (388, 390),
+    (387, 373),
+    (386, 374),
+    (385, 380),
+    (384, 381),
+    (398, 382),
+];
+/// (upper, lower) inner-lip pairs, from the right mouth corner (78) to the left one (308).
+pub const LIP_PAIRS: [(usize, usize); 9] = [
+    (191, 95),
+    (80, 88),
+    (81, 178),
+    (82, 87),
+    (13, 14),
+    (312, 317),
+    (311, 402),
+    (310, 318),
+    (415, 324),
+];
+/// Mouth corners (right, left).
+pub const MOUTH_CORNERS: (usize, usize) = (78, 308);
+
+/// An avatar eye whose central lid gap is below this share of the eye-corner distance is closed
+/// in the picture: it may close further (no fold) but never opens, since the picture has no
+/// eyeball to show.
+pub const CLOSED_EYE_GAP: f32 = 0.03;
+/// An avatar mouth whose central inner-lip gap is above this share of the eye-corner distance is
+/// open in the picture and gets closed for its neutral pose ([`closed_mouth`]).
+pub const OPEN_MOUTH_GAP: f32 = 0.04;
+
+fn xy(p: &[f32; 3]) -> Vector2<f32> {
+    Vector2::new(p[0], p[1])
+}
+
+/// The face's right axis (unit, from landmark 33 to 263), its down axis and the eye-corner
+/// distance, in pixels.
+pub fn face_axes(points: &[[f32; 3]]) -> (Vector2<f32>, Vector2<f32>, f32) {
+    let e = xy(&points[263]) - xy(&points[33]);
+    let io = e.norm().max(1e-3);
+    let right = e / io;
+    (right, Vector2::new(-right.y, right.x), io)
+}
+
+/// Gap of an (upper, lower) pair along `down`, pixels (negative: folded over).
+fn gap(points: &[[f32; 3]], (u, l): (usize, usize), down: Vector2<f32>) -> f32 {
+    (xy(&points[l]) - xy(&points[u])).dot(&down)
+}
+
+/// Keeps every eyelid and lip pair of the target `points` from crossing (lower above upper),
+/// which would fold the warp mesh over itself, and keeps an eye that is closed in the avatar
+/// picture `avatar` closed. Both sets are 468 points in the avatar's own frame (before the head
+/// rotation), pixels.
+pub fn keep_openings_apart(points: &mut [[f32; 3]], avatar: &[[f32; 3]]) {
+    let (_, down, io) = face_axes(avatar);
+    for pairs in [&RIGHT_LID_PAIRS, &LEFT_LID_PAIRS] {
+        let closed = gap(avatar, pairs[3], down) < CLOSED_EYE_GAP * io;
+        for &pair in pairs.iter() {
+            let max = if closed {
+                gap(avatar, pair, down).max(0.0)
+            } else {
+                f32::INFINITY
+            };
+            clamp_gap(points, pair, down, 0.0, max);
+        }
+    }
+    for &pair in &LIP_PAIRS {
+        clamp_gap(points, pair, down, 0.0, f32::INFINITY);
+    }
+}
+
+/// Moves both points of `pair` along `down`, symmetrically, so that their gap is in `min..=max`.
+fn clamp_gap(
+    points: &mut [[f32; 3]],
+    pair: (usize, usize),
+    down: Vector2<f32>,
+    min: f32,
+    max: f32,
+) {
+    let g = gap(points, pair, down);
+    let want = g.clamp(min, max);
+    if want == g {
+        return;
+    }
+    let half = down * ((g - want) / 2.0);
+    let (u, l) = pair;
+    points[u][0] += half.x;
+    points[u][1] += half.y;
+    points[l][0] -= half.x;
+    points[l][1] -= half.y;
+}
+
+/// The avatar's landmarks with the mouth closed, when the picture shows it open (central gap
+/// above [`OPEN_MOUTH_GAP`]); `None` when it is already closed.
+///
+/// The jaw closes: each lower inner-lip point rises to its upper partner, and everything below
+/// the mouth line (lower lip, chin, jaw) rises by the central gap, fading out sideways beyond the
+/// mouth corners (towards the jaw hinges) and upwards within a tenth of the eye-corner distance
+/// below the mouth line. The upper lip stays. Used as the avatar's neutral pose so that an avatar
+/// pictured with an open mouth closes it when the actor does.
+pub fn closed_mouth(avatar: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
+    let (right, down, io) = face_axes(avatar);
+    let centre_gap = gap(avatar, LIP_PAIRS[4], down);
+    if centre_gap <= OPEN_MOUTH_GAP * io {
+        return None;
+    }
+    let mouth = (xy(&avatar[LIP_PAIRS[4].0]) + xy(&avatar[LIP_PAIRS[4].1])) / 2.0;
+    let half_width = (xy(&avatar[MOUTH_CORNERS.1]) - xy(&avatar[MOUTH_CORNERS.0]))
+        .dot(&right)
+        .abs()
+        / 2.0;
+    let mut out = avatar.to_vec();
+    for (p, q) in out.iter_mut().zip(avatar) {
+        let rel = xy(q) - mouth;
+        let (x, y) = (rel.dot(&right).abs(), rel.dot(&down));
+        let below = smoothstep(0.0, 0.1 * io, y);
+        let sideways = 1.0 - smoothstep(half_width, 3.0 * half_width, x);
+        let lift = down * (centre_gap * below * sideways);
+        p[0] -= lift.x;
+        p[1] -= lift.y;
+    }
+    for &(u, l) in &LIP_PAIRS {
+        let g = gap(avatar, (u, l), down).max(0.0);
+        let target = xy(&avatar[l]) - down * g;
+        out[l][0] = target.x;
+        out[l][1] = target.y;
+    }
+    Some(out)
+}
+
+fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
+    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Eye corners 100 px apart on y = 100, lids and lips open by `eye` and `mouth` pixels.
+    fn face(eye: f32, mouth: f32) -> Vec<[f32; 3]> {
+        let mut p = vec![[150.0f32, 60.0, 0.0]; 468];
+        p[33] = [100.0, 100.0, 0.0];
+        p[263] = [200.0, 100.0, 0.0];
+        for (k, &(u, l)) in RIGHT_LID_PAIRS.iter().enumerate() {
+            p[u] = [105.0 + 5.0 * k as f32, 100.0 - eye / 2.0, 0.0];
+            p[l] = [105.0 + 5.0 * k as f32, 100.0 + eye / 2.0, 0.0];
+        }
+        for (k, &(u, l)) in LEFT_LID_PAIRS.iter().enumerate() {
+            p[u] = [195.0 - 5.0 * k as f32, 100.0 - eye / 2.0, 0.0];
+            p[l] = [195.0 - 5.0 * k as f32, 100.0 + eye / 2.0, 0.0];
+        }
+        p[MOUTH_CORNERS.0] = [125.0, 180.0, 0.0];
+        p[MOUTH_CORNERS.1] = [175.0, 180.0, 0.0];
+        for (k, &(u, l)) in LIP_PAIRS.iter().enumerate() {
+            let x = 130.0 + 5.0 * k as f32;
+            let g = mouth * (1.0 - ((x - 150.0) / 25.0).powi(2));
+            p[u] = [x, 180.0 - g / 2.0, 0.0];
+            p[l] = [x, 180.0 + g / 2.0, 0.0];
+        }
+        p[152] = [150.0, 230.0, 0.0]; // chin
+        p[10] = [150.0, 20.0, 0.0]; // forehead
+        p
+    }
+
+    #[test]
+    fn crossed_lids_and_lips_meet_in_the_middle() {
+        let avatar = face(10.0, 0.0);
+        let mut target = avatar.clone();
+        // A blink overshoots: the lower lid ends 4 px above the upper one.
+        target[145][1] = target[159][1] - 4.0;
+        target[14][1] = target[13][1] - 2.0;
+        keep_openings_apart(&mut target, &avatar);
+        assert!((target[145][1] - target[159][1]).abs() < 1e-4);
+        assert!((target[14][1] - target[13][1]).abs() < 1e-4);
+        // Untouched pairs keep their gap.
+        assert!((target[386][1] - avatar[386][1]).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_eye_closed_in_the_picture_never_opens() {
+        let avatar = face(1.0, 0.0);
+        let mut target = avatar.clone();
+        target[159][1] -= 6.0; // the actor opens wide
+        keep_openings_apart(&mut target, &avatar);
+        let g = target[145][1] - target[159][1];
+        assert!((g - 1.0).abs() < 1e-4, "gap {g}");
+    }
+
+    #[test]
+    fn an_open_mouth_closes_with_the_jaw_and_the_upper_face_stays() {
+        assert!(closed_mouth(&face(10.0, 2.0)).is_none(), "already closed");
+        let avatar = face(10.0, 20.0);
+        let closed = closed_mouth(&avatar).expect("open mouth");
+        for &(u, l) in &LIP_PAIRS {
+            assert!(
+                (closed[l][1] - closed[u][1]).abs() < 1e-3,
+                "pair {u}/{l} meets"
+            );
+            assert_eq!(closed[u], avatar[u], "upper lip stays");
+        }
+        assert!(
+            (closed[152][1] - (avatar[152][1] - 20.0)).abs() < 1e-3,
+            "chin rises by the gap"
+        );
+        assert_eq!(closed[10], avatar[10], "forehead stays");
+        assert_eq!(closed[159], avatar[159], "eyes stay");
+    }
+}
