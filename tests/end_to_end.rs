@@ -84,8 +84,8 @@ fn run(actor: &std::path::Path, avatar_path: &std::path::Path) -> Run {
 }
 
 // Bounds. The output is measured with the same landmarker as the actor, so landmark noise enters
-// twice. Measured (2026-11-29): mouth 0.95 carphone, 0.83 talk_wink, 0.99 grin; eyes 0.90
-// talk_wink. A mouth that does not follow the actor gives a correlation near 0; with smoothing that
+// twice. Measured (2026-11-29, session 2): mouth 0.97 carphone, 0.87 talk_wink, 0.99 grin; eyes
+// 0.89 talk_wink. A mouth that does not follow the actor gives a correlation near 0; with smoothing that
 // lags by a few frames (One-Euro at the paper's 1 Hz derivative cut-off) talk_wink dropped to
 // 0.78 mouth / 0.75 eyes: the bounds separate "talking like the actor" from both.
 const MOUTH_CORR_MIN: f32 = 0.8;

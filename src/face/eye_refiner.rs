@@ -48,6 +48,11 @@ pub const RIGHT_EYE_MESH_INDICES: [usize; EYE_POINTS] = [
     156, 70, 63, 105, 66, 107, 55, 193, // halo x5 upper contour / eyebrow outer contour
 ];
 
+/// Indices at which [`EyeRefiner::refine`] appends the iris centres to the 468 face-mesh points
+/// (subject's right eye, left eye), as MediaPipe's refined 478-point mesh does with its 10 iris
+/// points.
+pub const IRIS_CENTRES: (usize, usize) = (468, 469);
+
 /// How many of the 71 points are written back into the mesh: the eyelids and the first halo
 /// (the outer halos and brows of the plain mesh are already good and move with expression).
 const REFINED_POINTS: usize = 32;
@@ -92,8 +97,9 @@ impl EyeRefiner {
         }
     }
 
-    /// Replaces the eyelid points of `face` with the iris model's, for both eyes, and returns the
-    /// two irises (subject's right, then left). `img`/`par` as for the landmarker.
+    /// Replaces the eyelid points of `face` with the iris model's, for both eyes, appends the two
+    /// iris centres as points [`IRIS_CENTRES`] (z: the mean depth of the eye's corners), and
+    /// returns the two irises (subject's right, then left). `img`/`par` as for the landmarker.
     pub fn refine(
         &mut self,
         img: &RgbImage,
@@ -102,6 +108,14 @@ impl EyeRefiner {
     ) -> Result<[Iris; 2], RuntimeError> {
         let right = self.refine_eye(img, par, face, &RIGHT_EYE_MESH_INDICES, false)?;
         let left = self.refine_eye(img, par, face, &LEFT_EYE_MESH_INDICES, true)?;
+        face.points.truncate(IRIS_CENTRES.0);
+        for (iris, idx) in [
+            (right, &RIGHT_EYE_MESH_INDICES),
+            (left, &LEFT_EYE_MESH_INDICES),
+        ] {
+            let z = (face.points[idx[0]][2] + face.points[idx[8]][2]) / 2.0;
+            face.points.push([iris.centre[0], iris.centre[1], z]);
+        }
         Ok([right, left])
     }
 

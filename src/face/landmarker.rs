@@ -19,7 +19,8 @@ pub const NUM_LANDMARKS: usize = 468;
 pub const EYE_CORNERS: (usize, usize) = (33, 263);
 
 /// 468 landmarks in square-pixel picture coordinates; z in the same units as x, relative to the
-/// face centre, smaller is nearer the camera.
+/// face centre, smaller is nearer the camera. After eye refinement two more points follow: the
+/// iris centres ([`super::eye_refiner::IRIS_CENTRES`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaceLandmarks {
     /// Points (x, y, z).

@@ -3,8 +3,9 @@
 //!
 //! Vertices (avatar pixel coordinates, z = landmark depth):
 //! * `0..468`: the face-mesh landmarks;
-//! * `468`, `469`: centres of the right and left eye openings (fans close the eye holes, so a
-//!   closing eyelid squeezes the eyeball away: a blink);
+//! * `468`, `469`: centres of the right and left eye openings, at the iris centres when the
+//!   landmarks have them (fans close the eye holes, so a closing eyelid squeezes the eyeball away:
+//!   a blink; moving the fan centre moves the iris: gaze);
 //! * ring 1 (36 points): the face oval pushed out by [`RING1_SCALE`] about its centroid; moves with
 //!   the head (hair, ears, top of the neck);
 //! * ring 2 (36 points): the oval pushed out by [`RING2_SCALE`]; never moves, so the warp is the
@@ -19,18 +20,20 @@ use image::RgbImage;
 use nalgebra::Vector3;
 
 use super::triangle::{warp_triangle, Blend, WarpVertex};
+use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
+use crate::motion::openings::{LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use crate::motion::TargetPose;
 
 /// Ring 1 radius as a multiple of the face oval's (about the oval centroid).
-pub const RING1_SCALE: f32 = 1.6;
+pub const RING1_SCALE: f32 = 1.45;
 /// Ring 2 radius as a multiple of the face oval's: the outer edge of everything that moves.
-pub const RING2_SCALE: f32 = 2.6;
+pub const RING2_SCALE: f32 = 2.0;
 /// Share of ring 1's motion that follows the rigid head motion; the rest follows the nearest
 /// oval point (so that the neck stretches with an opening jaw).
 const RING1_RIGID_SHARE: f32 = 0.5;
 /// Largest ring 1 displacement as a share of its distance to ring 2.
-const RING1_MAX_TRAVEL: f32 = 0.6;
+const RING1_MAX_TRAVEL: f32 = 0.4;
 
 const N_FACE: usize = 468;
 const EYE_R: usize = 468;
@@ -61,6 +64,43 @@ fn mean_of(points: &[[f32; 3]], idx: &[usize]) -> [f32; 3] {
     m
 }
 
+/// Largest iris offset from the eye opening's centre along the eye (share of the half eye width)
+/// and across it (share of the lid gap): keeps the fan centre inside the eye opening, so the fan
+/// never folds.
+const IRIS_TRAVEL_ALONG: f32 = 0.35;
+const IRIS_TRAVEL_ACROSS: f32 = 0.25;
+
+/// Centre of an eye's fan: the iris centre `points[iris]` when the points have it (limited to
+/// stay inside the opening), else the mean of the eye contour `contour`.
+fn eye_centre(
+    points: &[[f32; 3]],
+    contour: &[usize],
+    lids: &[(usize, usize); 7],
+    iris: usize,
+) -> [f32; 3] {
+    let m = mean_of(points, contour);
+    let Some(c) = points.get(iris) else {
+        return m;
+    };
+    let (outer, inner) = (points[lids[0].1], points[lids[6].1]);
+    let (ax, ay) = (inner[0] - outer[0], inner[1] - outer[1]);
+    let len = (ax * ax + ay * ay).sqrt().max(1e-3);
+    let (ux, uy) = (ax / len, ay / len);
+    let (up, low) = (points[lids[3].0], points[lids[3].1]);
+    let gap = ((low[0] - up[0]) * -uy + (low[1] - up[1]) * ux).max(0.0);
+    let (dx, dy) = (c[0] - m[0], c[1] - m[1]);
+    let along = (dx * ux + dy * uy).clamp(
+        -IRIS_TRAVEL_ALONG * len / 2.0,
+        IRIS_TRAVEL_ALONG * len / 2.0,
+    );
+    let across = (dx * -uy + dy * ux).clamp(-IRIS_TRAVEL_ACROSS * gap, IRIS_TRAVEL_ACROSS * gap);
+    [
+        m[0] + along * ux - across * uy,
+        m[1] + along * uy + across * ux,
+        m[2],
+    ]
+}
+
 fn strip(inner: usize, outer: usize, n: usize, out: &mut Vec<[usize; 3]>) {
     for i in 0..n {
         let j = (i + 1) % n;
@@ -74,8 +114,18 @@ impl WarpMesh {
     pub fn new(avatar: &[[f32; 3]]) -> Self {
         let mut src = Vec::with_capacity(N_VERTICES);
         src.extend_from_slice(&avatar[..N_FACE]);
-        src.push(mean_of(avatar, &RIGHT_EYE));
-        src.push(mean_of(avatar, &LEFT_EYE));
+        src.push(eye_centre(
+            avatar,
+            &RIGHT_EYE,
+            &RIGHT_LID_PAIRS,
+            IRIS_CENTRES.0,
+        ));
+        src.push(eye_centre(
+            avatar,
+            &LEFT_EYE,
+            &LEFT_LID_PAIRS,
+            IRIS_CENTRES.1,
+        ));
         let c = mean_of(avatar, &FACE_OVAL);
         for scale in [RING1_SCALE, RING2_SCALE] {
             for &i in &FACE_OVAL {
@@ -127,8 +177,8 @@ impl WarpMesh {
     pub fn pose(&mut self, target: &TargetPose) {
         let t = &target.points;
         self.dst[..N_FACE].copy_from_slice(&t[..N_FACE]);
-        self.dst[EYE_R] = mean_of(t, &RIGHT_EYE);
-        self.dst[EYE_L] = mean_of(t, &LEFT_EYE);
+        self.dst[EYE_R] = eye_centre(t, &RIGHT_EYE, &RIGHT_LID_PAIRS, IRIS_CENTRES.0);
+        self.dst[EYE_L] = eye_centre(t, &LEFT_EYE, &LEFT_LID_PAIRS, IRIS_CENTRES.1);
         for (i, &o) in FACE_OVAL.iter().enumerate() {
             let s = self.src[RING1 + i];
             let rigid = target.rigid.apply(&Vector3::from(s));
@@ -281,6 +331,42 @@ mod tests {
             moved.get_pixel(138, 128),
             avatar.get_pixel(128, 128),
             "centre moved by 10 px"
+        );
+    }
+
+    #[test]
+    fn the_eye_fan_centre_follows_the_iris_but_stays_inside_the_opening() {
+        // Right eye: lids 10 px apart around y = 100, corners 40 px apart.
+        let mut p = disc_face();
+        p.truncate(468);
+        for (k, &(u, l)) in RIGHT_LID_PAIRS.iter().enumerate() {
+            let x = 85.0 + 5.0 * k as f32;
+            p[u] = [x, 95.0, 0.0];
+            p[l] = [x, 105.0, 0.0];
+        }
+        for &i in &RIGHT_EYE {
+            if !RIGHT_LID_PAIRS.iter().any(|&(u, l)| u == i || l == i) {
+                p[i] = [if i == 33 { 80.0 } else { 120.0 }, 100.0, 0.0];
+            }
+        }
+        let m = mean_of(&p, &RIGHT_EYE);
+        assert_eq!(
+            eye_centre(&p, &RIGHT_EYE, &RIGHT_LID_PAIRS, IRIS_CENTRES.0),
+            m,
+            "no iris: contour mean"
+        );
+        p.push([m[0] + 3.0, m[1] + 1.0, 0.0]);
+        p.push([0.0; 3]);
+        let c = eye_centre(&p, &RIGHT_EYE, &RIGHT_LID_PAIRS, IRIS_CENTRES.0);
+        assert!(
+            (c[0] - (m[0] + 3.0)).abs() < 1e-3 && (c[1] - (m[1] + 1.0)).abs() < 1e-3,
+            "gaze: {c:?}"
+        );
+        p[IRIS_CENTRES.0] = [m[0] + 50.0, m[1] - 30.0, 0.0];
+        let c = eye_centre(&p, &RIGHT_EYE, &RIGHT_LID_PAIRS, IRIS_CENTRES.0);
+        assert!(
+            c[0] < 112.0 && c[1] >= 95.0 && c[1] <= 105.0,
+            "far iris clamped inside: {c:?}"
         );
     }
 }
