@@ -6,6 +6,7 @@ use image::RgbImage;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
+use crate::motion::reacquire::Reacquire;
 use crate::motion::{MotionTransfer, OneEuroFilter};
 use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::WarpMesh;
@@ -15,6 +16,7 @@ use crate::runtime::RuntimeError;
 pub struct MeshEngine {
     tracker: FaceTracker,
     motion: MotionTransfer,
+    reacquire: Reacquire,
     filter: OneEuroFilter,
     smoothed: Vec<f32>,
     actor_points: Vec<[f32; 3]>,
@@ -30,6 +32,7 @@ impl MeshEngine {
         MeshEngine {
             tracker,
             motion: MotionTransfer::new(),
+            reacquire: Reacquire::new(),
             filter: OneEuroFilter::new(),
             smoothed: Vec::with_capacity(468 * 3),
             actor_points: Vec::with_capacity(468),
@@ -56,6 +59,7 @@ impl ReenactEngine for MeshEngine {
     ) -> Result<FrameOutcome, RuntimeError> {
         let Some(landmarks) = self.tracker.track(actor, par)? else {
             self.filter.reset();
+            self.reacquire.lost();
             match &self.last_output {
                 Some(last) if last.dimensions() == out.dimensions() => out.copy_from_slice(last),
                 _ => out.copy_from_slice(&avatar.image),
@@ -72,9 +76,10 @@ impl ReenactEngine for MeshEngine {
         self.actor_points
             .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
 
-        let target = self
+        let mut target = self
             .motion
             .target(&self.actor_points, &avatar.neutral, &settings.motion);
+        self.reacquire.apply(&mut target);
         out.copy_from_slice(&avatar.image);
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
         mesh.pose(&target);
@@ -111,5 +116,6 @@ impl ReenactEngine for MeshEngine {
         self.last_output = None;
         self.mesh = None;
         self.filter.reset();
+        self.reacquire.reset();
     }
 }

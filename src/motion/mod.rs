@@ -4,6 +4,7 @@ pub mod limits;
 pub mod one_euro;
 pub mod openings;
 pub mod pose;
+pub mod reacquire;
 pub mod region;
 pub mod transfer;
 
