@@ -22,10 +22,15 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::face::eye_refiner::EyeRefiner;
+use gstfacereenact::face::landmarker::Landmarker;
 use gstfacereenact::face::mesh_topology::FACE_OVAL;
+use gstfacereenact::face::tracker::MIN_PRESENCE;
 use gstfacereenact::face::FaceLandmarks;
-use gstfacereenact::motion::pose::head_pose;
+use gstfacereenact::models::{default_models_dir, FaceModels};
+use gstfacereenact::motion::pose::{head_pose, RIGID_POINTS};
 use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
+use gstfacereenact::runtime::ExecutionProvider;
 use image::{imageops, RgbImage};
 
 /// The head region of the `bg` metric: the avatar's face oval pushed out this many times about
@@ -50,6 +55,7 @@ struct Metrics {
     yaw: f32,
     background: f64,
     jitter: f32,
+    head_jitter: f32,
 }
 
 /// Head roll and yaw (degrees) of each frame relative to the first (Umeyama pose on rigid points).
@@ -67,12 +73,13 @@ fn pose_series(lms: &[&FaceLandmarks]) -> (Vec<f32>, Vec<f32>) {
         .unzip()
 }
 
-fn jitter(lms: &[&FaceLandmarks]) -> f32 {
+/// Mean absolute second difference over time of the landmarks `points`, in eye-corner distances.
+fn jitter(lms: &[&FaceLandmarks], points: &[usize]) -> f32 {
     let mut sum = 0.0;
     let mut n = 0;
     for w in lms.windows(3) {
         let io = w[1].interocular().max(1.0);
-        for k in 0..w[1].points.len() {
+        for &k in points {
             for c in 0..2 {
                 sum += (w[2].points[k][c] - 2.0 * w[1].points[k][c] + w[0].points[k][c]).abs() / io;
                 n += 1;
@@ -97,9 +104,41 @@ fn inside(poly: &[(f32, f32)], x: f32, y: f32) -> bool {
     c
 }
 
+/// Landmarks of each output frame measured on one fixed crop, the avatar picture's own face crop
+/// enlarged by a quarter, with eyelids refined: no frame-to-frame tracking loop, whose crop
+/// feedback adds noise of its own. The avatar's head stays within that crop by construction
+/// (see src/motion/limits.rs).
+fn landmarks_on_fixed_crop(
+    out: &[common::Frame],
+    avatar: &AvatarModel,
+) -> Vec<Option<FaceLandmarks>> {
+    let models =
+        FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).expect("models");
+    let mut landmarker = Landmarker::new(models.landmarker.session.clone());
+    let mut eyes = EyeRefiner::new(models.iris.session.clone());
+    let mut roi = avatar.landmarks.tracking_roi();
+    roi.size *= 1.25;
+    out.iter()
+        .map(|f| {
+            let mut lm = landmarker
+                .landmarks(&f.image, 1.0, &roi)
+                .expect("inference");
+            if lm.presence < MIN_PRESENCE {
+                return None;
+            }
+            eyes.refine(&f.image, 1.0, &mut lm).expect("inference");
+            Some(lm)
+        })
+        .collect()
+}
+
 fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel) -> Metrics {
     let actor_lm = common::landmarks_of(actor);
-    let out_lm = common::landmarks_of(out);
+    let out_lm = if std::env::var_os("REPORT_FIXED_CROP").is_some() {
+        landmarks_on_fixed_crop(out, avatar)
+    } else {
+        common::landmarks_of(out)
+    };
     let pairs: Vec<(&FaceLandmarks, &FaceLandmarks)> = actor_lm
         .iter()
         .zip(&out_lm)
@@ -115,6 +154,7 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
     };
 
     let (actor_pose, out_pose) = (pose_series(&a), pose_series(&o));
+    let all: Vec<usize> = (0..468).collect();
     let eyes = |l: &FaceLandmarks| eye_opening(l).iter().sum::<f32>();
     let mut csv = String::from("actor_mouth,output_mouth,actor_eyes,output_eyes,actor_roll,output_roll,actor_yaw,output_yaw\n");
     for k in 0..a.len() {
@@ -171,7 +211,8 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
         roll: pearson(&actor_pose.0, &out_pose.0).unwrap_or(f32::NAN),
         yaw: pearson(&actor_pose.1, &out_pose.1).unwrap_or(f32::NAN),
         background,
-        jitter: jitter(&o) / jitter(&a).max(1e-9),
+        jitter: jitter(&o, &all) / jitter(&a, &all).max(1e-9),
+        head_jitter: jitter(&o, &RIGID_POINTS) / jitter(&a, &RIGID_POINTS).max(1e-9),
     }
 }
 
@@ -259,9 +300,9 @@ fn main() {
         .image
         .save(sheet_path.with_extension("worst_bg.png"))
         .expect("write the worst background frame");
-    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | sheet |");
+    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | sheet |");
     println!(
-        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {} |",
+        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {:.2} | {} |",
         stem(actor_path),
         stem(avatar_path),
         m.frames,
@@ -273,6 +314,7 @@ fn main() {
         m.yaw,
         m.background,
         m.jitter,
+        m.head_jitter,
         sheet_path.display()
     );
 }
