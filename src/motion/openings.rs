@@ -90,6 +90,37 @@ pub fn keep_openings_apart(points: &mut [[f32; 3]], avatar: &[[f32; 3]]) {
     }
 }
 
+/// Sets the inner-lip gaps of the target `points` from the actor's own gaps: a closed mouth is
+/// closed for everyone, so the gap is transferred absolutely (scaled by the face-size ratio
+/// `scale`) rather than relative to the reference frame, which keeps a slightly parted actor mouth
+/// from opening the avatar's by whatever its lips did in the reference. `actor` is the actor's
+/// face in the reference pose (468 points, actor pixels), `avatar` the avatar's neutral face,
+/// `points` the target in the avatar's own frame. `amount` (the expression multiplier) and the
+/// per-landmark region `weights` blend from the avatar's neutral gap (0) to the actor's (1).
+/// Both lips of a pair move by half the correction.
+pub fn transfer_lip_gaps(
+    points: &mut [[f32; 3]],
+    avatar: &[[f32; 3]],
+    actor: &[[f32; 3]],
+    scale: f32,
+    amount: f32,
+    weights: &[f32],
+) {
+    let (_, down_av, _) = face_axes(avatar);
+    let (_, down_ac, _) = face_axes(actor);
+    for &(u, l) in &LIP_PAIRS {
+        let neutral = gap(avatar, (u, l), down_av);
+        let actor_gap = gap(actor, (u, l), down_ac).max(0.0) * scale;
+        let w = amount * weights[u].min(weights[l]);
+        let want = neutral + (actor_gap - neutral) * w;
+        let half = down_av * ((want - gap(points, (u, l), down_av)) / 2.0);
+        points[u][0] -= half.x;
+        points[u][1] -= half.y;
+        points[l][0] += half.x;
+        points[l][1] += half.y;
+    }
+}
+
 /// Moves both points of `pair` along `down`, symmetrically, so that their gap is in `min..=max`.
 fn clamp_gap(
     points: &mut [[f32; 3]],
@@ -226,5 +257,27 @@ mod tests {
         );
         assert_eq!(closed[10], avatar[10], "forehead stays");
         assert_eq!(closed[159], avatar[159], "eyes stay");
+    }
+
+    #[test]
+    fn lip_gaps_follow_the_actors_own_gap_scaled_to_the_avatar() {
+        let avatar = face(10.0, 0.0);
+        let mut target = avatar.clone();
+        // Relative motion opened the avatar's lips by 6 px although the actor's are shut.
+        target[14][1] += 6.0;
+        let shut = face(10.0, 0.0);
+        let w = vec![1.0; 468];
+        transfer_lip_gaps(&mut target, &avatar, &shut, 2.0, 1.0, &w);
+        assert!(
+            (target[14][1] - target[13][1]).abs() < 1e-4,
+            "closed like the actor's"
+        );
+        // The actor opens by 10 px at the centre: the avatar, twice the size, by 20.
+        let open = face(10.0, 10.0);
+        transfer_lip_gaps(&mut target, &avatar, &open, 2.0, 1.0, &w);
+        assert!((target[14][1] - target[13][1] - 20.0).abs() < 1e-3);
+        // Expression multiplier 0: the avatar's own (neutral) gap.
+        transfer_lip_gaps(&mut target, &avatar, &open, 2.0, 0.0, &w);
+        assert!((target[14][1] - target[13][1]).abs() < 1e-4);
     }
 }

@@ -30,7 +30,9 @@
 use nalgebra::Vector3;
 
 use super::limits::{limit_pose, limit_shift};
-use super::openings::{face_axes, keep_openings_apart, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS};
+use super::openings::{
+    face_axes, keep_openings_apart, transfer_lip_gaps, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS,
+};
 use super::pose::{head_pose, Similarity, RIGID_POINTS};
 use super::region::MotionRegion;
 use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
@@ -208,6 +210,14 @@ impl MotionTransfer {
                 (Vector3::from(*v) + r_av * expr * (gain * g)).into()
             })
             .collect();
+        transfer_lip_gaps(
+            &mut points,
+            avatar,
+            &self.unposed,
+            k,
+            s.expression_multiplier,
+            &self.weights,
+        );
         keep_openings_apart(&mut points, avatar);
         for p in &mut points {
             *p = rigid.apply(&Vector3::from(*p)).into();
@@ -349,29 +359,46 @@ mod tests {
     }
 
     #[test]
-    fn an_actor_starting_mid_word_settles_on_the_closed_mouth() {
+    fn an_actor_starting_mid_word_moves_the_avatars_mouth_with_the_actors() {
         let avatar = face();
         let closed = face();
         let mut open = face();
         for &(_, l) in &LIP_PAIRS {
             open[l][1] += 20.0;
         }
+        let gap = |p: &[[f32; 3]]| p[14][1] - p[13][1];
         let mut mt = MotionTransfer::new();
         let s = MotionSettings::default();
-        // The first actor frame has the mouth open: it becomes the reference, the avatar is
-        // unchanged.
+        // The first actor frame has the mouth open (24 px): it becomes the reference, and the
+        // avatar's mouth (4 px in the picture) opens as wide as the actor's, not left as pictured.
         let first = mt.target(&open, &avatar, &s).points;
-        assert!((first[14][1] - avatar[14][1]).abs() < 1e-3);
-        // The actor closes the mouth: the lips must not cross (the avatar's were together at +4).
-        let shut = mt.target(&closed, &avatar, &s).points;
-        assert!(shut[14][1] >= shut[13][1] - 1e-3, "lips never cross");
-        // ... and the closed mouth is the new reference: opening again opens the avatar's mouth
-        // by the actor's 20 px, not by nothing.
-        let again = mt.target(&open, &avatar, &s).points;
-        let opened = again[14][1] - again[13][1];
         assert!(
-            (opened - 24.0).abs() < 0.5,
-            "mouth opens by the actor's amount: {opened}"
+            (gap(&first) - 24.0).abs() < 0.5,
+            "open from the first frame: {}",
+            gap(&first)
+        );
+        // The actor closes to 4 px: so does the avatar, without the lips crossing.
+        let shut = mt.target(&closed, &avatar, &s).points;
+        assert!(
+            (gap(&shut) - 4.0).abs() < 0.5,
+            "closes with the actor: {}",
+            gap(&shut)
+        );
+        // The closed mouth is now the expression reference: opening again moves the lower lip
+        // (the jaw) and leaves the upper lip, as the actor's did.
+        let again = mt.target(&open, &avatar, &s).points;
+        assert!(
+            (gap(&again) - 24.0).abs() < 0.5,
+            "opens again: {}",
+            gap(&again)
+        );
+        assert!(
+            (again[14][1] - (avatar[14][1] + 20.0)).abs() < 0.5,
+            "the jaw drops"
+        );
+        assert!(
+            (again[13][1] - avatar[13][1]).abs() < 0.5,
+            "the upper lip stays"
         );
     }
 

@@ -145,9 +145,15 @@ fn warp_mouth_fan(
     }
 }
 
+/// Brightness of the avatar's own mouth interior when the target mouth is nearly closed: a mouth
+/// opened by a sliver shows a dark gap, not the bright teeth of the avatar's pictured smile (which
+/// read as an open mouth). It rises linearly to 1 as the target opening reaches the pictured one.
+pub const NEAR_CLOSED_GAIN: f32 = 0.3;
+
 /// Draws the mouth interior into `out` inside the target inner lip contour (`target_points`,
 /// output pixels): first the avatar's own interior (its teeth when its mouth is open in the
-/// picture) warped to the target contour, then the actor's interior over it, weighted by
+/// picture) warped to the target contour, darkened towards [`NEAR_CLOSED_GAIN`] while the target
+/// opening is below the pictured one, then the actor's interior over it, weighted by
 /// [`actor_interior_weight`], adjusted by `colour` ([`colour_match`]), its shadows tinted to
 /// [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at the lips to opaque at the centre.
 pub fn draw_mouth_interior(
@@ -157,7 +163,13 @@ pub fn draw_mouth_interior(
     target_points: &[[f32; 3]],
     colour: ColourMatch,
 ) {
-    warp_mouth_fan(out, avatar, target_points, (1.0, 1.0), &Blend::COPY);
+    let pictured = mouth_opening_of(avatar.points);
+    let t = (mouth_opening_of(target_points) / pictured.max(1e-3)).clamp(0.0, 1.0);
+    let own = Blend {
+        gain: [NEAR_CLOSED_GAIN + (1.0 - NEAR_CLOSED_GAIN) * t; 3],
+        ..Blend::COPY
+    };
+    warp_mouth_fan(out, avatar, target_points, (1.0, 1.0), &own);
     let w = actor_interior_weight(actor.points);
     if w <= 0.0 {
         return;

@@ -6,10 +6,11 @@
 //! * `468`, `469`: centres of the right and left eye openings, at the iris centres when the
 //!   landmarks have them (fans close the eye holes, so a closing eyelid squeezes the eyeball away:
 //!   a blink; moving the fan centre moves the iris: gaze);
-//! * ring 1 (36 points): the face oval pushed out by [`RING1_SCALE`] about its centroid; moves with
-//!   the head (hair, ears, top of the neck);
-//! * ring 2 (36 points): the oval pushed out by [`RING2_SCALE`]; never moves, so the warp is the
-//!   identity there and the background beyond it stays exactly as in the avatar picture.
+//! * ring 1 (36 points): the face oval pushed out by [`RING1_SCALE`] about its centroid (more
+//!   upwards, [`RING1_HAIR`], for the hair); moves with the head (hair, ears, top of the neck);
+//! * ring 2 (36 points): the oval pushed out by [`RING2_SCALE`] (plus [`RING2_HAIR`] upwards);
+//!   never moves, so the warp is the identity there and the background beyond it stays exactly
+//!   as in the avatar picture.
 //!
 //! Drawing order: outer band (ring 1 → ring 2, alpha fading from 1 to 0: the feathered
 //! paste-back), inner band (oval → ring 1), the mouth interior (by the caller, between
@@ -22,13 +23,18 @@ use nalgebra::Vector3;
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
-use crate::motion::openings::{LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
+use crate::motion::openings::{face_axes, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use crate::motion::TargetPose;
 
 /// Ring 1 radius as a multiple of the face oval's (about the oval centroid).
 pub const RING1_SCALE: f32 = 1.45;
 /// Ring 2 radius as a multiple of the face oval's: the outer edge of everything that moves.
-pub const RING2_SCALE: f32 = 2.0;
+pub const RING2_SCALE: f32 = 1.85;
+/// Extra ring 1 scale straight up from the face (hair above the forehead moves with the head),
+/// fading to none sideways.
+pub const RING1_HAIR: f32 = 0.25;
+/// Extra ring 2 scale straight up from the face.
+pub const RING2_HAIR: f32 = 0.35;
 /// Share of ring 1's motion that follows the rigid head motion; the rest follows the nearest
 /// oval point (so that the neck stretches with an opening jaw).
 const RING1_RIGID_SHARE: f32 = 0.5;
@@ -127,14 +133,16 @@ impl WarpMesh {
             IRIS_CENTRES.1,
         ));
         let c = mean_of(avatar, &FACE_OVAL);
-        for scale in [RING1_SCALE, RING2_SCALE] {
+        let (_, down, _) = face_axes(avatar);
+        for (scale, hair) in [(RING1_SCALE, RING1_HAIR), (RING2_SCALE, RING2_HAIR)] {
             for &i in &FACE_OVAL {
                 let p = avatar[i];
-                src.push([
-                    c[0] + (p[0] - c[0]) * scale,
-                    c[1] + (p[1] - c[1]) * scale,
-                    p[2],
-                ]);
+                let (dx, dy) = (p[0] - c[0], p[1] - c[1]);
+                // Upward share of this oval point's direction (1 straight up, 0 sideways or down).
+                let up =
+                    (-(dx * down.x + dy * down.y) / (dx * dx + dy * dy).sqrt().max(1e-3)).max(0.0);
+                let k = scale + hair * up;
+                src.push([c[0] + dx * k, c[1] + dy * k, p[2]]);
             }
         }
         // The oval's landmark indices are not contiguous: inner band triangles address them
