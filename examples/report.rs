@@ -10,7 +10,8 @@
 //! * `roll`, `yaw`: the same for head roll and yaw relative to the first frame (degrees, Umeyama
 //!   pose on the rigid points: forehead, nose, eye corners, cheekbones);
 //! * `bg`: largest per-frame mean absolute difference (0..255) between output and avatar picture
-//!   outside the head region (the face oval pushed out 1.6x about its centre: hair, ears, neck);
+//!   outside the head region (the face oval pushed out 1.6x about its centre, 2.0x straight up:
+//!   hair, ears, neck);
 //! * `jitter`: output jitter / actor jitter, jitter being the mean second difference of the
 //!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier).
 //!
@@ -34,9 +35,12 @@ use gstfacereenact::runtime::ExecutionProvider;
 use image::{imageops, RgbImage};
 
 /// The head region of the `bg` metric: the avatar's face oval pushed out this many times about
-/// its centroid (hair, ears, the top of the neck). Fixed here, independent of the engine's
-/// own band sizes, so that changing the engine cannot move the goal posts.
+/// its centroid (ears, the top of the neck) ...
 const HEAD_REGION_SCALE: f32 = 1.6;
+/// ... and this much more straight up, fading to nothing sideways (the hair above the forehead:
+/// the face oval's top is the hairline). Fixed here, independent of the engine's own band sizes,
+/// so that changing the engine cannot move the goal posts.
+const HEAD_REGION_HAIR: f32 = 0.4;
 
 /// Metrics of one run (see the module docs).
 struct Metrics {
@@ -139,13 +143,14 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
     } else {
         common::landmarks_of(out)
     };
-    let pairs: Vec<(&FaceLandmarks, &FaceLandmarks)> = actor_lm
+    let pairs: Vec<(usize, &FaceLandmarks, &FaceLandmarks)> = actor_lm
         .iter()
         .zip(&out_lm)
-        .filter_map(|(a, o)| Some((a.as_ref()?, o.as_ref()?)))
+        .enumerate()
+        .filter_map(|(i, (a, o))| Some((i, a.as_ref()?, o.as_ref()?)))
         .collect();
-    let a: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.0).collect();
-    let o: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.1).collect();
+    let a: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.1).collect();
+    let o: Vec<&FaceLandmarks> = pairs.iter().map(|p| p.2).collect();
     let series = |f: &dyn Fn(&FaceLandmarks) -> f32, v: &[&FaceLandmarks]| {
         v.iter().map(|l| f(l)).collect::<Vec<f32>>()
     };
@@ -156,10 +161,38 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
     let (actor_pose, out_pose) = (pose_series(&a), pose_series(&o));
     let all: Vec<usize> = (0..468).collect();
     let eyes = |l: &FaceLandmarks| eye_opening(l).iter().sum::<f32>();
-    let mut csv = String::from("actor_mouth,output_mouth,actor_eyes,output_eyes,actor_roll,output_roll,actor_yaw,output_yaw\n");
+    let pts = &avatar.landmarks.points;
+    let (cx, cy) = FACE_OVAL
+        .iter()
+        .fold((0.0, 0.0), |s, &i| (s.0 + pts[i][0], s.1 + pts[i][1]));
+    let (cx, cy) = (cx / FACE_OVAL.len() as f32, cy / FACE_OVAL.len() as f32);
+    let head: Vec<(f32, f32)> = FACE_OVAL
+        .iter()
+        .map(|&i| {
+            let (dx, dy) = (pts[i][0] - cx, pts[i][1] - cy);
+            // Upward share in the face's own frame (eye line from landmark 33 to 263).
+            let (ex, ey) = (pts[263][0] - pts[33][0], pts[263][1] - pts[33][1]);
+            let up = ((dx * ey - dy * ex)
+                / ((dx * dx + dy * dy) * (ex * ex + ey * ey)).sqrt().max(1e-3))
+            .max(0.0);
+            let k = HEAD_REGION_SCALE + HEAD_REGION_HAIR * up;
+            (cx + dx * k, cy + dy * k)
+        })
+        .collect();
+    let bg_series: Vec<f64> = out
+        .iter()
+        .map(|f| {
+            common::mean_abs_diff(&f.image, &avatar.image, |x, y| {
+                !inside(&head, x as f32 + 0.5, y as f32 + 0.5)
+            })
+        })
+        .collect();
+    let mut csv = String::from("frame,background,actor_mouth,output_mouth,actor_eyes,output_eyes,actor_roll,output_roll,actor_yaw,output_yaw\n");
     for k in 0..a.len() {
         csv += &format!(
-            "{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.2}\n",
+            "{},{:.3},{:.4},{:.4},{:.4},{:.4},{:.2},{:.2},{:.2},{:.2}\n",
+            pairs[k].0,
+            bg_series[pairs[k].0],
             mouth_opening(a[k]),
             mouth_opening(o[k]),
             eyes(a[k]),
@@ -172,28 +205,6 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
     }
     let roll_range = actor_pose.0.iter().fold(f32::MIN, |m, &x| m.max(x))
         - actor_pose.0.iter().fold(f32::MAX, |m, &x| m.min(x));
-    let pts = &avatar.landmarks.points;
-    let (cx, cy) = FACE_OVAL
-        .iter()
-        .fold((0.0, 0.0), |s, &i| (s.0 + pts[i][0], s.1 + pts[i][1]));
-    let (cx, cy) = (cx / FACE_OVAL.len() as f32, cy / FACE_OVAL.len() as f32);
-    let head: Vec<(f32, f32)> = FACE_OVAL
-        .iter()
-        .map(|&i| {
-            (
-                cx + (pts[i][0] - cx) * HEAD_REGION_SCALE,
-                cy + (pts[i][1] - cy) * HEAD_REGION_SCALE,
-            )
-        })
-        .collect();
-    let bg_series: Vec<f64> = out
-        .iter()
-        .map(|f| {
-            common::mean_abs_diff(&f.image, &avatar.image, |x, y| {
-                !inside(&head, x as f32 + 0.5, y as f32 + 0.5)
-            })
-        })
-        .collect();
     let (worst_bg_frame, background) =
         bg_series
             .iter()
