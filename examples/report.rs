@@ -13,7 +13,11 @@
 //!   outside the head region (the face oval pushed out 1.6x about its centre, 2.0x straight up:
 //!   hair, ears, neck);
 //! * `jitter`: output jitter / actor jitter, jitter being the mean second difference of the
-//!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier).
+//!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier);
+//! * `head jitter`: the same over the rigid points only (the head's shaking, without expression).
+//!
+//! The output's landmarks are tracked frame to frame like the actor's; with `REPORT_FIXED_CROP=1`
+//! they are measured on one fixed crop around the avatar's face (no tracking loop).
 //!
 //! Needs scripts/setup.sh to have run (ONNX Runtime, models).
 
