@@ -12,8 +12,12 @@
 //!   never moves, so the warp is the identity there and the background beyond it stays exactly
 //!   as in the avatar picture.
 //!
-//! Drawing order: outer band (ring 1 → ring 2, alpha fading from 1 to 0: the feathered
-//! paste-back), inner band (oval → ring 1), the mouth interior (by the caller, between
+//! Paste-back: the warp is one continuous piecewise-affine map that is the identity on ring 2 and
+//! beyond, so the re-posed head joins the untouched picture without a seam or a colour step, and
+//! every band pixel is opaque. (An alpha fade across the outer band, as in earlier versions,
+//! showed the displaced hair and the original hair at once: a ghost beside the head.)
+//!
+//! Drawing order: outer band (ring 1 → ring 2), inner band (oval → ring 1), the mouth interior (by the caller, between
 //! [`WarpMesh::draw_band`] and [`WarpMesh::draw_face`]), then face triangles back to front by depth
 //! so that a near cheek covers a far one when the head turns.
 
@@ -222,7 +226,7 @@ impl WarpMesh {
         WarpVertex {
             src: [s[0], s[1]],
             dst: [d[0], d[1]],
-            alpha: if i >= RING2 { 0.0 } else { 1.0 },
+            alpha: 1.0,
         }
     }
 
