@@ -1,6 +1,7 @@
 //! Head pose, expression, relative motion and temporal smoothing. Knows nothing of GStreamer.
 
 pub mod limits;
+pub mod mouth_corners;
 pub mod one_euro;
 pub mod openings;
 pub mod pose;

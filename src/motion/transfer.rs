@@ -14,8 +14,9 @@
 //!   let the actor's tilt in the reference frame tilt the avatar's axes: measured on
 //!   glasses_512x480 + Mona Lisa, roll correlation 0.84 conjugated, 0.99 in camera coordinates),
 //!   the expression in the face's own frame; `m` the expression multiplier, `g` the region weight of the landmark ([`MotionRegion`]), `c_r` and `c`
-//!   the centroids of the rigid points of the reference and of the avatar. Eyelids and lips are
-//!   then kept from crossing ([`keep_openings_apart`]).
+//!   the centroids of the rigid points of the reference and of the avatar. Lip gaps are then set
+//!   from the actor's own ([`transfer_lip_gaps`]), the mouth corners kept within a mouth's reach
+//!   ([`limit_mouth_corners`]) and eyelids and lips kept from crossing ([`keep_openings_apart`]).
 //!
 //! When the avatar *is* the reference frame, `w = a_t` exactly (see the tests).
 //!
@@ -30,6 +31,7 @@
 use nalgebra::Vector3;
 
 use super::limits::{limit_pose, limit_shift};
+use super::mouth_corners::limit_mouth_corners;
 use super::openings::{
     face_axes, keep_openings_apart, transfer_lip_gaps, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS,
 };
@@ -218,6 +220,7 @@ impl MotionTransfer {
             s.expression_multiplier,
             &self.weights,
         );
+        limit_mouth_corners(&mut points, avatar);
         keep_openings_apart(&mut points, avatar);
         for p in &mut points {
             *p = rigid.apply(&Vector3::from(*p)).into();
