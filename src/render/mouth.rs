@@ -2,8 +2,8 @@
 //!
 //! The face mesh has a hole inside the inner lip contour. When the target mouth opens, that hole
 //! is filled with the actor's own mouth interior (teeth, tongue, darkness), warped from the actor's
-//! inner lip contour onto the avatar's target inner lip contour as a strip of triangles from
-//! corner to corner, colour-matched to the avatar by a per-channel gain (ratio of mean skin
+//! inner lip contour onto the avatar's target inner lip contour as a fan of triangles about the
+//! contour's centre, colour-matched to the avatar by a per-channel gain (ratio of mean skin
 //! colours), and feathered towards the lips, which are drawn over it afterwards.
 //! Stretching the avatar's lip texture over the gap (what a plain mesh warp does) looks like
 //! rubber; this is the classic alternative in landmark-driven reenactment (e.g. Thies et al.,
@@ -12,7 +12,7 @@
 use image::RgbImage;
 
 use super::triangle::{warp_triangle, Blend, WarpVertex};
-use crate::motion::openings::{LIP_PAIRS, MOUTH_CORNERS};
+use crate::face::mesh_topology::LIPS_INNER;
 use crate::quality::mouth_opening_of;
 use crate::sampling::bilinear;
 
@@ -92,6 +92,15 @@ pub fn actor_interior_weight(points: &[[f32; 3]]) -> f32 {
     t * t * (3.0 - 2.0 * t)
 }
 
+fn centre(points: &[[f32; 3]]) -> [f32; 2] {
+    let mut m = [0.0; 2];
+    for &i in &LIPS_INNER {
+        m[0] += points[i][0] / LIPS_INNER.len() as f32;
+        m[1] += points[i][1] / LIPS_INNER.len() as f32;
+    }
+    m
+}
+
 /// A picture and its 468 landmarks (square-pixel coordinates, pixel aspect `par`): where a mouth
 /// interior is taken from.
 #[derive(Clone, Copy)]
@@ -105,45 +114,35 @@ pub struct MouthSource<'a> {
 }
 
 /// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
-/// `dst_points` in `out`, as a strip from corner to corner: each (upper, lower) inner-lip pair
-/// ([`LIP_PAIRS`]) and its midpoint, so that any mouth shape is covered exactly once, even a
-/// crescent-shaped grin whose centre lies outside the opening (a fan about the centre folded
-/// there and left uncovered pixels). Opacity goes from `alpha.0` at the lips to `alpha.1` on the
-/// midline; `blend` sets colour gain and shadow tint.
-fn warp_mouth_strip(
+/// `dst_points` in `out`, as a fan about the contour's centre. Opacity goes linearly from
+/// `alpha.0` at the lips to `alpha.1` at the centre; `blend` sets colour gain and shadow tint.
+fn warp_mouth_fan(
     out: &mut RgbImage,
     src: MouthSource,
     dst_points: &[[f32; 3]],
     alpha: (f32, f32),
     blend: &Blend,
 ) {
-    let at = |p: &[[f32; 3]], i: usize| [p[i][0], p[i][1]];
-    let mid = |p: &[[f32; 3]], (u, l): (usize, usize)| {
-        [(p[u][0] + p[l][0]) / 2.0, (p[u][1] + p[l][1]) / 2.0]
-    };
-    let lip = |i: usize| WarpVertex {
-        src: at(src.points, i),
-        dst: at(dst_points, i),
-        alpha: alpha.0,
-    };
-    let middle = |pair: (usize, usize)| WarpVertex {
-        src: mid(src.points, pair),
-        dst: mid(dst_points, pair),
-        alpha: alpha.1,
-    };
-    let mut draw = |tri: [WarpVertex; 3]| warp_triangle(out, src.image, src.par, &tri, blend);
-    let (first, last) = (LIP_PAIRS[0], LIP_PAIRS[LIP_PAIRS.len() - 1]);
-    draw([lip(MOUTH_CORNERS.0), lip(first.0), middle(first)]);
-    draw([lip(MOUTH_CORNERS.0), middle(first), lip(first.1)]);
-    for w in LIP_PAIRS.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        draw([lip(a.0), lip(b.0), middle(a)]);
-        draw([lip(b.0), middle(b), middle(a)]);
-        draw([middle(a), middle(b), lip(a.1)]);
-        draw([middle(b), lip(b.1), lip(a.1)]);
+    let src_c = centre(src.points);
+    let dst_c = centre(dst_points);
+    let n = LIPS_INNER.len();
+    for k in 0..n {
+        let (i, j) = (LIPS_INNER[k], LIPS_INNER[(k + 1) % n]);
+        let vertex = |src_p: [f32; 2], dst_p: [f32; 2], alpha: f32| WarpVertex {
+            src: src_p,
+            dst: dst_p,
+            alpha,
+        };
+        let rim = |p: usize| {
+            vertex(
+                [src.points[p][0], src.points[p][1]],
+                [dst_points[p][0], dst_points[p][1]],
+                alpha.0,
+            )
+        };
+        let tri = [vertex(src_c, dst_c, alpha.1), rim(i), rim(j)];
+        warp_triangle(out, src.image, src.par, &tri, blend);
     }
-    draw([lip(last.0), lip(MOUTH_CORNERS.1), middle(last)]);
-    draw([middle(last), lip(MOUTH_CORNERS.1), lip(last.1)]);
 }
 
 /// Brightness of the avatar's own mouth interior when the target mouth is nearly closed: a mouth
@@ -170,7 +169,7 @@ pub fn draw_mouth_interior(
         gain: [NEAR_CLOSED_GAIN + (1.0 - NEAR_CLOSED_GAIN) * t; 3],
         ..Blend::COPY
     };
-    warp_mouth_strip(out, avatar, target_points, (1.0, 1.0), &own);
+    warp_mouth_fan(out, avatar, target_points, (1.0, 1.0), &own);
     let w = actor_interior_weight(actor.points);
     if w <= 0.0 {
         return;
@@ -181,13 +180,12 @@ pub fn draw_mouth_interior(
         saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
-    warp_mouth_strip(out, actor, target_points, (RIM_ALPHA * w, w), &blend);
+    warp_mouth_fan(out, actor, target_points, (RIM_ALPHA * w, w), &blend);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::face::mesh_topology::LIPS_INNER;
 
     #[test]
     fn colour_match_follows_skin_brightness_and_greys_a_black_and_white_avatar() {
