@@ -33,6 +33,12 @@ pub fn soft_limit(x: f32, limit: f32) -> f32 {
     x.signum() * (knee + room * ((a - knee) / room).tanh())
 }
 
+/// Hermite smoothstep: 0 at `x <= a`, 1 at `x >= b`, smooth (zero slope at both ends) between.
+pub fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
+    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
 /// Limits the actor's head motion `pose` (relative to the reference frame, in the actor's
 /// camera frame) to the documented range: roll, yaw, pitch and scale.
 pub fn limit_pose(pose: &mut Similarity) {

@@ -11,7 +11,7 @@
 //! a little room, when the picture already exceeds them). The correction moves each corner and
 //! fades out over [`CORRECTION_RADIUS`] around it, so the lips and cheeks follow smoothly.
 
-use super::limits::soft_limit;
+use super::limits::{smoothstep, soft_limit};
 use super::openings::face_axes;
 
 /// Outer mouth corners (subject's right, left).
@@ -26,11 +26,6 @@ pub const MAX_ELEVATION: f32 = 0.06;
 pub const MIN_ROOM: f32 = 0.04;
 /// Radius over which a corner's correction fades out, eye-corner distances.
 pub const CORRECTION_RADIUS: f32 = 0.3;
-
-fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
-    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
-    t * t * (3.0 - 2.0 * t)
-}
 
 /// Mouth width and corner elevation of `p` along the axes `(right, down)`, in units of `io`.
 fn measure(p: &[[f32; 3]], right: [f32; 2], down: [f32; 2], io: f32) -> (f32, f32) {

@@ -6,6 +6,8 @@
 
 use nalgebra::Vector2;
 
+use super::limits::smoothstep;
+
 /// (upper, lower) eyelid landmark pairs of the subject's right eye, outer to inner corner
 /// (MediaPipe face mesh indices).
 pub const RIGHT_LID_PAIRS: [(usize, usize); 7] = [
@@ -178,11 +180,6 @@ pub fn closed_mouth(avatar: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
         out[l][1] = target.y;
     }
     Some(out)
-}
-
-fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
-    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
-    t * t * (3.0 - 2.0 * t)
 }
 
 #[cfg(test)]

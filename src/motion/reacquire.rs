@@ -4,6 +4,7 @@
 
 use nalgebra::Matrix3;
 
+use super::limits::smoothstep;
 use super::transfer::TargetPose;
 
 /// Frames over which the avatar moves from its held pose to the re-found actor's pose (0.2 s at
@@ -43,8 +44,7 @@ impl Reacquire {
     pub fn apply(&mut self, target: &mut TargetPose) {
         if let (Some(k), Some(held)) = (self.easing, &self.held) {
             if held.points.len() == target.points.len() {
-                let t = (k + 1) as f32 / EASE_FRAMES as f32;
-                let w = t * t * (3.0 - 2.0 * t);
+                let w = smoothstep(0.0, EASE_FRAMES as f32, (k + 1) as f32);
                 for (p, h) in target.points.iter_mut().zip(&held.points) {
                     for c in 0..3 {
                         p[c] = h[c] + (p[c] - h[c]) * w;

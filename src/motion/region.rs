@@ -1,6 +1,7 @@
 //! Region selector: which parts of the actor's motion reach the avatar (LivePortrait's
 //! `animation_region`: all / exp / pose / lip / eyes).
 
+use super::limits::smoothstep;
 use crate::face::mesh_topology::{LEFT_EYE, LIPS_OUTER, RIGHT_EYE};
 
 /// Which parts of the actor's motion the avatar follows.
@@ -39,8 +40,7 @@ fn mean(points: &[[f32; 3]], idx: &[usize]) -> [f32; 2] {
 
 /// 1 at `d <= inner`, 0 at `d >= outer`, smooth (smoothstep) in between.
 fn falloff(d: f32, inner: f32, outer: f32) -> f32 {
-    let t = ((d - inner) / (outer - inner)).clamp(0.0, 1.0);
-    1.0 - t * t * (3.0 - 2.0 * t)
+    1.0 - smoothstep(inner, outer, d)
 }
 
 impl MotionRegion {

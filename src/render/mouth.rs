@@ -13,6 +13,7 @@ use image::RgbImage;
 
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::mesh_topology::LIPS_INNER;
+use crate::motion::limits::smoothstep;
 use crate::quality::mouth_opening_of;
 use crate::sampling::bilinear;
 
@@ -87,9 +88,7 @@ pub const OPEN_MOUTH: f32 = 0.05;
 /// Weight 0..1 of the actor's interior for the actor landmarks `points` (smoothstep between
 /// [`CLOSED_MOUTH`] and [`OPEN_MOUTH`]).
 pub fn actor_interior_weight(points: &[[f32; 3]]) -> f32 {
-    let opening = mouth_opening_of(points);
-    let t = ((opening - CLOSED_MOUTH) / (OPEN_MOUTH - CLOSED_MOUTH)).clamp(0.0, 1.0);
-    t * t * (3.0 - 2.0 * t)
+    smoothstep(CLOSED_MOUTH, OPEN_MOUTH, mouth_opening_of(points))
 }
 
 fn centre(points: &[[f32; 3]]) -> [f32; 2] {
