@@ -84,31 +84,6 @@ fn output_is_avatar_sized_with_the_input_timestamps_one_frame_per_frame() {
     assert!(h.try_pull().is_none(), "exactly one output per input");
 }
 
-/// Runs `launch` until the first error and returns it (panics on EOS without error).
-fn first_error(launch: &str) -> (gst::glib::Error, String) {
-    init();
-    let pipeline = gst::parse::launch(launch).unwrap();
-    let _ = pipeline.set_state(gst::State::Playing);
-    let bus = pipeline.bus().unwrap();
-    let found = loop {
-        let msg = bus
-            .timed_pop(gst::ClockTime::from_seconds(60))
-            .expect("no error within 60 s");
-        match msg.view() {
-            gst::MessageView::Error(e) => {
-                break (
-                    e.error(),
-                    e.debug().map(|d| d.to_string()).unwrap_or_default(),
-                )
-            }
-            gst::MessageView::Eos(_) => panic!("reached EOS without an error"),
-            _ => {}
-        }
-    };
-    pipeline.set_state(gst::State::Null).unwrap();
-    found
-}
-
 const SRC: &str = "videotestsrc num-buffers=5 ! video/x-raw,format=RGBx,width=64,height=64";
 
 #[test]
