@@ -139,6 +139,38 @@ fn missing_models_folder_names_the_model_file() {
 }
 
 #[test]
+fn a_models_folder_with_swapped_files_is_refused_by_sha256() {
+    // The detector and the iris model under each other's names: both are valid ONNX files.
+    let models = root().join("models");
+    let dir = tempdir().join("swapped_models");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (from, to) in [
+        ("face_detection_short_range.onnx", "iris_landmark.onnx"),
+        ("iris_landmark.onnx", "face_detection_short_range.onnx"),
+        ("face_landmark.onnx", "face_landmark.onnx"),
+    ] {
+        std::fs::copy(models.join(from), dir.join(to)).unwrap();
+    }
+    let avatar = demo_media("astronaut.png");
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} models-dir={} ! fakesink",
+        avatar.display(),
+        dir.display()
+    ));
+    assert!(err.matches(gst::ResourceError::OpenRead), "{err}");
+    let msg = err.message();
+    assert!(
+        msg.contains(
+            &dir.join("face_detection_short_range.onnx")
+                .display()
+                .to_string()
+        ) && msg.contains("sha256")
+            && msg.contains("git checkout models/"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
     let avatar = demo_media("astronaut.png");
     init();

@@ -125,7 +125,9 @@ fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
     match e {
         RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
         RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
-        RuntimeError::ModelInvalid(..) => gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)),
+        RuntimeError::ModelInvalid(..) | RuntimeError::ModelChecksum(..) => {
+            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
+        }
         RuntimeError::Provider(..) => gst::error_msg!(gst::LibraryError::Settings, ("{}", e)),
         RuntimeError::Inference(_) => gst::error_msg!(gst::LibraryError::Failed, ("{}", e)),
     }
