@@ -4,13 +4,20 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
 
 use crate::face::{FaceLandmarks, FaceTracker};
 use crate::motion::openings::closed_mouth;
+use crate::picture::{composite_over_white, jpeg_is_complete, pad_to_even};
 use crate::render::mouth::skin_colour;
 use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
+
+/// Largest width or height of an avatar picture, pixels. Larger pictures are refused from their
+/// header, before any pixel is decoded.
+pub const MAX_AVATAR_SIDE: u32 = 16384;
+/// Largest area of an avatar picture, pixels (64 megapixels), checked like [`MAX_AVATAR_SIDE`].
+pub const MAX_AVATAR_PIXELS: u64 = 64_000_000;
 
 /// Why an avatar picture cannot be used.
 #[derive(Debug, Clone)]
@@ -19,6 +26,11 @@ pub enum AvatarError {
     NotFound(PathBuf),
     /// The file exists but is not a readable picture.
     Decode(PathBuf, String),
+    /// The picture's header declares more than [`MAX_AVATAR_SIDE`] pixels a side or
+    /// [`MAX_AVATAR_PIXELS`] in all: file, width, height.
+    TooLarge(PathBuf, u32, u32),
+    /// The header is readable but the pixel data is cut short or corrupt: file, cause.
+    Damaged(PathBuf, String),
     /// The picture decodes but has no detectable human face.
     NoFace(PathBuf),
     /// The face models could not run.
@@ -34,6 +46,18 @@ impl fmt::Display for AvatarError {
             AvatarError::Decode(p, e) => {
                 write!(f, "avatar picture {} could not be decoded ({e}): use a PNG or JPEG file", p.display())
             }
+            AvatarError::TooLarge(p, w, h) => write!(
+                f,
+                "avatar picture {} is {w}x{h} pixels, over the limit of {MAX_AVATAR_SIDE} pixels a side \
+                 and {} megapixels: scale it down (a face needs no more than about 1024 pixels a side)",
+                p.display(),
+                MAX_AVATAR_PIXELS / 1_000_000
+            ),
+            AvatarError::Damaged(p, e) => write!(
+                f,
+                "avatar picture {} is truncated or damaged ({e}): copy or save the picture again",
+                p.display()
+            ),
             AvatarError::NoFace(p) => write!(
                 f,
                 "no face found in avatar picture {}: use a picture with one clearly visible, roughly frontal human face",
@@ -51,8 +75,8 @@ impl std::error::Error for AvatarError {}
 pub struct AvatarModel {
     /// The file it came from.
     pub path: PathBuf,
-    /// The picture, upright (EXIF orientation applied), 8-bit RGB. It is also the cached canvas:
-    /// every output frame starts as a copy of it.
+    /// The picture as [`decode_picture`] makes it: upright, 8-bit RGB, opaque, even width and
+    /// height. It is also the cached canvas: every output frame starts as a copy of it.
     pub image: RgbImage,
     /// The avatar's 468 face-mesh landmarks, avatar pixels.
     pub landmarks: FaceLandmarks,
@@ -65,22 +89,62 @@ pub struct AvatarModel {
     pub skin: [f32; 3],
 }
 
-/// Decodes a picture file to upright 8-bit RGB (EXIF orientation applied; alpha dropped,
-/// grayscale expanded).
+/// Decodes an avatar picture file into the canvas the element outputs: upright (EXIF orientation
+/// applied), 8-bit RGB, opaque and of even width and height.
+///
+/// * PNG (8 or 16 bits; RGB, grayscale or palette) and JPEG (RGB, grayscale or CMYK) are accepted.
+/// * Transparency is composited over white: transparent areas become white.
+/// * An odd width or height is padded to even by repeating the last column or row (4:2:0 encoders
+///   such as x264enc refuse odd sizes).
+///
+/// Errors, each naming the file: [`AvatarError::NotFound`]; [`AvatarError::Decode`] when it is not
+/// a picture this crate reads; [`AvatarError::TooLarge`] when its header declares more than
+/// [`MAX_AVATAR_SIDE`] pixels a side or [`MAX_AVATAR_PIXELS`] (refused before the pixel buffer is
+/// allocated); [`AvatarError::Damaged`] when its data is cut short or corrupt.
 pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
     if !path.exists() {
         return Err(AvatarError::NotFound(path.to_path_buf()));
     }
-    let decode_err = |e: image::ImageError| AvatarError::Decode(path.to_path_buf(), e.to_string());
+    let undecodable = |e: String| AvatarError::Decode(path.to_path_buf(), e);
     let reader = ImageReader::open(path)
-        .map_err(|e| AvatarError::Decode(path.to_path_buf(), e.to_string()))?
-        .with_guessed_format()
-        .map_err(|e| AvatarError::Decode(path.to_path_buf(), e.to_string()))?;
-    let mut decoder = reader.into_decoder().map_err(decode_err)?;
-    let orientation = decoder.orientation().map_err(decode_err)?;
-    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_err)?;
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| undecodable(e.to_string()))?;
+    let format = reader.format();
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| undecodable(e.to_string()))?;
+    let (width, height) = decoder.dimensions();
+    if width > MAX_AVATAR_SIDE
+        || height > MAX_AVATAR_SIDE
+        || u64::from(width) * u64::from(height) > MAX_AVATAR_PIXELS
+    {
+        return Err(AvatarError::TooLarge(path.to_path_buf(), width, height));
+    }
+    if format == Some(ImageFormat::Jpeg) {
+        let data = std::fs::read(path).map_err(|e| undecodable(e.to_string()))?;
+        if !jpeg_is_complete(&data) {
+            return Err(AvatarError::Damaged(
+                path.to_path_buf(),
+                "the JPEG data ends before its end-of-image marker".into(),
+            ));
+        }
+    }
+    let orientation = decoder
+        .orientation()
+        .map_err(|e| undecodable(e.to_string()))?;
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        ImageError::Decoding(_) | ImageError::IoError(_) => {
+            AvatarError::Damaged(path.to_path_buf(), e.to_string())
+        }
+        _ => undecodable(e.to_string()),
+    })?;
     img.apply_orientation(orientation);
-    Ok(img.to_rgb8())
+    let rgb = if img.color().has_alpha() {
+        composite_over_white(&img.to_rgba8())
+    } else {
+        img.to_rgb8()
+    };
+    Ok(pad_to_even(rgb))
 }
 
 impl AvatarModel {

@@ -14,6 +14,7 @@ pub mod face;
 pub mod facereenact;
 pub mod models;
 pub mod motion;
+pub mod picture;
 pub mod quality;
 pub mod render;
 pub mod runtime;

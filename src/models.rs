@@ -1,6 +1,12 @@
 //! The face models the mesh engine runs, and where they are found.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use once_cell::sync::Lazy;
+use sha2::{Digest, Sha256};
 
 use crate::face::{EyeRefiner, FaceDetector, FaceTracker, Landmarker};
 use crate::runtime::{self, ExecutionProvider, LoadedSession, RuntimeError};
@@ -11,6 +17,62 @@ pub const DETECTOR_FILE: &str = "face_detection_short_range.onnx";
 pub const LANDMARKER_FILE: &str = "face_landmark.onnx";
 /// Eye contour and iris model, converted from MediaPipe's TFLite model.
 pub const IRIS_FILE: &str = "iris_landmark.onnx";
+
+/// `models/SHA256SUMS` (`sha256sum` format), embedded at build time: the models this version
+/// was built and tested with.
+const SHA256SUMS: &str = include_str!("../models/SHA256SUMS");
+
+/// The sha256 (lowercase hex) that `models/SHA256SUMS` lists for the model file `name`.
+pub fn expected_sha256(name: &str) -> Option<&'static str> {
+    SHA256SUMS.lines().find_map(|line| {
+        let (hash, file) = line.split_once(char::is_whitespace)?;
+        (file.trim_start().trim_start_matches('*') == name).then_some(hash)
+    })
+}
+
+/// A model file as it was when hashed: path, length, modification time.
+type FileVersion = (PathBuf, u64, Option<SystemTime>);
+
+/// Model files whose sha256 matched in this process: each file is hashed once per process
+/// unless it changes.
+static VERIFIED: Lazy<Mutex<HashSet<FileVersion>>> = Lazy::new(Default::default);
+
+/// Checks the model file at `path` against the sha256 `models/SHA256SUMS` lists for its name
+/// (a name it does not list is not checked).
+///
+/// Errors: [`RuntimeError::ModelMissing`] when there is no such file,
+/// [`RuntimeError::ModelInvalid`] when it cannot be read, [`RuntimeError::ModelChecksum`] when
+/// its content differs (a damaged file, or a model of another version).
+pub fn verify_model(path: &Path) -> Result<(), RuntimeError> {
+    let meta = std::fs::metadata(path)
+        .ok()
+        .filter(|m| m.is_file())
+        .ok_or_else(|| RuntimeError::ModelMissing(path.to_path_buf()))?;
+    let key = (path.to_path_buf(), meta.len(), meta.modified().ok());
+    // Held while hashing: two elements starting at once hash a file once.
+    let mut verified = VERIFIED.lock().unwrap_or_else(|e| e.into_inner());
+    if verified.contains(&key) {
+        return Ok(());
+    }
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let Some(expected) = expected_sha256(name) else {
+        return Ok(());
+    };
+    let unreadable =
+        |e: std::io::Error| RuntimeError::ModelInvalid(path.to_path_buf(), e.to_string());
+    let mut hasher = Sha256::new();
+    std::io::copy(
+        &mut std::fs::File::open(path).map_err(unreadable)?,
+        &mut hasher,
+    )
+    .map_err(unreadable)?;
+    let found = format!("{:x}", hasher.finalize());
+    if found != expected {
+        return Err(RuntimeError::ModelChecksum(path.to_path_buf(), found));
+    }
+    verified.insert(key);
+    Ok(())
+}
 
 /// The default models folder: `$FACEREENACT_MODELS_DIR`, else `$XDG_DATA_HOME/facereenact/models`
 /// when it exists, else the source checkout's `models/`.
@@ -37,12 +99,16 @@ pub struct FaceModels {
 }
 
 impl FaceModels {
-    /// Loads both models from `dir`. Errors name the missing or invalid file.
+    /// Loads the three models from `dir`, each checked first by [`verify_model`]. Errors name the
+    /// missing, invalid or mismatching file.
     pub fn load(
         dir: &Path,
         provider: ExecutionProvider,
         threads: usize,
     ) -> Result<FaceModels, RuntimeError> {
+        for file in [DETECTOR_FILE, LANDMARKER_FILE, IRIS_FILE] {
+            verify_model(&dir.join(file))?;
+        }
         Ok(FaceModels {
             detector: runtime::session(&dir.join(DETECTOR_FILE), provider, threads)?,
             landmarker: runtime::session(&dir.join(LANDMARKER_FILE), provider, threads)?,
@@ -66,5 +132,52 @@ impl FaceModels {
         n.extend(self.iris.fallback_notes.iter().cloned());
         n.dedup();
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_model_file_has_a_listed_sha256() {
+        for file in [DETECTOR_FILE, LANDMARKER_FILE, IRIS_FILE] {
+            let hash = expected_sha256(file).unwrap_or_else(|| panic!("{file} not in SHA256SUMS"));
+            assert_eq!(hash.len(), 64, "{file}");
+        }
+    }
+
+    #[test]
+    fn the_source_models_match_and_a_corrupt_copy_is_named() {
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let landmarker = models.join(LANDMARKER_FILE);
+        verify_model(&landmarker).expect("the checked-in model matches SHA256SUMS");
+        let hashed = |p: &Path| {
+            let verified = VERIFIED.lock().unwrap_or_else(|e| e.into_inner());
+            verified.iter().any(|(path, ..)| path == p)
+        };
+        assert!(
+            hashed(&landmarker),
+            "a match is remembered: hashed once per process"
+        );
+        let dir = std::env::temp_dir().join(format!("facereenact-sha-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let copy = dir.join(LANDMARKER_FILE);
+        let mut bytes = std::fs::read(&landmarker).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(&copy, bytes).unwrap();
+        let err = verify_model(&copy).unwrap_err();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(matches!(err, RuntimeError::ModelChecksum(..)), "{err:?}");
+        assert!(
+            !hashed(&copy),
+            "a mismatch is checked again on the next load"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(&copy.display().to_string()) && msg.contains("git checkout models/"),
+            "{msg}"
+        );
     }
 }

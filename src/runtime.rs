@@ -60,6 +60,9 @@ pub enum RuntimeError {
     ModelMissing(PathBuf),
     /// ONNX Runtime refused the model file (corrupt, wrong format).
     ModelInvalid(PathBuf, String),
+    /// The model file's sha256 is not the one `models/SHA256SUMS` lists for its name: file, the
+    /// sha256 found.
+    ModelChecksum(PathBuf, String),
     /// An explicitly requested execution provider could not be registered.
     Provider(ExecutionProvider, String),
     /// Inference itself failed.
@@ -83,6 +86,13 @@ impl fmt::Display for RuntimeError {
             RuntimeError::ModelInvalid(p, e) => write!(
                 f,
                 "model file {} could not be loaded ({e}): restore it from the project's models/ folder",
+                p.display()
+            ),
+            RuntimeError::ModelChecksum(p, found) => write!(
+                f,
+                "model file {} has sha256 {found}, not the one in models/SHA256SUMS: it is corrupt or not \
+                 the model this version expects: restore it with `git checkout models/` or set models-dir \
+                 to the project's models/",
                 p.display()
             ),
             RuntimeError::Provider(ep, e) => write!(

@@ -84,31 +84,6 @@ fn output_is_avatar_sized_with_the_input_timestamps_one_frame_per_frame() {
     assert!(h.try_pull().is_none(), "exactly one output per input");
 }
 
-/// Runs `launch` until the first error and returns it (panics on EOS without error).
-fn first_error(launch: &str) -> (gst::glib::Error, String) {
-    init();
-    let pipeline = gst::parse::launch(launch).unwrap();
-    let _ = pipeline.set_state(gst::State::Playing);
-    let bus = pipeline.bus().unwrap();
-    let found = loop {
-        let msg = bus
-            .timed_pop(gst::ClockTime::from_seconds(60))
-            .expect("no error within 60 s");
-        match msg.view() {
-            gst::MessageView::Error(e) => {
-                break (
-                    e.error(),
-                    e.debug().map(|d| d.to_string()).unwrap_or_default(),
-                )
-            }
-            gst::MessageView::Eos(_) => panic!("reached EOS without an error"),
-            _ => {}
-        }
-    };
-    pipeline.set_state(gst::State::Null).unwrap();
-    found
-}
-
 const SRC: &str = "videotestsrc num-buffers=5 ! video/x-raw,format=RGBx,width=64,height=64";
 
 #[test]
@@ -161,6 +136,38 @@ fn missing_models_folder_names_the_model_file() {
     ));
     assert!(err.matches(gst::ResourceError::NotFound), "{err}");
     assert!(err.message().contains("/nonexistent/models/"), "{err}");
+}
+
+#[test]
+fn a_models_folder_with_swapped_files_is_refused_by_sha256() {
+    // The detector and the iris model under each other's names: both are valid ONNX files.
+    let models = root().join("models");
+    let dir = tempdir().join("swapped_models");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (from, to) in [
+        ("face_detection_short_range.onnx", "iris_landmark.onnx"),
+        ("iris_landmark.onnx", "face_detection_short_range.onnx"),
+        ("face_landmark.onnx", "face_landmark.onnx"),
+    ] {
+        std::fs::copy(models.join(from), dir.join(to)).unwrap();
+    }
+    let avatar = demo_media("astronaut.png");
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} models-dir={} ! fakesink",
+        avatar.display(),
+        dir.display()
+    ));
+    assert!(err.matches(gst::ResourceError::OpenRead), "{err}");
+    let msg = err.message();
+    assert!(
+        msg.contains(
+            &dir.join("face_detection_short_range.onnx")
+                .display()
+                .to_string()
+        ) && msg.contains("sha256")
+            && msg.contains("git checkout models/"),
+        "{msg}"
+    );
 }
 
 #[test]

@@ -123,13 +123,3 @@ fn convert_with_audio(actor: &std::path::Path, name: &str) -> PathBuf {
     );
     out
 }
-
-fn tempdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "facereenact-test-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}

@@ -125,7 +125,9 @@ fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
     match e {
         RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
         RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
-        RuntimeError::ModelInvalid(..) => gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)),
+        RuntimeError::ModelInvalid(..) | RuntimeError::ModelChecksum(..) => {
+            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
+        }
         RuntimeError::Provider(..) => gst::error_msg!(gst::LibraryError::Settings, ("{}", e)),
         RuntimeError::Inference(_) => gst::error_msg!(gst::LibraryError::Failed, ("{}", e)),
     }
@@ -134,7 +136,11 @@ fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
 fn avatar_error_message(e: &AvatarError) -> gst::ErrorMessage {
     match e {
         AvatarError::NotFound(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
-        AvatarError::Decode(..) => gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e)),
+        AvatarError::Decode(..) | AvatarError::TooLarge(..) => {
+            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
+        }
+        // The header was read: the file ends or breaks part-way through its pixel data.
+        AvatarError::Damaged(..) => gst::error_msg!(gst::ResourceError::Read, ("{}", e)),
         AvatarError::NoFace(_) => gst::error_msg!(gst::StreamError::Format, ("{}", e)),
         AvatarError::Runtime(r) => runtime_error_message(r),
     }
@@ -272,7 +278,9 @@ impl ObjectImpl for FaceReenact {
                 glib::ParamSpecString::builder("avatar")
                     .nick("Avatar")
                     .blurb(
-                        "Path of the avatar picture (PNG or JPEG with one human face). The output has its size. \
+                        "Path of the avatar picture (PNG or JPEG with one human face, at most 16384 pixels a side and \
+                         64 megapixels). The output has its size, padded to even width and height by repeating the last \
+                         column or row; transparent areas become white. \
                          Changeable while PLAYING: the next frames use the new avatar; a bad file keeps the old one",
                     )
                     .mutable_playing()

@@ -174,3 +174,39 @@ pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage, keep: impl Fn(u32, u32) -> bool
     }
     sum as f64 / n.max(1) as f64
 }
+
+/// Runs `launch` until the first error and returns it (panics on EOS without error).
+pub fn first_error(launch: &str) -> (gst::glib::Error, String) {
+    init();
+    let pipeline = gst::parse::launch(launch).unwrap();
+    let _ = pipeline.set_state(gst::State::Playing);
+    let bus = pipeline.bus().unwrap();
+    let found = loop {
+        let msg = bus
+            .timed_pop(gst::ClockTime::from_seconds(60))
+            .expect("no error within 60 s");
+        match msg.view() {
+            gst::MessageView::Error(e) => {
+                break (
+                    e.error(),
+                    e.debug().map(|d| d.to_string()).unwrap_or_default(),
+                )
+            }
+            gst::MessageView::Eos(_) => panic!("reached EOS without an error"),
+            _ => {}
+        }
+    };
+    pipeline.set_state(gst::State::Null).unwrap();
+    found
+}
+
+/// A fresh folder for this test thread's files, under the system temp folder.
+pub fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "facereenact-test-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
