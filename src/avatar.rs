@@ -33,6 +33,9 @@ pub enum AvatarError {
     Damaged(PathBuf, String),
     /// The picture decodes but has no detectable human face.
     NoFace(PathBuf),
+    /// The picture has fewer faces than the face number asked for: file, faces found, number
+    /// asked for (0-based).
+    NoSuchFace(PathBuf, usize, usize),
     /// The face models could not run.
     Runtime(RuntimeError),
 }
@@ -57,6 +60,12 @@ impl fmt::Display for AvatarError {
                 f,
                 "avatar picture {} is truncated or damaged ({e}): copy or save the picture again",
                 p.display()
+            ),
+            AvatarError::NoSuchFace(p, count, face) => write!(
+                f,
+                "avatar-face={face} but avatar picture {} shows {count} face(s): use avatar-face 0 to {} (0 is the largest)",
+                p.display(),
+                count.saturating_sub(1)
             ),
             AvatarError::NoFace(p) => write!(
                 f,
@@ -149,12 +158,30 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
 
 impl AvatarModel {
     /// Loads the avatar at `path`: decode, find the face and its landmarks, build the warp mesh.
+    /// With several faces in the picture, the largest is used ([`AvatarModel::load_face`]).
     pub fn load(path: &Path, tracker: &mut FaceTracker) -> Result<AvatarModel, AvatarError> {
+        Self::load_face(path, tracker, 0)
+    }
+
+    /// Loads the avatar at `path` animating its face number `face`, faces ordered largest first
+    /// (ties: leftmost first). Errors: those of [`decode_picture`], [`AvatarError::NoFace`], and
+    /// [`AvatarError::NoSuchFace`] when the picture has `face` faces or fewer.
+    pub fn load_face(
+        path: &Path,
+        tracker: &mut FaceTracker,
+        face: usize,
+    ) -> Result<AvatarModel, AvatarError> {
         let image = decode_picture(path)?;
-        let landmarks = tracker
-            .detect_still(&image)
-            .map_err(AvatarError::Runtime)?
-            .ok_or_else(|| AvatarError::NoFace(path.to_path_buf()))?;
+        let (landmarks, count) = tracker
+            .detect_still_nth(&image, face)
+            .map_err(AvatarError::Runtime)?;
+        let landmarks = landmarks.ok_or_else(|| {
+            if count == 0 || face == 0 {
+                AvatarError::NoFace(path.to_path_buf())
+            } else {
+                AvatarError::NoSuchFace(path.to_path_buf(), count, face)
+            }
+        })?;
         Ok(Self::from_parts(path, image, landmarks))
     }
 

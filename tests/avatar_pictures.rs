@@ -376,3 +376,70 @@ fn a_truncated_png_or_jpeg_is_named_as_truncated_or_damaged() {
     assert!(err.matches(gst::ResourceError::Read), "{err}");
     assert!(err.message().contains("truncated or damaged"), "{err}");
 }
+
+#[test]
+fn a_picture_with_two_faces_animates_the_largest_unless_avatar_face_picks_the_other() {
+    // Two real portraits side by side: the astronaut at 480 px, the bearded man at 160 px (his
+    // face fills more of his picture: at 240 px it was the larger of the two).
+    let big = image::imageops::resize(
+        &astronaut(),
+        480,
+        480,
+        image::imageops::FilterType::Triangle,
+    );
+    let man = image::open(shared_media("avatar/glasses_beard_400.jpg"))
+        .unwrap()
+        .to_rgb8();
+    let small = image::imageops::resize(&man, 160, 160, image::imageops::FilterType::Triangle);
+    let mut both = RgbImage::from_pixel(800, 480, Rgb([235, 235, 235]));
+    image::imageops::overlay(&mut both, &big, 0, 0);
+    image::imageops::overlay(&mut both, &small, 600, 160);
+    let path = tempdir().join("two_faces.png");
+    both.save(&path).unwrap();
+
+    let mut tracker = tracker();
+    let centre_x = |m: &AvatarModel| m.landmarks.points.iter().map(|p| p[0]).sum::<f32>() / 468.0;
+    let width = |m: &AvatarModel| m.landmarks.interocular();
+    let first = AvatarModel::load(&path, &mut tracker).expect("default: the largest face");
+    let other = AvatarModel::load_face(&path, &mut tracker, 1).expect("avatar-face=1");
+    println!(
+        "face 0 at x {:.0} ({:.0} px between the eyes), face 1 at x {:.0} ({:.0} px)",
+        centre_x(&first),
+        width(&first),
+        centre_x(&other),
+        width(&other)
+    );
+    assert!(
+        centre_x(&first) < 480.0,
+        "face 0 is the astronaut's (left, larger)"
+    );
+    assert!(
+        centre_x(&other) > 540.0,
+        "face 1 is the man's (right, smaller)"
+    );
+    assert!(width(&first) > width(&other));
+    let again = AvatarModel::load(&path, &mut tracker).unwrap();
+    assert_eq!(
+        again.landmarks.points, first.landmarks.points,
+        "the choice is deterministic"
+    );
+
+    match AvatarModel::load_face(&path, &mut tracker, 2) {
+        Err(AvatarError::NoSuchFace(_, 2, 2)) => {}
+        other => panic!(
+            "expected NoSuchFace(2 faces, asked 2), got {:?}",
+            other.map(|_| ())
+        ),
+    }
+    let (err, _) = first_error(&format!(
+        "videotestsrc num-buffers=2 ! video/x-raw,format=RGBx,width=64,height=64 ! \
+         facereenact avatar=\"{}\" avatar-face=2 ! fakesink",
+        path.display()
+    ));
+    assert!(err.matches(gst::StreamError::Format), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("avatar-face=2") && msg.contains("2 face(s)") && msg.contains("two_faces.png"),
+        "{msg}"
+    );
+}

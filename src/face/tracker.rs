@@ -78,29 +78,53 @@ impl FaceTracker {
         }
     }
 
-    /// Landmarks of the most confident face in a still picture. Searches the whole picture, then
-    /// square windows (the short-range detector misses faces smaller than about a tenth of the
-    /// picture). Landmarks are refined with a second landmarker pass on their own crop.
+    /// Landmarks of the largest face in a still picture (see [`FaceTracker::faces_in_still`]).
     pub fn detect_still(&mut self, img: &RgbImage) -> Result<Option<FaceLandmarks>, RuntimeError> {
-        let mut best: Option<Detection> = None;
+        self.detect_still_nth(img, 0).map(|(lm, _)| lm)
+    }
+
+    /// Landmarks of face `n` of a still picture, faces ordered largest first (ties: leftmost
+    /// first), with the number of faces found. `None` when `n` is not below that number.
+    /// Landmarks are refined with a second landmarker pass on their own crop, eyelids and irises
+    /// with the iris model.
+    pub fn detect_still_nth(
+        &mut self,
+        img: &RgbImage,
+        n: usize,
+    ) -> Result<(Option<FaceLandmarks>, usize), RuntimeError> {
+        let faces = self.faces_in_still(img)?;
+        let Some(det) = faces.get(n) else {
+            return Ok((None, faces.len()));
+        };
+        let lm = match self.refine(img, 1.0, det)? {
+            Some(lm) => Some(self.refine_eyes(img, 1.0, lm)?),
+            None => None,
+        };
+        Ok((lm, faces.len()))
+    }
+
+    /// Every face the detector finds in a still picture, largest box first (ties: leftmost
+    /// first), so that the order does not depend on scores. Searches the whole picture and
+    /// square windows of the shorter side and of half of it (the short-range detector misses
+    /// faces smaller than about a fifth of its input); boxes found in several windows are merged
+    /// (intersection over union above 0.3, the more confident kept).
+    pub fn faces_in_still(&mut self, img: &RgbImage) -> Result<Vec<Detection>, RuntimeError> {
+        let mut found: Vec<Detection> = Vec::new();
         for window in search_windows(img.width() as f32, img.height() as f32) {
             for d in self.detector.detect(img, 1.0, window)? {
-                if best.as_ref().is_none_or(|b| d.score > b.score) {
-                    best = Some(d);
+                match found.iter_mut().find(|f| iou(f, &d) > 0.3) {
+                    Some(f) if f.score >= d.score => {}
+                    Some(f) => *f = d,
+                    None => found.push(d),
                 }
             }
-            if best.as_ref().is_some_and(|b| b.score > 0.8) {
-                break;
-            }
         }
-        match best
-            .map(|d| self.refine(img, 1.0, &d))
-            .transpose()?
-            .flatten()
-        {
-            Some(lm) => self.refine_eyes(img, 1.0, lm).map(Some),
-            None => Ok(None),
-        }
+        found.sort_by(|a, b| {
+            (b.w * b.h)
+                .total_cmp(&(a.w * a.h))
+                .then(a.cx.total_cmp(&b.cx))
+        });
+        Ok(found)
     }
 
     fn refine(
@@ -120,6 +144,16 @@ impl FaceTracker {
             first
         }))
     }
+}
+
+/// Intersection over union of two detection boxes.
+fn iou(a: &Detection, b: &Detection) -> f32 {
+    let ix = ((a.cx + a.w / 2.0).min(b.cx + b.w / 2.0) - (a.cx - a.w / 2.0).max(b.cx - b.w / 2.0))
+        .max(0.0);
+    let iy = ((a.cy + a.h / 2.0).min(b.cy + b.h / 2.0) - (a.cy - a.h / 2.0).max(b.cy - b.h / 2.0))
+        .max(0.0);
+    let inter = ix * iy;
+    inter / (a.w * a.h + b.w * b.h - inter).max(1e-6)
 }
 
 /// Detector windows for a still picture of `w`x`h`: the whole picture (letterboxed), then

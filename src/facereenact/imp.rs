@@ -57,6 +57,7 @@ const NO_FACE_WARNING_FRAMES: u64 = 60;
 #[derive(Debug, Clone)]
 struct Settings {
     avatar: Option<PathBuf>,
+    avatar_face: u32,
     models_dir: PathBuf,
     execution_provider: ExecutionProviderChoice,
     inference_threads: u32,
@@ -72,6 +73,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             avatar: None,
+            avatar_face: 0,
             models_dir: default_models_dir(),
             execution_provider: ExecutionProviderChoice::default(),
             inference_threads: DEFAULT_THREADS,
@@ -141,7 +143,9 @@ fn avatar_error_message(e: &AvatarError) -> gst::ErrorMessage {
         }
         // The header was read: the file ends or breaks part-way through its pixel data.
         AvatarError::Damaged(..) => gst::error_msg!(gst::ResourceError::Read, ("{}", e)),
-        AvatarError::NoFace(_) => gst::error_msg!(gst::StreamError::Format, ("{}", e)),
+        AvatarError::NoFace(_) | AvatarError::NoSuchFace(..) => {
+            gst::error_msg!(gst::StreamError::Format, ("{}", e))
+        }
         AvatarError::Runtime(r) => runtime_error_message(r),
     }
 }
@@ -210,8 +214,9 @@ fn rgb_to_frame(src: &RgbImage, frame: &mut gst_video::VideoFrameRef<&mut gst::B
 
 impl FaceReenact {
     fn load_avatar(&self, path: &Path, models: &FaceModels) -> Result<AvatarModel, AvatarError> {
+        let face = self.settings.lock().unwrap().avatar_face as usize;
         let mut tracker = models.tracker();
-        let avatar = AvatarModel::load(path, &mut tracker)?;
+        let avatar = AvatarModel::load_face(path, &mut tracker, face)?;
         gst::info!(
             CAT,
             imp = self,
@@ -284,6 +289,12 @@ impl ObjectImpl for FaceReenact {
                          Changeable while PLAYING: the next frames use the new avatar; a bad file keeps the old one",
                     )
                     .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("avatar-face")
+                    .nick("Avatar face")
+                    .blurb("Which face of the avatar picture to animate when it shows several: 0 = the largest, 1 = the next largest, ... (ties: leftmost first)")
+                    .default_value(0)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("models-dir")
                     .nick("Models folder")
@@ -378,6 +389,7 @@ impl ObjectImpl for FaceReenact {
                     self.swap_avatar(path);
                 }
             }
+            "avatar-face" => settings.avatar_face = value.get().expect("type checked upstream"),
             "models-dir" => {
                 settings.models_dir = value
                     .get::<Option<String>>()
@@ -413,6 +425,7 @@ impl ObjectImpl for FaceReenact {
                 .as_ref()
                 .map(|p| p.to_string_lossy().into_owned())
                 .to_value(),
+            "avatar-face" => settings.avatar_face.to_value(),
             "models-dir" => settings
                 .models_dir
                 .to_string_lossy()
