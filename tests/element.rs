@@ -364,3 +364,59 @@ fn properties_set_from_another_thread_while_playing_take_effect_without_stopping
         "the last value set wins"
     );
 }
+
+#[test]
+fn a_caps_change_mid_stream_and_gap_events_keep_every_frame_and_timestamp() {
+    let avatar = demo_media("astronaut.png");
+    let mut h = harness(&avatar);
+    for i in 0..4 {
+        h.push(grey_frame(i)).unwrap();
+    }
+    // A gap (a live source that had nothing to send) passes downstream; no error, no EOS.
+    assert!(
+        h.push_event(gst::event::Gap::builder(gst::ClockTime::from_nseconds(4 * FRAME_NS)).build())
+    );
+    // Mid-stream the actor switches to 641x479 BGRx at a 16:15 pixel aspect ratio.
+    h.set_src_caps_str(
+        "video/x-raw,format=BGRx,width=641,height=479,framerate=25/1,pixel-aspect-ratio=16/15",
+    );
+    for i in 5..9u64 {
+        let mut b = gst::Buffer::from_mut_slice(vec![90u8; 641 * 479 * 4]);
+        {
+            let b = b.get_mut().unwrap();
+            b.set_pts(gst::ClockTime::from_mseconds(i * 40));
+            b.set_duration(gst::ClockTime::from_mseconds(40));
+        }
+        h.push(b).unwrap();
+    }
+    let mut pts = Vec::new();
+    while let Some(out) = h.try_pull() {
+        pts.push(out.pts());
+    }
+    let expected: Vec<_> = (0..4)
+        .map(|i| Some(gst::ClockTime::from_nseconds(i * FRAME_NS)))
+        .chain((5..9).map(|i| Some(gst::ClockTime::from_mseconds(i * 40))))
+        .collect();
+    assert_eq!(pts, expected, "every frame out, timestamps untouched");
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    let s = caps.structure(0).unwrap();
+    assert_eq!(
+        s.get::<&str>("format").unwrap(),
+        "BGRx",
+        "output follows the new format"
+    );
+    assert_eq!(
+        s.get::<i32>("width").unwrap(),
+        512,
+        "still the avatar's size"
+    );
+    assert_eq!(
+        s.get::<gst::Fraction>("framerate").unwrap(),
+        gst::Fraction::new(25, 1)
+    );
+    let mut gap_seen = false;
+    while let Some(ev) = h.try_pull_event() {
+        gap_seen |= ev.type_() == gst::EventType::Gap;
+    }
+    assert!(gap_seen, "the gap event reached downstream");
+}
