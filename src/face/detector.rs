@@ -39,6 +39,24 @@ pub struct Detection {
 }
 
 impl Detection {
+    /// Intersection over union of the two boxes (0 when they do not overlap or have no area).
+    pub fn iou(&self, other: &Detection) -> f32 {
+        let (a, b) = (self, other);
+        let ix = ((a.cx + a.w / 2.0).min(b.cx + b.w / 2.0)
+            - (a.cx - a.w / 2.0).max(b.cx - b.w / 2.0))
+        .max(0.0);
+        let iy = ((a.cy + a.h / 2.0).min(b.cy + b.h / 2.0)
+            - (a.cy - a.h / 2.0).max(b.cy - b.h / 2.0))
+        .max(0.0);
+        let inter = ix * iy;
+        let union = a.w * a.h + b.w * b.h - inter;
+        if union <= 0.0 {
+            0.0
+        } else {
+            inter / union
+        }
+    }
+
     /// The landmarker crop for this face, as MediaPipe builds it: the box centre, rotated so the
     /// eyes are level, a square of 1.5x the longer box side.
     pub fn landmark_roi(&self) -> Roi {
@@ -154,20 +172,6 @@ impl FaceDetector {
     }
 }
 
-fn iou(a: &Detection, b: &Detection) -> f32 {
-    let ix = ((a.cx + a.w / 2.0).min(b.cx + b.w / 2.0) - (a.cx - a.w / 2.0).max(b.cx - b.w / 2.0))
-        .max(0.0);
-    let iy = ((a.cy + a.h / 2.0).min(b.cy + b.h / 2.0) - (a.cy - a.h / 2.0).max(b.cy - b.h / 2.0))
-        .max(0.0);
-    let inter = ix * iy;
-    let union = a.w * a.h + b.w * b.h - inter;
-    if union <= 0.0 {
-        0.0
-    } else {
-        inter / union
-    }
-}
-
 /// MediaPipe's weighted non-maximum suppression: overlapping boxes (IoU > 0.3) are merged into
 /// their score-weighted mean; the merged detection keeps the highest score.
 pub fn weighted_nms(mut dets: Vec<Detection>) -> Vec<Detection> {
@@ -176,7 +180,7 @@ pub fn weighted_nms(mut dets: Vec<Detection>) -> Vec<Detection> {
     while !dets.is_empty() {
         let best = dets[0].clone();
         let (group, rest): (Vec<Detection>, Vec<Detection>) =
-            dets.into_iter().partition(|d| iou(&best, d) > NMS_IOU);
+            dets.into_iter().partition(|d| best.iou(d) > NMS_IOU);
         dets = rest;
         let total: f32 = group.iter().map(|d| d.score).sum();
         let mut merged = best.clone();

@@ -112,7 +112,7 @@ impl FaceTracker {
         let mut found: Vec<Detection> = Vec::new();
         for window in search_windows(img.width() as f32, img.height() as f32) {
             for d in self.detector.detect(img, 1.0, window)? {
-                match found.iter_mut().find(|f| iou(f, &d) > 0.3) {
+                match found.iter_mut().find(|f| f.iou(&d) > 0.3) {
                     Some(f) if f.score >= d.score => {}
                     Some(f) => *f = d,
                     None => found.push(d),
@@ -144,16 +144,6 @@ impl FaceTracker {
             first
         }))
     }
-}
-
-/// Intersection over union of two detection boxes.
-fn iou(a: &Detection, b: &Detection) -> f32 {
-    let ix = ((a.cx + a.w / 2.0).min(b.cx + b.w / 2.0) - (a.cx - a.w / 2.0).max(b.cx - b.w / 2.0))
-        .max(0.0);
-    let iy = ((a.cy + a.h / 2.0).min(b.cy + b.h / 2.0) - (a.cy - a.h / 2.0).max(b.cy - b.h / 2.0))
-        .max(0.0);
-    let inter = ix * iy;
-    inter / (a.w * a.h + b.w * b.h - inter).max(1e-6)
 }
 
 /// Detector windows for a still picture of `w`x`h`: the whole picture (letterboxed), then

@@ -66,7 +66,7 @@ pub fn face_axes(points: &[[f32; 3]]) -> (Vector2<f32>, Vector2<f32>, f32) {
 }
 
 /// Gap of an (upper, lower) pair along `down`, pixels (negative: folded over).
-fn gap(points: &[[f32; 3]], (u, l): (usize, usize), down: Vector2<f32>) -> f32 {
+pub fn gap(points: &[[f32; 3]], (u, l): (usize, usize), down: Vector2<f32>) -> f32 {
     (xy(&points[l]) - xy(&points[u])).dot(&down)
 }
 

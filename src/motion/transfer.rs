@@ -33,7 +33,8 @@ use nalgebra::Vector3;
 use super::limits::{limit_pose, limit_shift};
 use super::mouth_corners::limit_mouth_corners;
 use super::openings::{
-    face_axes, keep_openings_apart, transfer_lip_gaps, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS,
+    face_axes, gap, keep_openings_apart, transfer_lip_gaps, LEFT_LID_PAIRS, LIP_PAIRS,
+    RIGHT_LID_PAIRS,
 };
 use super::pose::{head_pose, Similarity, RIGID_POINTS};
 use super::region::MotionRegion;
@@ -98,10 +99,9 @@ fn centroid(points: &[[f32; 3]]) -> Vector3<f32> {
         / RIGID_POINTS.len() as f32
 }
 
+/// Gap of an (upper, lower) pair along the face's own down axis, pixels.
 fn lid_gap(points: &[[f32; 3]], pair: (usize, usize)) -> f32 {
-    let (_, down, _) = face_axes(points);
-    (points[pair.1][0] - points[pair.0][0]) * down.x
-        + (points[pair.1][1] - points[pair.0][1]) * down.y
+    gap(points, pair, face_axes(points).1)
 }
 
 impl MotionTransfer {

@@ -22,12 +22,12 @@
 //! so that a near cheek covers a far one when the head turns.
 
 use image::RgbImage;
-use nalgebra::Vector3;
+use nalgebra::{Vector2, Vector3};
 
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
-use crate::motion::openings::{face_axes, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
+use crate::motion::openings::{face_axes, gap as lid_gap, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use crate::motion::TargetPose;
 
 /// Ring 1 radius as a multiple of the face oval's (about the oval centroid).
@@ -96,8 +96,7 @@ fn eye_centre(
     let (ax, ay) = (inner[0] - outer[0], inner[1] - outer[1]);
     let len = (ax * ax + ay * ay).sqrt().max(1e-3);
     let (ux, uy) = (ax / len, ay / len);
-    let (up, low) = (points[lids[3].0], points[lids[3].1]);
-    let gap = ((low[0] - up[0]) * -uy + (low[1] - up[1]) * ux).max(0.0);
+    let gap = lid_gap(points, lids[3], Vector2::new(-uy, ux)).max(0.0);
     let (dx, dy) = (c[0] - m[0], c[1] - m[1]);
     let along = (dx * ux + dy * uy).clamp(
         -IRIS_TRAVEL_ALONG * len / 2.0,
