@@ -2,6 +2,7 @@
 //! mesh, skin colour), shared between frames and swappable while a stream runs.
 
 use std::fmt;
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
@@ -115,8 +116,14 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
         return Err(AvatarError::NotFound(path.to_path_buf()));
     }
     let undecodable = |e: String| AvatarError::Decode(path.to_path_buf(), e);
-    let reader = ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
+    // Read once: the bytes serve both the decoder and the JPEG completeness check.
+    let data = std::fs::read(path).map_err(|e| undecodable(e.to_string()))?;
+    let mut reader = ImageReader::new(Cursor::new(&data[..]));
+    if let Ok(format) = ImageFormat::from_path(path) {
+        reader.set_format(format);
+    }
+    let reader = reader
+        .with_guessed_format()
         .map_err(|e| undecodable(e.to_string()))?;
     let format = reader.format();
     let mut decoder = reader
@@ -129,14 +136,11 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
     {
         return Err(AvatarError::TooLarge(path.to_path_buf(), width, height));
     }
-    if format == Some(ImageFormat::Jpeg) {
-        let data = std::fs::read(path).map_err(|e| undecodable(e.to_string()))?;
-        if !jpeg_is_complete(&data) {
-            return Err(AvatarError::Damaged(
-                path.to_path_buf(),
-                "the JPEG data ends before its end-of-image marker".into(),
-            ));
-        }
+    if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(&data) {
+        return Err(AvatarError::Damaged(
+            path.to_path_buf(),
+            "the JPEG data ends before its end-of-image marker".into(),
+        ));
     }
     let orientation = decoder
         .orientation()
