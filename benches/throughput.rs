@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use gst::prelude::*;
 use gstfacereenact::face::Landmarker;
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::runtime::{run_rgb_square, ExecutionProvider};
@@ -24,43 +23,28 @@ use gstfacereenact::runtime::{run_rgb_square, ExecutionProvider};
 /// Passes over the clip per timing.
 const ROUNDS: usize = 4;
 
-/// Resident set size and its peak, KiB, from /proc/self/status.
+/// Resident set size and its peak, KiB.
 fn memory_kib() -> (u64, u64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    (common::status_kib("VmRSS:"), common::status_kib("VmHWM:"))
 }
 
 /// Decoded raw buffers and their caps: `filesrc ! decodebin ! <convert> ! appsink`.
 fn decode_raw(path: &Path, convert: &str) -> (Vec<gst::Buffer>, gst::Caps) {
-    common::init();
-    let pipeline = gst::parse::launch(&format!(
-        "filesrc location=\"{}\" ! decodebin ! {convert} ! appsink name=sink sync=false",
-        path.display()
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut buffers = Vec::new();
-    let mut caps = None;
-    while let Ok(sample) = sink.pull_sample() {
-        caps.get_or_insert_with(|| sample.caps().unwrap().to_owned());
-        buffers.push(sample.buffer_owned().unwrap());
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    let decoded = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), None)));
+    let out = decoded.clone();
+    common::run_to_sink(
+        &format!(
+            "filesrc location=\"{}\" ! decodebin ! {convert} ! appsink name=sink",
+            path.display()
+        ),
+        move |sample| {
+            let mut out = out.lock().unwrap();
+            out.1
+                .get_or_insert_with(|| sample.caps().unwrap().to_owned());
+            out.0.push(sample.buffer_owned().unwrap());
+        },
+    );
+    let (buffers, caps) = std::mem::take(&mut *decoded.lock().unwrap());
     (buffers, caps.expect("decoded frames"))
 }
 

@@ -284,17 +284,6 @@ fn a_long_run_of_actor_frames_without_a_face_is_reported_once_and_never_drops_fr
     );
 }
 
-/// Resident set size of this process, KiB.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn null_to_playing_to_null_a_hundred_times_neither_fails_nor_grows() {
     init();
@@ -322,11 +311,11 @@ fn null_to_playing_to_null_a_hundred_times_neither_fails_nor_grows() {
     for i in 0..10 {
         cycle(i);
     }
-    let settled = rss_kib();
+    let settled = status_kib("VmRSS:");
     for i in 10..100 {
         cycle(i);
     }
-    let grown = rss_kib() as i64 - settled as i64;
+    let grown = status_kib("VmRSS:") as i64 - settled as i64;
     println!("RSS after 10 cycles {settled} KiB, growth over 90 more: {grown} KiB");
     // One avatar model (its 512x512 canvas and mesh) is under 2 MB: 90 leaked starts would be
     // well over 100 MB.

@@ -82,9 +82,9 @@ fn sample_to_frame(sample: &gst::Sample) -> Frame {
     }
 }
 
-/// Runs `description` (a gst-launch line ending in `appsink name=sink`) to EOS and returns every
-/// frame the sink received. Panics with the bus error on failure.
-pub fn run_to_frames(description: &str) -> Vec<Frame> {
+/// Runs `description` (a gst-launch line ending in `appsink name=sink`) to EOS, handing every
+/// sample the sink receives to `on_sample` as it arrives. Panics with the bus error on failure.
+pub fn run_to_sink(description: &str, on_sample: impl FnMut(&gst::Sample) + Send + 'static) {
     init();
     let pipeline = gst::parse::launch(description)
         .expect("pipeline")
@@ -96,13 +96,12 @@ pub fn run_to_frames(description: &str) -> Vec<Frame> {
         .downcast::<gst_app::AppSink>()
         .unwrap();
     sink.set_property("sync", false);
-    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let out = frames.clone();
+    let on_sample = std::sync::Mutex::new(on_sample);
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |s| {
                 let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                out.lock().unwrap().push(sample_to_frame(&sample));
+                (on_sample.lock().unwrap())(&sample);
                 Ok(gst::FlowSuccess::Ok)
             })
             .build(),
@@ -120,8 +119,30 @@ pub fn run_to_frames(description: &str) -> Vec<Frame> {
         }
     }
     pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// Runs `description` (a gst-launch line ending in `appsink name=sink`) to EOS and returns every
+/// frame the sink received. Panics with the bus error on failure.
+pub fn run_to_frames(description: &str) -> Vec<Frame> {
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = frames.clone();
+    run_to_sink(description, move |sample| {
+        out.lock().unwrap().push(sample_to_frame(sample))
+    });
     let taken = std::mem::take(&mut *frames.lock().unwrap());
     taken
+}
+
+/// A field of /proc/self/status in KiB (`"VmRSS:"` resident size, `"VmHWM:"` its peak); 0 when
+/// unavailable.
+pub fn status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Decodes a video file to RGB frames.
