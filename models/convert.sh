@@ -26,6 +26,8 @@ for m in face_detection/face_detection_short_range face_landmark/face_landmark i
   "$VENV/bin/python" -m tf2onnx.convert --tflite "$WORK/wheel/mediapipe/modules/$m.tflite" \
     --output "$WORK/$(basename $m).onnx" --opset 17 >"$WORK/$(basename $m).log" 2>&1
 done
+# PRelu -> Min/Mul/Add: the same function, without ONNX Runtime's branchy scalar PRelu loop.
+"$VENV/bin/python" "$HERE/rewrite_prelu.py" "$WORK"/*.onnx
 
 "$VENV/bin/python" - "$WORK" "$HERE" <<'PY'
 import sys, numpy as np, onnxruntime as ort
