@@ -98,6 +98,11 @@ fn main() {
         }
     }
     report("eyelids (iris model, x2)", t.elapsed(), n);
+    println!(
+        "  iris model runs: {} of {} eye crops (the others reused an unchanged eye's output)",
+        eyes.runs,
+        eyes.runs + eyes.reuses
+    );
 
     let mut motion = MotionTransfer::new();
     let mut filter = OneEuroFilter::new();

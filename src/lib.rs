@@ -19,6 +19,7 @@ pub mod quality;
 pub mod render;
 pub mod runtime;
 pub mod sampling;
+pub mod video;
 
 use gst::glib;
 

@@ -125,6 +125,16 @@ impl FaceModels {
         )
     }
 
+    /// A tracker whose eye refiner runs the iris model on every frame (see
+    /// [`EyeRefiner::every_frame`]): for measuring output frames in the tests and the report.
+    pub fn measuring_tracker(&self) -> FaceTracker {
+        FaceTracker::new(
+            FaceDetector::new(self.detector.session.clone()),
+            Landmarker::new(self.landmarker.session.clone()),
+            Some(EyeRefiner::new(self.iris.session.clone()).every_frame()),
+        )
+    }
+
     /// Provider fallbacks that happened while loading (empty when the requested one works).
     pub fn fallback_notes(&self) -> Vec<String> {
         let mut n = self.detector.fallback_notes.clone();

@@ -8,7 +8,7 @@
 //! Source: Bazarevsky et al., "BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs",
 //! 2019, and github.com/google/mediapipe (Apache-2.0).
 
-use image::RgbImage;
+use crate::video::RgbSource;
 
 use super::roi::Roi;
 use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
@@ -117,14 +117,14 @@ impl FaceDetector {
     /// in square-pixel picture coordinates. `par` is the picture's pixel aspect ratio.
     pub fn detect(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
         window: Option<Roi>,
     ) -> Result<Vec<Detection>, RuntimeError> {
         let roi = window.unwrap_or_else(|| {
             // Letterbox: a square around the whole picture, padding by edge extension.
-            let w = img.width() as f32 * par;
-            let h = img.height() as f32;
+            let (w, h) = img.dimensions();
+            let (w, h) = (w as f32 * par, h as f32);
             Roi {
                 cx: w / 2.0,
                 cy: h / 2.0,

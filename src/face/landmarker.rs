@@ -6,7 +6,7 @@
 //! logit. Source: Kartynnik et al., "Real-time Facial Surface Geometry from Monocular Video on
 //! Mobile GPUs", 2019, and github.com/google/mediapipe (Apache-2.0).
 
-use image::RgbImage;
+use crate::video::RgbSource;
 
 use super::roi::Roi;
 use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
@@ -87,7 +87,7 @@ impl Landmarker {
     /// points back to square-pixel picture coordinates.
     pub fn landmarks(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
         roi: &Roi,
     ) -> Result<FaceLandmarks, RuntimeError> {

@@ -4,9 +4,8 @@
 //! aspect ratio (`par`), y is in pixels, origin at the top-left corner, y down. For ordinary
 //! square-pixel pictures (`par == 1`) they are plain pixel coordinates.
 
-use image::RgbImage;
 
-use crate::sampling::bilinear;
+use crate::video::RgbSource;
 
 /// A square crop of side `size` centred on (`cx`, `cy`), rotated by `angle` radians.
 ///
@@ -49,7 +48,15 @@ impl Roi {
     /// Fills `out` (length `n*n*3`, NHWC, RGB) with the crop, bilinear-sampled, values mapped
     /// linearly from 0..255 to `lo..hi` (0..1 for the landmarker, -1..1 for the detector).
     /// `par` is the picture's pixel aspect ratio (x of the picture = square-pixel x / par).
-    pub fn crop_into(&self, img: &RgbImage, par: f32, n: usize, lo: f32, hi: f32, out: &mut [f32]) {
+    pub fn crop_into<S: RgbSource + ?Sized>(
+        &self,
+        img: &S,
+        par: f32,
+        n: usize,
+        lo: f32,
+        hi: f32,
+        out: &mut [f32],
+    ) {
         assert_eq!(out.len(), n * n * 3, "crop buffer must hold n*n*3 floats");
         let scale = (hi - lo) / 255.0;
         let nf = n as f32;
@@ -62,7 +69,7 @@ impl Roi {
             let (row_x, row_y) = (self.cx - s * ly, self.cy + c * ly);
             for u in 0..n {
                 let lx = local(u);
-                let px = bilinear(img, (row_x + c * lx) / par, row_y + s * lx);
+                let px = img.sample((row_x + c * lx) / par, row_y + s * lx);
                 let o = (v * n + u) * 3;
                 out[o] = lo + px[0] * scale;
                 out[o + 1] = lo + px[1] * scale;
@@ -75,6 +82,8 @@ impl Roi {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sampling::bilinear;
+    use image::RgbImage;
 
     #[test]
     fn picture_and_input_mappings_are_inverse() {

@@ -160,14 +160,30 @@ impl MotionTransfer {
         avatar: &[[f32; 3]],
         s: &MotionSettings,
     ) -> TargetPose {
-        let reference = self.reference.get_or_insert_with(|| actor.to_vec());
-        let neutral = || TargetPose {
-            points: avatar.to_vec(),
+        let mut out = TargetPose {
+            points: Vec::with_capacity(avatar.len()),
             rigid: Similarity::identity(),
         };
+        self.target_into(actor, avatar, s, &mut out);
+        out
+    }
+
+    /// [`MotionTransfer::target`] written into `out`, reusing its point buffer: no allocation
+    /// once `out` has held a pose (the engine's per-frame path).
+    pub fn target_into(
+        &mut self,
+        actor: &[[f32; 3]],
+        avatar: &[[f32; 3]],
+        s: &MotionSettings,
+        out: &mut TargetPose,
+    ) {
+        let reference = self.reference.get_or_insert_with(|| actor.to_vec());
+        out.points.clear();
         let (Some(pose), Some(align)) = (head_pose(reference, actor), head_pose(reference, avatar))
         else {
-            return neutral();
+            out.points.extend_from_slice(avatar);
+            out.rigid = Similarity::identity();
+            return;
         };
         let inv = pose.inverse();
         self.unposed.clear();
@@ -202,30 +218,32 @@ impl MotionTransfer {
         };
         s.region.expression_weights(avatar, &mut self.weights);
         let gain = k * s.expression_multiplier;
-        let mut points: Vec<[f32; 3]> = avatar
-            .iter()
-            .zip(&self.unposed)
-            .zip(reference.iter())
-            .zip(&self.weights)
-            .map(|(((v, u), r), &g)| {
-                let expr = Vector3::from(*u) - Vector3::from(*r);
-                (Vector3::from(*v) + r_av * expr * (gain * g)).into()
-            })
-            .collect();
+        let points = &mut out.points;
+        points.extend(
+            avatar
+                .iter()
+                .zip(&self.unposed)
+                .zip(reference.iter())
+                .zip(&self.weights)
+                .map(|(((v, u), r), &g)| -> [f32; 3] {
+                    let expr = Vector3::from(*u) - Vector3::from(*r);
+                    (Vector3::from(*v) + r_av * expr * (gain * g)).into()
+                }),
+        );
         transfer_lip_gaps(
-            &mut points,
+            points,
             avatar,
             &self.unposed,
             k,
             s.expression_multiplier,
             &self.weights,
         );
-        limit_mouth_corners(&mut points, avatar);
-        keep_openings_apart(&mut points, avatar);
-        for p in &mut points {
+        limit_mouth_corners(points, avatar);
+        keep_openings_apart(points, avatar);
+        for p in points.iter_mut() {
             *p = rigid.apply(&Vector3::from(*p)).into();
         }
-        TargetPose { points, rigid }
+        out.rigid = rigid;
     }
 }
 

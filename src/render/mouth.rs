@@ -15,7 +15,7 @@ use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::mesh_topology::LIPS_INNER;
 use crate::motion::limits::smoothstep;
 use crate::quality::mouth_opening_of;
-use crate::sampling::bilinear;
+use crate::video::RgbSource;
 
 /// Landmarks on cheeks, forehead and chin, where skin colour is sampled for colour matching.
 pub const SKIN_POINTS: [usize; 14] = [
@@ -32,10 +32,10 @@ pub const RIM_ALPHA: f32 = 0.5;
 
 /// Mean RGB (0..255) of `img` at the [`SKIN_POINTS`] of `points` (square-pixel coordinates,
 /// picture pixel aspect `par`).
-pub fn skin_colour(img: &RgbImage, par: f32, points: &[[f32; 3]]) -> [f32; 3] {
+pub fn skin_colour(img: &(impl RgbSource + ?Sized), par: f32, points: &[[f32; 3]]) -> [f32; 3] {
     let mut m = [0.0; 3];
     for &i in &SKIN_POINTS {
-        let s = bilinear(img, points[i][0] / par, points[i][1]);
+        let s = img.sample(points[i][0] / par, points[i][1]);
         for c in 0..3 {
             m[c] += s[c] / SKIN_POINTS.len() as f32;
         }
@@ -105,7 +105,7 @@ fn centre(points: &[[f32; 3]]) -> [f32; 2] {
 #[derive(Clone, Copy)]
 pub struct MouthSource<'a> {
     /// The picture.
-    pub image: &'a RgbImage,
+    pub image: &'a dyn RgbSource,
     /// Its pixel aspect ratio.
     pub par: f32,
     /// Its landmarks.

@@ -1,0 +1,246 @@
+//! Writing RGB renderings into output frames: a rectangle at a time ([`write_rect`]), and the
+//! avatar's static canvas converted once into the output layout ([`Canvas`]) and copied whole.
+
+use image::RgbImage;
+
+use super::rect::Rect;
+use super::yuv::q;
+use super::{FrameViewMut, Layout, PlaneError};
+
+/// Writes the pixels of `rect` of `src` into `out` at the same place, converted to its layout.
+/// Packed layouts with a fourth byte get 255 there (opaque alpha or padding). 4:2:0 layouts write
+/// `rect` grown to even bounds; each chroma sample is the mean chroma of its 2x2 block.
+///
+/// `src` and `out` must be the same size; the rectangle is clipped to it.
+pub fn write_rect(src: &RgbImage, rect: Rect, out: &mut FrameViewMut<'_>) {
+    let (w, h) = out.dimensions();
+    debug_assert_eq!(src.dimensions(), (w, h));
+    let r = Rect {
+        x0: rect.x0.min(w),
+        y0: rect.y0.min(h),
+        x1: rect.x1.min(w).min(src.width()),
+        y1: rect.y1.min(h).min(src.height()),
+    };
+    if r.is_empty() {
+        return;
+    }
+    let sw = src.width() as usize * 3;
+    let raw = src.as_raw();
+    let strides = out.strides;
+    match out.layout {
+        Layout::Packed {
+            pixel_stride,
+            offsets,
+        } => {
+            let fourth = (0..pixel_stride).find(|o| !offsets.contains(o));
+            let plane = &mut *out.planes[0];
+            for y in r.y0 as usize..r.y1 as usize {
+                let line = &mut plane[y * strides[0]..];
+                let srow = &raw[y * sw..(y + 1) * sw];
+                for x in r.x0 as usize..r.x1 as usize {
+                    let d = &mut line[x * pixel_stride..(x + 1) * pixel_stride];
+                    let s = &srow[x * 3..x * 3 + 3];
+                    d[offsets[0]] = s[0];
+                    d[offsets[1]] = s[1];
+                    d[offsets[2]] = s[2];
+                    if let Some(f) = fourth {
+                        d[f] = 255;
+                    }
+                }
+            }
+        }
+        Layout::I420(m) | Layout::Nv12(m) => {
+            let r = r.to_even(w, h);
+            let nv12 = matches!(out.layout, Layout::Nv12(_));
+            let (luma, chroma) = out.planes.split_at_mut(1);
+            let luma = &mut *luma[0];
+            for by in (r.y0 as usize..r.y1 as usize).step_by(2) {
+                for bx in (r.x0 as usize..r.x1 as usize).step_by(2) {
+                    let (mut u, mut v, mut n) = (0.0f32, 0.0f32, 0.0f32);
+                    for y in by..(by + 2).min(h as usize) {
+                        for x in bx..(bx + 2).min(w as usize) {
+                            let s = &raw[y * sw + x * 3..y * sw + x * 3 + 3];
+                            let [yy, cb, cr] = m.from_rgb_unrounded([
+                                s[0] as f32,
+                                s[1] as f32,
+                                s[2] as f32,
+                            ]);
+                            luma[y * strides[0] + x] = q(yy);
+                            u += cb;
+                            v += cr;
+                            n += 1.0;
+                        }
+                    }
+                    let (cx, cy) = (bx / 2, by / 2);
+                    if nv12 {
+                        let i = cy * strides[1] + cx * 2;
+                        chroma[0][i] = q(u / n);
+                        chroma[0][i + 1] = q(v / n);
+                    } else {
+                        chroma[0][cy * strides[1] + cx] = q(u / n);
+                        chroma[1][cy * strides[2] + cx] = q(v / n);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A picture converted once into an output layout, with tight strides: the avatar's static
+/// canvas, copied into every output frame before the changed rectangle is written over it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canvas {
+    width: u32,
+    height: u32,
+    layout: Layout,
+    planes: Vec<Vec<u8>>,
+    strides: Vec<usize>,
+}
+
+impl Canvas {
+    /// `picture` in `layout`.
+    pub fn new(picture: &RgbImage, layout: Layout) -> Canvas {
+        let (w, h) = picture.dimensions();
+        let (wu, hu) = (w as usize, h as usize);
+        let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
+        let shapes: Vec<(usize, usize)> = match layout {
+            Layout::Packed { pixel_stride, .. } => vec![(wu * pixel_stride, hu)],
+            Layout::I420(_) => vec![(wu, hu), (cw, ch), (cw, ch)],
+            Layout::Nv12(_) => vec![(wu, hu), (2 * cw, ch)],
+        };
+        let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
+        let strides: Vec<usize> = shapes.iter().map(|(s, _)| *s).collect();
+        {
+            let views = planes
+                .iter_mut()
+                .zip(&strides)
+                .map(|(p, s)| (&mut p[..], *s))
+                .collect();
+            let mut view = FrameViewMut::new(w, h, layout, views)
+                .expect("planes sized for the layout");
+            write_rect(picture, Rect::full(w, h), &mut view);
+        }
+        Canvas {
+            width: w,
+            height: h,
+            layout,
+            planes,
+            strides,
+        }
+    }
+
+    /// Width, height and layout.
+    pub fn format(&self) -> (u32, u32, Layout) {
+        (self.width, self.height, self.layout)
+    }
+
+    /// Copies the canvas into `out` row by row (any strides). Errors when `out` has another size
+    /// or layout.
+    pub fn copy_to(&self, out: &mut FrameViewMut<'_>) -> Result<(), PlaneError> {
+        if (out.width, out.height, out.layout) != (self.width, self.height, self.layout) {
+            return Err(PlaneError(format!(
+                "canvas {}x{} {:?} cannot fill a {}x{} {:?} frame",
+                self.width, self.height, self.layout, out.width, out.height, out.layout
+            )));
+        }
+        for (k, (plane, &stride)) in self.planes.iter().zip(&self.strides).enumerate() {
+            let dst_stride = out.strides[k];
+            let dst = &mut *out.planes[k];
+            for (row, src) in plane.chunks_exact(stride).enumerate() {
+                dst[row * dst_stride..row * dst_stride + stride].copy_from_slice(src);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::video::{RgbSource, YuvMatrix};
+
+    fn picture(w: u32, h: u32) -> RgbImage {
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x * 30 + 5) as u8, (y * 40 + 10) as u8, ((x * y) % 200) as u8])
+        })
+    }
+
+    /// Owned planes for a `w` x `h` frame in `layout`, rows padded by 3 bytes.
+    fn planes(w: usize, h: usize, layout: Layout) -> Vec<(Vec<u8>, usize)> {
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let shapes = match layout {
+            Layout::Packed { pixel_stride, .. } => vec![(w * pixel_stride, h)],
+            Layout::I420(_) => vec![(w, h), (cw, ch), (cw, ch)],
+            Layout::Nv12(_) => vec![(w, h), (2 * cw, ch)],
+        };
+        shapes
+            .into_iter()
+            .map(|(row, rows)| (vec![0u8; (row + 3) * rows], row + 3))
+            .collect()
+    }
+
+    fn frame<'a>(w: u32, h: u32, layout: Layout, p: &'a mut [(Vec<u8>, usize)]) -> FrameViewMut<'a> {
+        let views = p.iter_mut().map(|(d, s)| (&mut d[..], *s)).collect();
+        FrameViewMut::new(w, h, layout, views).unwrap()
+    }
+
+    #[test]
+    fn packed_round_trip_is_exact_and_sets_the_fourth_byte() {
+        let pic = picture(7, 5);
+        let layout = Layout::Packed {
+            pixel_stride: 4,
+            offsets: [3, 2, 1],
+        };
+        let mut p = planes(7, 5, layout);
+        let mut out = frame(7, 5, layout, &mut p);
+        write_rect(&pic, Rect::full(7, 5), &mut out);
+        assert_eq!(out.as_view().to_rgb_image(), pic);
+        assert_eq!(p[0].0[0], 255, "xBGR: the first byte is the padding");
+    }
+
+    #[test]
+    fn yuv_round_trip_keeps_flat_areas_and_only_the_rectangle_changes() {
+        let m = YuvMatrix::BT709;
+        for layout in [Layout::I420(m), Layout::Nv12(m.full())] {
+            let flat = RgbImage::from_pixel(9, 7, image::Rgb([180, 90, 40]));
+            let canvas = Canvas::new(&flat, layout);
+            let mut p = planes(9, 7, layout);
+            let mut out = frame(9, 7, layout, &mut p);
+            canvas.copy_to(&mut out).unwrap();
+            let back = out.as_view().to_rgb_image();
+            for px in back.pixels() {
+                for c in 0..3 {
+                    assert!((px[c] as i32 - [180, 90, 40][c]).abs() <= 2, "{layout:?} {px:?}");
+                }
+            }
+            // A grey square over (2..6, 2..6), written through the rectangle (3..5, 3..5): the
+            // rectangle grows to the chroma blocks it touches and nothing outside them changes.
+            let mut changed = flat.clone();
+            for y in 2..6 {
+                for x in 2..6 {
+                    changed.put_pixel(x, y, image::Rgb([128, 128, 128]));
+                }
+            }
+            write_rect(&changed, Rect { x0: 3, y0: 3, x1: 5, y1: 5 }, &mut out);
+            let view = out.as_view();
+            let after = view.to_rgb_image();
+            for (x, y, px) in after.enumerate_pixels() {
+                let inside = (2..6).contains(&x) && (2..6).contains(&y);
+                if !inside {
+                    assert_eq!(px, back.get_pixel(x, y), "({x}, {y}) outside the rectangle");
+                }
+            }
+            let g = view.sample(4.0, 4.0);
+            assert!(g.iter().all(|c| (c - 128.0).abs() < 3.0), "{layout:?} {g:?}");
+        }
+    }
+
+    #[test]
+    fn a_canvas_refuses_a_frame_of_another_size_or_layout() {
+        let pic = picture(4, 4);
+        let canvas = Canvas::new(&pic, Layout::I420(YuvMatrix::BT601));
+        let mut p = planes(4, 2, Layout::I420(YuvMatrix::BT601));
+        let mut out = frame(4, 2, Layout::I420(YuvMatrix::BT601), &mut p);
+        assert!(canvas.copy_to(&mut out).is_err());
+    }
+}
