@@ -45,6 +45,17 @@ impl MeshEngine {
     pub fn detections_run(&self) -> u64 {
         self.tracker.detections_run
     }
+
+    /// The stream was flushed (a seek): forget the tracked face's crop, the smoothing history, the
+    /// held pose and the last output, so that nothing from before the seek shows after it. The
+    /// reference frame stays (the same clip; a face found elsewhere after the seek starts a new
+    /// shot, see [`crate::face::tracker`]).
+    pub fn flush(&mut self) {
+        self.tracker.reset();
+        self.filter.reset();
+        self.reacquire.reset();
+        self.last_output = None;
+    }
 }
 
 impl ReenactEngine for MeshEngine {
@@ -66,6 +77,13 @@ impl ReenactEngine for MeshEngine {
             }
             return Ok(FrameOutcome::NoFace);
         };
+        if self.tracker.new_shot() {
+            // A cut: motion relative to the previous shot's face would shift and scale the avatar
+            // to its limits. This frame becomes the reference; the avatar glides back to it.
+            self.motion.reset_reference();
+            self.filter.reset();
+            self.reacquire.lost();
+        }
         self.smoothed.clear();
         self.smoothed.extend(landmarks.points.iter().flatten());
         if let Some(params) = &settings.smoothing {

@@ -1,5 +1,22 @@
 //! Frame-to-frame face tracking: detection only when tracking is lost, otherwise the landmarker
 //! runs on a crop predicted from the previous frame's landmarks (MediaPipe's FaceMesh scheme).
+//!
+//! **Which face.** With no face tracked yet, or after a cut, the largest detected face is followed
+//! (ties: leftmost first, the order of `avatar-face`). While it is found on its predicted crop it is
+//! followed, whatever other faces the frame shows. When it is lost, the detector looks for a face
+//! where it was last seen (see [`is_same_face`]) before falling back to the largest.
+//!
+//! **Cuts.** A picture that changes at once ([`CUT_PICTURE_CHANGE`]) with the face found at another
+//! place or size ([`CUT_SHIFT`], [`CUT_SCALE`]), a face that jumps farther or grows/shrinks more between two consecutive frames than a
+//! head can move ([`JUMP_SHIFT`], [`JUMP_SCALE`]), or that is found again after a loss at another
+//! place or size ([`REFOUND_SHIFT`], [`REFOUND_SCALE`]), starts a new shot: the detector runs
+//! again on the whole frame and [`FaceTracker::new_shot`] says so, so that the motion transfer can
+//! take a new reference frame (relative motion against another shot's face would shift and scale
+//! the avatar as far as its limits allow).
+//!
+//! **Borders.** A face with more than [`MAX_OUTSIDE`] of its landmarks outside the picture is
+//! still tracked but reported as no face: the avatar holds its last pose instead of following the
+//! landmarker's guess of the missing part.
 
 use image::RgbImage;
 
@@ -12,14 +29,152 @@ use crate::runtime::RuntimeError;
 /// Landmarks whose face-presence probability is below this are treated as "no face".
 pub const MIN_PRESENCE: f32 = 0.5;
 
+/// Largest shift of the face's crop centre between two consecutive frames, in crop sizes (the
+/// crop is 1.5x the face's landmark box, about 3.5 eye-corner distances): 0.3 is about one
+/// eye-corner distance, more than a head moves in one frame at 10 frames/s or more.
+pub const JUMP_SHIFT: f32 = 0.3;
+/// Largest change of the face's crop size between two consecutive frames (either way).
+pub const JUMP_SCALE: f32 = 1.25;
+/// A face found again after a loss farther than this (crop sizes) from where it was last seen is
+/// a new face (a cut, or someone else).
+pub const REFOUND_SHIFT: f32 = 0.5;
+/// A face found again after a loss larger or smaller than this ratio is a new face.
+pub const REFOUND_SCALE: f32 = 1.4;
+
+/// A cut: consecutive pictures differ by more than this (mean absolute difference, 0..255, of
+/// their [`Thumbnail`]s) ...
+pub const CUT_PICTURE_CHANGE: f32 = 30.0;
+/// ... and the face found again on the new picture is shifted by more than this share of its
+/// crop size (about a quarter of an eye-corner distance) or scaled by more than
+/// [`CUT_SCALE`] from the previous frame's. A cut to a shot with the face at the same place and
+/// size needs no new reference (relative motion stays small); a flash or a fast pan over a
+/// still face is no cut.
+pub const CUT_SHIFT: f32 = 0.08;
+/// See [`CUT_SHIFT`].
+pub const CUT_SCALE: f32 = 1.1;
+
+/// A face with more than this share of its landmarks outside the picture counts as not found
+/// (it is still tracked): near the border the landmarker guesses the missing part, and its guess
+/// swells or squeezes the face (measured on talk_wink slid out of the frame: 12 % larger in one
+/// frame when half the face was out).
+pub const MAX_OUTSIDE: f32 = 0.25;
+
+/// Share of `lm`'s landmarks outside a picture of `w`x`h` square pixels.
+pub fn outside_share(lm: &FaceLandmarks, w: f32, h: f32) -> f32 {
+    let out = lm
+        .points
+        .iter()
+        .filter(|p| p[0] < 0.0 || p[1] < 0.0 || p[0] > w || p[1] > h)
+        .count();
+    out as f32 / lm.points.len().max(1) as f32
+}
+
+/// Side of a [`Thumbnail`] in blocks.
+const THUMB: usize = 16;
+
+/// A 16x16 grid of mean luma values of a picture: what a cut changes at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail(Vec<f32>);
+
+impl Thumbnail {
+    /// The thumbnail of `img` (about 8x8 samples per block).
+    pub fn of(img: &RgbImage) -> Self {
+        let (w, h) = (img.width() as usize, img.height() as usize);
+        let mut sum = vec![0.0f32; THUMB * THUMB];
+        let mut n = vec![0u32; THUMB * THUMB];
+        let sx = (w / (THUMB * 8)).max(1);
+        let sy = (h / (THUMB * 8)).max(1);
+        let raw = img.as_raw();
+        for y in (0..h).step_by(sy) {
+            let by = y * THUMB / h;
+            for x in (0..w).step_by(sx) {
+                let p = (y * w + x) * 3;
+                let luma =
+                    0.299 * raw[p] as f32 + 0.587 * raw[p + 1] as f32 + 0.114 * raw[p + 2] as f32;
+                let b = by * THUMB + x * THUMB / w;
+                sum[b] += luma;
+                n[b] += 1;
+            }
+        }
+        Thumbnail(
+            sum.iter()
+                .zip(&n)
+                .map(|(s, &k)| s / k.max(1) as f32)
+                .collect(),
+        )
+    }
+
+    /// Mean absolute difference of the two thumbnails, 0..255.
+    pub fn change(&self, other: &Thumbnail) -> f32 {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| (a - b).abs())
+            .sum::<f32>()
+            / self.0.len() as f32
+    }
+}
+
+/// Where a tracked face is: the centre and size of its tracking crop, square pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FaceSpot {
+    /// Crop centre x.
+    pub cx: f32,
+    /// Crop centre y.
+    pub cy: f32,
+    /// Crop side (1.5x the longer side of the landmark box: independent of roll and yaw).
+    pub size: f32,
+}
+
+impl FaceSpot {
+    /// The spot of tracked landmarks.
+    pub fn of(lm: &FaceLandmarks) -> Self {
+        let r = lm.tracking_roi();
+        FaceSpot {
+            cx: r.cx,
+            cy: r.cy,
+            size: r.size.max(1e-3),
+        }
+    }
+
+    /// The spot of a detection (its landmarker crop).
+    pub fn of_detection(d: &Detection) -> Self {
+        let r = d.landmark_roi();
+        FaceSpot {
+            cx: r.cx,
+            cy: r.cy,
+            size: r.size.max(1e-3),
+        }
+    }
+}
+
+/// Whether `now` can be the face seen at `before`: shifted by at most `max_shift` crop sizes (of
+/// the larger of the two) and scaled by at most `max_scale` either way.
+pub fn is_same_face(before: &FaceSpot, now: &FaceSpot, max_shift: f32, max_scale: f32) -> bool {
+    let size = before.size.max(now.size);
+    let shift = ((now.cx - before.cx).powi(2) + (now.cy - before.cy).powi(2)).sqrt();
+    let ratio = now.size.max(before.size) / now.size.min(before.size);
+    shift <= max_shift * size && ratio <= max_scale
+}
+
 /// Tracks one face through a video.
 pub struct FaceTracker {
     detector: FaceDetector,
     landmarker: Landmarker,
     eyes: Option<EyeRefiner>,
     previous: Option<FaceLandmarks>,
+    /// Where the followed face was last found (kept while it is lost).
+    last_seen: Option<FaceSpot>,
+    /// Whether the last [`FaceTracker::track`] started a new shot.
+    new_shot: bool,
+    /// A new shot started and is not reported yet (its face was mostly outside the picture).
+    pending_shot: bool,
+    /// The previous picture's thumbnail.
+    thumb: Option<Thumbnail>,
     /// Number of detector runs so far (tracking quality indicator, for benchmarks and tests).
     pub detections_run: u64,
+    /// Number of new shots started so far (cuts seen; not the first face).
+    pub shots_started: u64,
 }
 
 impl FaceTracker {
@@ -30,7 +185,12 @@ impl FaceTracker {
             landmarker,
             eyes,
             previous: None,
+            last_seen: None,
+            new_shot: false,
+            pending_shot: false,
+            thumb: None,
             detections_run: 0,
+            shots_started: 0,
         }
     }
 
@@ -46,9 +206,19 @@ impl FaceTracker {
         Ok(lm)
     }
 
-    /// Forgets the tracked face: the next frame starts with a detection.
+    /// Forgets the tracked face: the next frame starts with a detection. Where it was last seen
+    /// is kept (a face found again elsewhere starts a new shot).
+    /// The next picture is not compared with the last one either (after a seek the picture
+    /// changes at once without a cut).
     pub fn reset(&mut self) {
         self.previous = None;
+        self.thumb = None;
+    }
+
+    /// Whether the last [`FaceTracker::track`] found a face that is not the one tracked before:
+    /// a cut to another shot (see the module docs). False for the first face of a stream.
+    pub fn new_shot(&self) -> bool {
+        self.new_shot
     }
 
     /// Landmarks of the tracked face in `img` (square-pixel coordinates, pixel aspect `par`), or
@@ -58,24 +228,98 @@ impl FaceTracker {
         img: &RgbImage,
         par: f32,
     ) -> Result<Option<FaceLandmarks>, RuntimeError> {
+        let found = self.track_face(img, par)?;
+        let (w, h) = (img.width() as f32 * par, img.height() as f32);
+        match found {
+            Some(lm) if outside_share(&lm, w, h) <= MAX_OUTSIDE => {
+                self.new_shot = std::mem::take(&mut self.pending_shot);
+                Ok(Some(lm))
+            }
+            // Mostly outside the picture: still tracked, but not shown (see the module docs).
+            _ => {
+                self.new_shot = false;
+                Ok(None)
+            }
+        }
+    }
+
+    fn track_face(
+        &mut self,
+        img: &RgbImage,
+        par: f32,
+    ) -> Result<Option<FaceLandmarks>, RuntimeError> {
+        let thumb = Thumbnail::of(img);
+        let picture_cut = self
+            .thumb
+            .replace(thumb)
+            .is_some_and(|t| t.change(self.thumb.as_ref().expect("set")) > CUT_PICTURE_CHANGE);
+        if picture_cut {
+            // Do not fit the landmarks on the old face's crop: they would slide over to the new
+            // face in a few frames, each step too small to be taken for a cut.
+            self.previous = None;
+        }
+        let mut jumped = None;
+        let mut was_jump = false;
         if let Some(prev) = self.previous.take() {
             let lm = self.landmarker.landmarks(img, par, &prev.tracking_roi())?;
             if lm.presence >= MIN_PRESENCE {
-                self.previous = Some(lm.clone());
-                return self.refine_eyes(img, par, lm).map(Some);
+                if is_same_face(
+                    &FaceSpot::of(&prev),
+                    &FaceSpot::of(&lm),
+                    JUMP_SHIFT,
+                    JUMP_SCALE,
+                ) {
+                    self.last_seen = Some(FaceSpot::of(&lm));
+                    self.previous = Some(lm.clone());
+                    return self.refine_eyes(img, par, lm).map(Some);
+                }
+                // Farther than a head moves in a frame: a cut. Look at the whole frame again.
+                jumped = Some(lm);
+                was_jump = true;
             }
         }
         self.detections_run += 1;
         let dets = self.detector.detect(img, par, None)?;
-        let Some(best) = dets.first() else {
+        // Prefer the face seen last (detector boxes and landmark crops differ in size: loose
+        // bounds), else the largest.
+        let seen = self.last_seen;
+        let near = seen.and_then(|seen| {
+            dets.iter().find(|d| {
+                is_same_face(
+                    &seen,
+                    &FaceSpot::of_detection(d),
+                    REFOUND_SHIFT,
+                    REFOUND_SCALE,
+                )
+            })
+        });
+        let pick = near.or_else(|| largest(&dets));
+        let mut found = match pick {
+            Some(d) => self.refine(img, par, d)?,
+            None => None,
+        };
+        if found.is_none() {
+            found = jumped;
+        }
+        let Some(lm) = found else {
             return Ok(None);
         };
-        let found = self.refine(img, par, best)?;
-        self.previous = found.clone();
-        match found {
-            Some(lm) => self.refine_eyes(img, par, lm).map(Some),
-            None => Ok(None),
+        // How far the face may have gone: a frame after a cut or a jump, or after a loss.
+        let (max_shift, max_scale) = if picture_cut {
+            (CUT_SHIFT, CUT_SCALE)
+        } else if was_jump {
+            (JUMP_SHIFT, JUMP_SCALE)
+        } else {
+            (REFOUND_SHIFT, REFOUND_SCALE)
+        };
+        let spot = FaceSpot::of(&lm);
+        if seen.is_some_and(|seen| !is_same_face(&seen, &spot, max_shift, max_scale)) {
+            self.pending_shot = true;
+            self.shots_started += 1;
         }
+        self.last_seen = Some(spot);
+        self.previous = Some(lm.clone());
+        self.refine_eyes(img, par, lm).map(Some)
     }
 
     /// Landmarks of the largest face in a still picture (see [`FaceTracker::faces_in_still`]).
@@ -146,6 +390,15 @@ impl FaceTracker {
     }
 }
 
+/// The largest detection (ties: leftmost first).
+fn largest(dets: &[Detection]) -> Option<&Detection> {
+    dets.iter().min_by(|a, b| {
+        (b.w * b.h)
+            .total_cmp(&(a.w * a.h))
+            .then(a.cx.total_cmp(&b.cx))
+    })
+}
+
 /// Detector windows for a still picture of `w`x`h`: the whole picture (letterboxed), then
 /// overlapping squares of the shorter side and of half of it.
 pub fn search_windows(w: f32, h: f32) -> Vec<Option<Roi>> {
@@ -177,6 +430,101 @@ pub fn search_windows(w: f32, h: f32) -> Vec<Option<Roi>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn spot(cx: f32, cy: f32, size: f32) -> FaceSpot {
+        FaceSpot { cx, cy, size }
+    }
+
+    #[test]
+    fn a_head_moving_between_frames_is_the_same_face_a_cut_is_not() {
+        let before = spot(240.0, 240.0, 300.0);
+        // A fast head shake: a third of an eye-corner distance (~0.1 crop) in a frame, 5 % larger.
+        assert!(is_same_face(
+            &before,
+            &spot(270.0, 245.0, 315.0),
+            JUMP_SHIFT,
+            JUMP_SCALE
+        ));
+        // Rolled or turned heads keep their crop size; a nod moves the centre a little.
+        assert!(is_same_face(
+            &before,
+            &spot(240.0, 200.0, 290.0),
+            JUMP_SHIFT,
+            JUMP_SCALE
+        ));
+        // A cut to a wider shot: the face is 60 % of the size, elsewhere.
+        assert!(!is_same_face(
+            &before,
+            &spot(330.0, 180.0, 180.0),
+            JUMP_SHIFT,
+            JUMP_SCALE
+        ));
+        // A cut to a close-up at the same place: 1.5x larger.
+        assert!(!is_same_face(
+            &before,
+            &spot(240.0, 240.0, 450.0),
+            JUMP_SHIFT,
+            JUMP_SCALE
+        ));
+        // Another face beside this one: a face width away.
+        assert!(!is_same_face(
+            &before,
+            &spot(480.0, 240.0, 300.0),
+            JUMP_SHIFT,
+            JUMP_SCALE
+        ));
+        // Found again after a loss a little off where it was: the same face.
+        assert!(is_same_face(
+            &before,
+            &spot(330.0, 260.0, 340.0),
+            REFOUND_SHIFT,
+            REFOUND_SCALE
+        ));
+        assert!(!is_same_face(
+            &before,
+            &spot(500.0, 260.0, 300.0),
+            REFOUND_SHIFT,
+            REFOUND_SCALE
+        ));
+        assert!(!is_same_face(
+            &before,
+            &spot(240.0, 240.0, 150.0),
+            REFOUND_SHIFT,
+            REFOUND_SCALE
+        ));
+    }
+
+    #[test]
+    fn a_cut_changes_the_thumbnail_a_small_motion_does_not() {
+        let a = RgbImage::from_fn(320, 240, |x, y| {
+            image::Rgb([(x / 2) as u8, (y / 2) as u8, 90])
+        });
+        // The same picture moved by 3 pixels (a head or a camera moving in a frame).
+        let b = RgbImage::from_fn(320, 240, |x, y| {
+            image::Rgb([((x + 3).min(319) / 2) as u8, (y / 2) as u8, 90])
+        });
+        // Another shot: another layout of light and dark.
+        let c = RgbImage::from_fn(320, 240, |x, y| {
+            image::Rgb([(255 - x * 3 / 4) as u8, (y / 2) as u8, 200])
+        });
+        let (ta, tb, tc) = (Thumbnail::of(&a), Thumbnail::of(&b), Thumbnail::of(&c));
+        assert_eq!(ta.change(&ta), 0.0);
+        assert!(ta.change(&tb) < 5.0, "{}", ta.change(&tb));
+        assert!(ta.change(&tc) > CUT_PICTURE_CHANGE, "{}", ta.change(&tc));
+    }
+
+    #[test]
+    fn the_share_of_a_face_outside_the_picture_counts_its_landmarks() {
+        let lm = FaceLandmarks {
+            points: (0..100)
+                .map(|i| [i as f32 * 2.0 - 50.0, 10.0, 0.0])
+                .collect(),
+            presence: 1.0,
+        };
+        // x from -50 to 148: 25 points left of 0, 24 right of 100.
+        assert_eq!(outside_share(&lm, 200.0, 100.0), 0.25);
+        assert_eq!(outside_share(&lm, 100.0, 100.0), 0.49);
+    }
 
     #[test]
     fn search_windows_cover_a_portrait_picture_inside_its_bounds() {

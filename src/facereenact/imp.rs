@@ -556,6 +556,17 @@ impl BaseTransformImpl for FaceReenact {
         Ok(())
     }
 
+    fn sink_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::FlushStop(_) = event.view() {
+            // A flushing seek: nothing tracked before it may leak into the frames after it.
+            if let Some(state) = self.state.lock().unwrap().as_mut() {
+                state.engine.flush();
+                state.faceless_run = 0;
+            }
+        }
+        self.parent_sink_event(event)
+    }
+
     fn transform_caps(
         &self,
         direction: gst::PadDirection,

@@ -163,12 +163,12 @@ pub fn reenact(actor: &Path, avatar: &Path, extra: &str) -> Vec<Frame> {
     ))
 }
 
-/// A tracker for measuring landmarks on frames.
+/// A tracker for measuring landmarks on frames (the iris model runs on every frame).
 pub fn tracker() -> FaceTracker {
     init();
     FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1)
         .expect("models")
-        .tracker()
+        .measuring_tracker()
 }
 
 /// Landmarks of each frame (tracked through the sequence); `None` where no face was found.
@@ -230,4 +230,102 @@ pub fn tempdir() -> PathBuf {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// Decodes a video file to RGB frames of `width`x`height` (scaled, square pixels), keeping at
+/// most the first `max_frames`.
+pub fn decode_scaled(path: &Path, width: u32, height: u32, max_frames: usize) -> Vec<Frame> {
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = frames.clone();
+    run_to_sink(
+        &format!(
+            "filesrc location=\"{}\" ! decodebin ! videoconvert ! videoscale ! \
+             video/x-raw,format=RGB,width={width},height={height},pixel-aspect-ratio=1/1 ! \
+             appsink name=sink",
+            path.display()
+        ),
+        move |sample| {
+            let mut v = out.lock().unwrap();
+            if v.len() < max_frames {
+                v.push(sample_to_frame(sample));
+            }
+        },
+    );
+    let taken = std::mem::take(&mut *frames.lock().unwrap());
+    taken
+}
+
+/// An RGBx buffer holding `img`, with the given timestamps.
+pub fn rgbx_buffer(
+    img: &RgbImage,
+    pts: Option<gst::ClockTime>,
+    duration: Option<gst::ClockTime>,
+) -> gst::Buffer {
+    let mut data = Vec::with_capacity(img.width() as usize * img.height() as usize * 4);
+    for p in img.pixels() {
+        data.extend_from_slice(&[p.0[0], p.0[1], p.0[2], 255]);
+    }
+    let mut buffer = gst::Buffer::from_mut_slice(data);
+    {
+        let b = buffer.get_mut().unwrap();
+        b.set_pts(pts);
+        b.set_duration(duration);
+    }
+    buffer
+}
+
+/// The picture of an RGBx (or RGBA) buffer with caps `caps`.
+pub fn rgbx_image(buffer: &gst::Buffer, caps: &gst::Caps) -> RgbImage {
+    let info = gst_video::VideoInfo::from_caps(caps).unwrap();
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), &info).unwrap();
+    let stride = frame.plane_stride()[0] as usize;
+    let data = frame.plane_data(0).unwrap();
+    RgbImage::from_fn(info.width(), info.height(), |x, y| {
+        let o = y as usize * stride + x as usize * 4;
+        image::Rgb([data[o], data[o + 1], data[o + 2]])
+    })
+}
+
+/// A harness around a `facereenact` with `avatar` (and `props`, `name=value` pairs), fed RGBx with
+/// the caps fields `caps` (e.g. "width=240,height=240,framerate=30/1").
+pub fn reenact_harness(avatar: &Path, props: &[(&str, &str)], caps: &str) -> gst_check::Harness {
+    init();
+    let mut b =
+        gst::ElementFactory::make("facereenact").property("avatar", avatar.to_str().unwrap());
+    for (k, v) in props {
+        b = b.property_from_str(k, v);
+    }
+    let element = b.build().unwrap();
+    let mut h = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    h.set_src_caps_str(&format!("video/x-raw,format=RGBx,{caps}"));
+    h
+}
+
+/// Pushes `img` with the given timestamps through `h` and returns the output frame (one output
+/// per input is asserted).
+pub fn push_pull(
+    h: &mut gst_check::Harness,
+    img: &RgbImage,
+    pts: Option<gst::ClockTime>,
+    duration: Option<gst::ClockTime>,
+) -> Frame {
+    h.push(rgbx_buffer(img, pts, duration)).expect("push");
+    let out = h.pull().expect("one output per input");
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    Frame {
+        image: rgbx_image(&out, &caps),
+        pts: out.pts(),
+        duration: out.duration(),
+        par: 1.0,
+    }
+}
+
+/// Centre of the rigid points (forehead, nose, eye corners, cheekbones) and eye-corner distance
+/// of a face: where the head is and how large.
+pub fn head_of(lm: &FaceLandmarks) -> ([f32; 2], f32) {
+    use gstfacereenact::motion::pose::RIGID_POINTS;
+    let n = RIGID_POINTS.len() as f32;
+    let cx = RIGID_POINTS.iter().map(|&i| lm.points[i][0]).sum::<f32>() / n;
+    let cy = RIGID_POINTS.iter().map(|&i| lm.points[i][1]).sum::<f32>() / n;
+    ([cx, cy], lm.interocular())
 }
