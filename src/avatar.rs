@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
@@ -110,15 +111,54 @@ pub struct AvatarModel {
 /// Errors, each naming the file: [`AvatarError::NotFound`]; [`AvatarError::Decode`] when it is not
 /// a picture this crate reads; [`AvatarError::TooLarge`] when its header declares more than
 /// [`MAX_AVATAR_SIDE`] pixels a side or [`MAX_AVATAR_PIXELS`] (refused before the pixel buffer is
-/// allocated); [`AvatarError::Damaged`] when its data is cut short or corrupt.
+/// allocated); [`AvatarError::Damaged`] when its data is cut short or corrupt (or the decoder
+/// panics on it, see [`decode_picture_bytes`]).
 pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
     if !path.exists() {
         return Err(AvatarError::NotFound(path.to_path_buf()));
     }
-    let undecodable = |e: String| AvatarError::Decode(path.to_path_buf(), e);
     // Read once: the bytes serve both the decoder and the JPEG completeness check.
-    let data = std::fs::read(path).map_err(|e| undecodable(e.to_string()))?;
-    let mut reader = ImageReader::new(Cursor::new(&data[..]));
+    let data =
+        std::fs::read(path).map_err(|e| AvatarError::Decode(path.to_path_buf(), e.to_string()))?;
+    decode_picture_bytes(&data, path)
+}
+
+/// Decodes the bytes of an avatar picture file as [`decode_picture`] does once it has read the
+/// file: the same canvas, rules and errors, except [`AvatarError::NotFound`].
+///
+/// `path` is not opened: its extension is a format hint when the bytes' signature is not
+/// recognised, and errors name it. This is the entry the fuzz target (`fuzz/`) drives.
+///
+/// A panic of the decoders is an [`AvatarError::Damaged`] too: they are third-party code run on
+/// untrusted bytes, and zune-jpeg 0.5.15 (the image crate's JPEG decoder) panics on some corrupt
+/// scans (an `unwrap` in its AVX2 IDCT, zune-image issue #409; found by `fuzz/`). That needs
+/// the default `panic = "unwind"`; the panic hook still prints its message.
+pub fn decode_picture_bytes(data: &[u8], path: &Path) -> Result<RgbImage, AvatarError> {
+    let img = std::panic::catch_unwind(AssertUnwindSafe(|| decode_upright(data, path)))
+        .unwrap_or_else(|panic| {
+            let cause = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(AvatarError::Damaged(
+                path.to_path_buf(),
+                format!("the decoder failed on its data: {cause}"),
+            ))
+        })?;
+    let rgb = if img.color().has_alpha() {
+        composite_over_white(&img.to_rgba8())
+    } else {
+        img.to_rgb8()
+    };
+    Ok(pad_to_even(rgb))
+}
+
+/// [`decode_picture_bytes`] up to the decoded, upright picture: format, size limits, JPEG
+/// completeness, pixels, EXIF orientation.
+fn decode_upright(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError> {
+    let undecodable = |e: String| AvatarError::Decode(path.to_path_buf(), e);
+    let mut reader = ImageReader::new(Cursor::new(data));
     if let Ok(format) = ImageFormat::from_path(path) {
         reader.set_format(format);
     }
@@ -136,7 +176,7 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
     {
         return Err(AvatarError::TooLarge(path.to_path_buf(), width, height));
     }
-    if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(&data) {
+    if format == Some(ImageFormat::Jpeg) && !jpeg_is_complete(data) {
         return Err(AvatarError::Damaged(
             path.to_path_buf(),
             "the JPEG data ends before its end-of-image marker".into(),
@@ -152,12 +192,7 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
         _ => undecodable(e.to_string()),
     })?;
     img.apply_orientation(orientation);
-    let rgb = if img.color().has_alpha() {
-        composite_over_white(&img.to_rgba8())
-    } else {
-        img.to_rgb8()
-    };
-    Ok(pad_to_even(rgb))
+    Ok(img)
 }
 
 impl AvatarModel {

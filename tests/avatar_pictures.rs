@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use common::*;
 use gst::prelude::*;
-use gstfacereenact::avatar::{decode_picture, AvatarError, AvatarModel};
+use gstfacereenact::avatar::{decode_picture, decode_picture_bytes, AvatarError, AvatarModel};
 use image::{GrayImage, Rgb, RgbImage};
 
 /// Records the largest single allocation made on each thread, so that a test can show that a
@@ -63,22 +63,41 @@ fn astronaut() -> RgbImage {
 /// Writes a PNG of `w`x`h` pixels of `color` and `depth` (`data` as the PNG stores it).
 fn write_png(
     path: &Path,
-    (w, h): (u32, u32),
+    size: (u32, u32),
     color: png::ColorType,
     depth: png::BitDepth,
     palette: Option<Vec<u8>>,
     data: &[u8],
 ) {
-    let file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut encoder = png::Encoder::new(file, w, h);
+    std::fs::write(path, png_bytes(size, color, depth, palette, &[], data)).unwrap();
+}
+
+/// The bytes of a PNG as [`write_png`] writes it, with `chunks` (type, data: `tRNS`, `eXIf`, ...)
+/// between the header and the pixel data.
+fn png_bytes(
+    (w, h): (u32, u32),
+    color: png::ColorType,
+    depth: png::BitDepth,
+    palette: Option<Vec<u8>>,
+    chunks: &[(&[u8; 4], &[u8])],
+    data: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(color);
     encoder.set_depth(depth);
     if let Some(p) = palette {
         encoder.set_palette(p);
     }
     let mut writer = encoder.write_header().unwrap();
+    for (kind, chunk) in chunks {
+        writer
+            .write_chunk(png::chunk::ChunkType(**kind), chunk)
+            .unwrap();
+    }
     writer.write_image_data(data).unwrap();
     writer.finish().unwrap();
+    out
 }
 
 /// A PNG whose header declares `w`x`h` RGBA pixels and whose data is a few bytes: a naive
@@ -378,6 +397,40 @@ fn a_truncated_png_or_jpeg_is_named_as_truncated_or_damaged() {
 }
 
 #[test]
+fn a_jpeg_the_decoder_panics_on_is_named_as_damaged_not_a_crash() {
+    // The astronaut as a CMYK JPEG whose scan header names one of its four components: zune-jpeg
+    // 0.5.15 (the image crate's JPEG decoder) panics on it (found by fuzz/, see scripts/fuzz.sh).
+    // At 48x48 pixels, as in the fuzz corpus (at 512x512 it decodes to black).
+    let original =
+        image::imageops::resize(&astronaut(), 48, 48, image::imageops::FilterType::Triangle);
+    let cmyk = jpeg_bytes(
+        &cmyk_of(&original),
+        original.dimensions(),
+        jpeg_encoder::ColorType::Cmyk,
+        |_| {},
+    );
+    let path = tempdir().join("cmyk_scan_of_one_component.jpg");
+    std::fs::write(&path, jpeg_scan_of_one_component(&cmyk, 0)).unwrap();
+
+    let err = match decode_picture(&path) {
+        Err(e) => e,
+        Ok(img) => panic!("decoded to {:?}", img.dimensions()),
+    };
+    assert!(matches!(err, AvatarError::Damaged(..)), "{err:?}");
+    let msg = err.to_string();
+    println!("{msg}");
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("truncated or damaged"),
+        "{msg}"
+    );
+    let (err, _) = first_error(&format!(
+        "{SRC} ! facereenact avatar={} ! fakesink",
+        path.display()
+    ));
+    assert!(err.message().contains("truncated or damaged"), "{err}");
+}
+
+#[test]
 fn a_picture_with_two_faces_animates_the_largest_unless_avatar_face_picks_the_other() {
     // Two real portraits side by side: the astronaut at 480 px, the bearded man at 160 px (his
     // face fills more of his picture: at 240 px it was the larger of the two).
@@ -441,5 +494,338 @@ fn a_picture_with_two_faces_animates_the_largest_unless_avatar_face_picks_the_ot
     assert!(
         msg.contains("avatar-face=2") && msg.contains("2 face(s)") && msg.contains("two_faces.png"),
         "{msg}"
+    );
+}
+
+/// A TIFF (EXIF) block holding only an orientation tag (1 upright .. 8), as cameras write it
+/// into a JPEG's APP1 segment or a PNG's `eXIf` chunk.
+fn exif_orientation(orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\0\x2A\0\0\0\x08\0\x01".to_vec(); // big-endian, first IFD at 8, one entry
+    tiff.extend([0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01]); // Orientation, SHORT, 1 value
+    tiff.extend(orientation.to_be_bytes());
+    tiff.extend([0, 0, 0, 0, 0, 0]); // value padding, no next IFD
+    tiff
+}
+
+/// A JPEG of `data` (`w`x`h` pixels of `color`) by jpeg-encoder, set up by `setup`.
+fn jpeg_bytes(
+    data: &[u8],
+    (w, h): (u32, u32),
+    color: jpeg_encoder::ColorType,
+    setup: impl FnOnce(&mut jpeg_encoder::Encoder<&mut Vec<u8>>),
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 80);
+    setup(&mut encoder);
+    encoder.encode(data, w as u16, h as u16, color).unwrap();
+    out
+}
+
+/// `jpeg` with the size in its frame header (SOF0..SOF2) replaced by `w`x`h`: the header
+/// declares a picture its data does not hold.
+fn jpeg_declaring(mut jpeg: Vec<u8>, w: u16, h: u16) -> Vec<u8> {
+    let mut i = 2;
+    while jpeg[i] == 0xFF && !(0xC0..=0xC2).contains(&jpeg[i + 1]) {
+        i += 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    }
+    assert!(jpeg[i] == 0xFF, "no frame header");
+    jpeg[i + 5..i + 7].copy_from_slice(&h.to_be_bytes());
+    jpeg[i + 7..i + 9].copy_from_slice(&w.to_be_bytes());
+    jpeg
+}
+
+/// `jpeg` with its (first) scan header naming only its component `k`, in a frame of several:
+/// the scan data no longer matches the frame. zune-jpeg 0.5.15 panics on such a CMYK file.
+fn jpeg_scan_of_one_component(jpeg: &[u8], k: usize) -> Vec<u8> {
+    let mut i = 2;
+    while jpeg[i + 1] != 0xDA {
+        i += 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    }
+    let len = usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
+    let n = usize::from(jpeg[i + 4]);
+    let mut out = jpeg[..i].to_vec();
+    out.extend([0xFF, 0xDA, 0x00, 0x08, 0x01]);
+    out.extend(&jpeg[i + 5 + 2 * k..i + 7 + 2 * k]); // component id, Huffman tables
+    out.extend(&jpeg[i + 5 + 2 * n..i + 2 + len]); // spectral selection, approximation
+    out.extend(&jpeg[i + 2 + len..]);
+    out
+}
+
+/// `img` encoded by the image crate's own encoder as `format`.
+fn encoded(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+/// Writes the fuzz target's seed corpus, `fuzz/corpus/avatar_picture/` (or
+/// `$FACEREENACT_FUZZ_CORPUS`): small variants of the real avatars (`.deps/media/astronaut.png`
+/// and every picture in `../shared/media/avatar/`), in each colour type, bit depth, JPEG mode and
+/// EXIF orientation the decoder handles, plus damaged ones: truncated, corrupt, declaring
+/// absurd sizes, empty. Deterministic: a rerun rewrites the same bytes; files it does not
+/// name (reproducers added by hand) are kept. Run after changing it:
+/// `cargo test --test avatar_pictures -- --ignored write_fuzz_corpus`
+#[test]
+#[ignore = "writes fuzz/corpus/avatar_picture; run by hand"]
+fn write_fuzz_corpus() {
+    use image::imageops::{resize, FilterType};
+    use jpeg_encoder::{ColorType as Jpeg, SamplingFactor};
+    use png::{BitDepth::*, ColorType::*};
+
+    let dir = std::env::var_os("FACEREENACT_FUZZ_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("fuzz/corpus/avatar_picture"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut add = |name: &str, bytes: Vec<u8>| files.push((name.to_string(), bytes));
+
+    let full = image::open(demo_media("astronaut.png")).unwrap().to_rgb8();
+    let small = resize(&full, 48, 48, FilterType::Triangle);
+    let (w, h) = small.dimensions();
+    let gray = image::DynamicImage::ImageRgb8(small.clone()).to_luma8();
+    let rgb = small.as_raw().as_slice();
+
+    // PNG: every colour type, 1 to 16 bits, transparency three ways, EXIF, animation, odd size.
+    let png = png_bytes((w, h), Rgb, Eight, None, &[], rgb);
+    add("png_rgb8.png", png.clone());
+    let wide = |v: &[u8]| -> Vec<u8> {
+        v.iter()
+            .flat_map(|&x| (u16::from(x) * 257).to_be_bytes())
+            .collect()
+    };
+    add(
+        "png_rgb16.png",
+        png_bytes((w, h), Rgb, Sixteen, None, &[], &wide(rgb)),
+    );
+    add(
+        "png_gray8.png",
+        png_bytes((w, h), Grayscale, Eight, None, &[], gray.as_raw()),
+    );
+    add(
+        "png_gray16.png",
+        png_bytes((w, h), Grayscale, Sixteen, None, &[], &wide(gray.as_raw())),
+    );
+    let bits1: Vec<u8> = gray
+        .rows()
+        .flat_map(|row| {
+            let row: Vec<u8> = row.map(|p| p.0[0]).collect();
+            row.chunks(8)
+                .map(|c| {
+                    c.iter()
+                        .enumerate()
+                        .fold(0u8, |acc, (i, &v)| acc | u8::from(v > 127) << (7 - i))
+                })
+                .collect::<Vec<u8>>()
+        })
+        .collect();
+    add(
+        "png_gray1.png",
+        png_bytes((w, h), Grayscale, One, None, &[], &bits1),
+    );
+    let (palette, indices, _) = palette_astronaut(&small);
+    add(
+        "png_palette8.png",
+        png_bytes((w, h), Indexed, Eight, Some(palette.clone()), &[], &indices),
+    );
+    // 4-bit palette (the top 16 colours of the 3-3-2 one) with a transparent first entry.
+    let nibbles: Vec<u8> = indices
+        .chunks(2)
+        .map(|c| (c[0] >> 4) << 4 | c[1] >> 4)
+        .collect();
+    add(
+        "png_palette4_trns.png",
+        png_bytes(
+            (w, h),
+            Indexed,
+            Four,
+            Some(palette[..48].to_vec()),
+            &[(b"tRNS", &[0, 128])],
+            &nibbles,
+        ),
+    );
+    add(
+        "png_rgb8_trns_key.png",
+        png_bytes(
+            (w, h),
+            Rgb,
+            Eight,
+            None,
+            &[(b"tRNS", &[0, 0, 0, 0, 0, 0])],
+            rgb,
+        ),
+    );
+    let hidden = |x: u32| x < w / 3;
+    let rgba: Vec<u8> = small
+        .enumerate_pixels()
+        .flat_map(|(x, _, p)| {
+            if hidden(x) {
+                [0, 0, 0, 0]
+            } else {
+                [p.0[0], p.0[1], p.0[2], 200]
+            }
+        })
+        .collect();
+    add(
+        "png_rgba8.png",
+        png_bytes((w, h), Rgba, Eight, None, &[], &rgba),
+    );
+    add(
+        "png_rgba16.png",
+        png_bytes((w, h), Rgba, Sixteen, None, &[], &wide(&rgba)),
+    );
+    let la: Vec<u8> = gray
+        .enumerate_pixels()
+        .flat_map(|(x, _, p)| [p.0[0], if hidden(x) { 0 } else { 255 }])
+        .collect();
+    add(
+        "png_la8.png",
+        png_bytes((w, h), GrayscaleAlpha, Eight, None, &[], &la),
+    );
+    let odd = image::imageops::crop_imm(&small, 0, 0, 47, 33).to_image();
+    add(
+        "png_exif_orientation6.png",
+        png_bytes(
+            (47, 33),
+            Rgb,
+            Eight,
+            None,
+            &[(b"eXIf", &exif_orientation(6))],
+            odd.as_raw(),
+        ),
+    );
+    add(
+        "png_odd_47x33.png",
+        png_bytes((47, 33), Rgb, Eight, None, &[], odd.as_raw()),
+    );
+    let mut apng = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut apng, w, h);
+        encoder.set_color(Rgb);
+        encoder.set_animated(2, 0).unwrap();
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(rgb).unwrap();
+        let flipped = image::imageops::flip_horizontal(&small);
+        writer.write_image_data(flipped.as_raw()).unwrap();
+        writer.finish().unwrap();
+    }
+    add("png_animated_2_frames.png", apng);
+
+    // JPEG: 4:2:0 and 4:4:4 with restarts, progressive, grayscale, CMYK and YCCK, EXIF, odd size.
+    let jpeg = jpeg_bytes(rgb, (w, h), Jpeg::Rgb, |_| {});
+    add("jpeg_rgb_420.jpg", jpeg.clone());
+    add(
+        "jpeg_rgb_444_restarts.jpg",
+        jpeg_bytes(rgb, (w, h), Jpeg::Rgb, |e| {
+            e.set_sampling_factor(SamplingFactor::R_4_4_4);
+            e.set_restart_interval(2);
+        }),
+    );
+    add(
+        "jpeg_progressive.jpg",
+        jpeg_bytes(rgb, (w, h), Jpeg::Rgb, |e| e.set_progressive(true)),
+    );
+    add(
+        "jpeg_gray.jpg",
+        jpeg_bytes(gray.as_raw(), (w, h), Jpeg::Luma, |_| {}),
+    );
+    let cmyk = cmyk_of(&small);
+    add(
+        "jpeg_cmyk.jpg",
+        jpeg_bytes(&cmyk, (w, h), Jpeg::Cmyk, |_| {}),
+    );
+    add(
+        "jpeg_ycck.jpg",
+        jpeg_bytes(&cmyk, (w, h), Jpeg::CmykAsYcck, |_| {}),
+    );
+    for orientation in [3, 6, 8] {
+        add(
+            &format!("jpeg_exif_orientation{orientation}.jpg"),
+            jpeg_bytes(odd.as_raw(), (47, 33), Jpeg::Rgb, |e| {
+                e.add_exif_metadata(&exif_orientation(orientation)).unwrap()
+            }),
+        );
+    }
+    add(
+        "jpeg_odd_47x33.jpg",
+        jpeg_bytes(odd.as_raw(), (47, 33), Jpeg::Rgb, |_| {}),
+    );
+
+    // Every shared avatar, scaled to 40 pixels across by the image crate's encoders.
+    let mut shared: Vec<PathBuf> =
+        std::fs::read_dir(shared_media("avatar/astronaut_512.png").parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("png" | "jpg")))
+            .collect();
+    shared.sort();
+    for path in &shared {
+        let img = image::open(path).unwrap();
+        let small = img.resize(40, 40, FilterType::Triangle);
+        let format = image::ImageFormat::from_path(path).unwrap();
+        let name = path.file_name().unwrap().to_str().unwrap();
+        add(&format!("shared_{name}"), encoded(&small, format));
+    }
+
+    // Damaged: cut short, without end marker, corrupt data, declaring absurd sizes, not a picture.
+    add("damaged_png_half.png", png[..png.len() / 2].to_vec());
+    add("damaged_png_no_iend.png", png[..png.len() - 12].to_vec());
+    let mut corrupt = png.clone();
+    let idat = corrupt.windows(4).position(|c| c == b"IDAT").unwrap();
+    corrupt[idat + 20] ^= 0x5A;
+    add("damaged_png_corrupt_idat.png", corrupt);
+    add("damaged_jpeg_half.jpg", jpeg[..jpeg.len() / 2].to_vec());
+    add("damaged_jpeg_no_eoi.jpg", jpeg[..jpeg.len() - 2].to_vec());
+    let mut garbled = jpeg.clone();
+    let n = garbled.len();
+    for b in &mut garbled[n - 200..n - 100] {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    add("jpeg_garbled_scan.jpg", garbled); // decodes: a JPEG has no checksum
+                                           // Found by the fuzzer: the decoder panics (caught, refused as damaged).
+    let cmyk_jpeg = jpeg_bytes(&cmyk, (w, h), Jpeg::Cmyk, |_| {});
+    for k in [0, 3] {
+        add(
+            &format!("damaged_jpeg_cmyk_scan_of_component_{k}.jpg"),
+            jpeg_scan_of_one_component(&cmyk_jpeg, k),
+        );
+    }
+    // 8001x7999 is just within the limits (and padded to 8002x8000): refused as cut short.
+    let tmp = tempdir().join("declaring.png");
+    for (w, h) in [(20000, 20000), (16385, 64), (10000, 7000), (8001, 7999)] {
+        png_declaring(&tmp, w, h);
+        add(
+            &format!("huge_png_declaring_{w}x{h}.png"),
+            std::fs::read(&tmp).unwrap(),
+        );
+    }
+    add(
+        "huge_jpeg_declaring_20000x20000.jpg",
+        jpeg_declaring(jpeg.clone(), 20000, 20000),
+    );
+    add(
+        "huge_jpeg_declaring_16384x4000.jpg",
+        jpeg_declaring(jpeg.clone(), 16384, 4000),
+    );
+    add("damaged_empty", Vec::new());
+    add("damaged_png_signature_only", png[..8].to_vec());
+    add("damaged_jpeg_soi_only", jpeg[..2].to_vec());
+
+    // Each seed is what its name says: the pictures decode, the damaged and huge ones are refused.
+    let mut total = 0;
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(name), bytes).unwrap();
+        total += bytes.len();
+        let result = decode_picture_bytes(bytes, Path::new(name));
+        match &result {
+            Ok(img) => println!("{name}: {} bytes, {:?}", bytes.len(), img.dimensions()),
+            Err(e) => println!("{name}: {} bytes, {e}", bytes.len()),
+        }
+        let refused = name.starts_with("damaged_") || name.starts_with("huge_");
+        assert_eq!(result.is_err(), refused, "{name}");
+    }
+    println!("{} files, {total} bytes in {}", files.len(), dir.display());
+    assert!(
+        total < 300_000,
+        "the corpus is committed: keep it small ({total} bytes)"
     );
 }
