@@ -177,7 +177,6 @@ fn main() {
                     par,
                     (r * frames.len() + i) as f64 / 30.0,
                     &settings,
-                    &mut out,
                 )
                 .unwrap();
         }

@@ -10,7 +10,34 @@ use crate::motion::reacquire::Reacquire;
 use crate::motion::{MotionTransfer, OneEuroFilter};
 use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::WarpMesh;
+use crate::motion::pose::Similarity;
+use crate::motion::TargetPose;
 use crate::runtime::RuntimeError;
+use crate::video::{Rect, RgbSource};
+
+/// Copies `rect` of `src` into `dst` (same size).
+fn copy_rect(src: &RgbImage, dst: &mut RgbImage, rect: Rect) {
+    let stride = src.width() as usize * 3;
+    let (a, b) = (rect.x0 as usize * 3, rect.x1 as usize * 3);
+    let (src, dst): (&[u8], &mut [u8]) = (src, dst);
+    for y in rect.y0 as usize..rect.y1 as usize {
+        let row = y * stride;
+        dst[row + a..row + b].copy_from_slice(&src[row + a..row + b]);
+    }
+}
+
+/// Bounding box (x, y) of `points`.
+fn bounds(points: &[[f32; 3]]) -> ([f32; 2], [f32; 2]) {
+    points.iter().fold(
+        ([f32::MAX, f32::MAX], [f32::MIN, f32::MIN]),
+        |(lo, hi), p| {
+            (
+                [lo[0].min(p[0]), lo[1].min(p[1])],
+                [hi[0].max(p[0]), hi[1].max(p[1])],
+            )
+        },
+    )
+}
 
 /// Landmark-driven reenactment (see the crate docs for the pipeline).
 pub struct MeshEngine {
@@ -20,8 +47,13 @@ pub struct MeshEngine {
     filter: OneEuroFilter,
     smoothed: Vec<f32>,
     actor_points: Vec<[f32; 3]>,
-    /// The last re-posed frame, shown again while the actor's face is missing.
-    last_output: Option<RgbImage>,
+    /// The avatar's pose of the current frame (its buffer reused frame to frame).
+    target: TargetPose,
+    /// The rendering: the avatar picture with the re-posed head drawn over it. Kept while the
+    /// actor's face is missing (the avatar holds its last pose).
+    canvas: RgbImage,
+    /// Where `canvas` differs from the avatar picture.
+    changed: Rect,
     /// This engine's posed copy of the avatar's warp mesh (made on the first frame of an avatar).
     mesh: Option<WarpMesh>,
 }
@@ -36,9 +68,24 @@ impl MeshEngine {
             filter: OneEuroFilter::new(),
             smoothed: Vec::with_capacity(468 * 3),
             actor_points: Vec::with_capacity(468),
-            last_output: None,
+            target: TargetPose {
+                points: Vec::with_capacity(470),
+                rigid: Similarity::identity(),
+            },
+            canvas: RgbImage::new(0, 0),
+            changed: Rect::default(),
             mesh: None,
         }
+    }
+
+    /// Makes the canvas the avatar picture again (after an avatar change or a seek).
+    fn clear_canvas(&mut self, avatar: &AvatarModel) {
+        if self.canvas.dimensions() != avatar.image.dimensions() {
+            self.canvas = avatar.image.clone();
+        } else {
+            copy_rect(&avatar.image, &mut self.canvas, self.changed);
+        }
+        self.changed = Rect::default();
     }
 
     /// How many times the face detector ran (it runs only when tracking is lost).
@@ -50,11 +97,11 @@ impl MeshEngine {
     /// held pose and the last output, so that nothing from before the seek shows after it. The
     /// reference frame stays (the same clip; a face found elsewhere after the seek starts a new
     /// shot, see [`crate::face::tracker`]).
-    pub fn flush(&mut self) {
+    pub fn flush(&mut self, avatar: &AvatarModel) {
         self.tracker.reset();
         self.filter.reset();
         self.reacquire.reset();
-        self.last_output = None;
+        self.clear_canvas(avatar);
     }
 }
 
@@ -62,19 +109,17 @@ impl ReenactEngine for MeshEngine {
     fn process(
         &mut self,
         avatar: &AvatarModel,
-        actor: &RgbImage,
+        actor: &dyn RgbSource,
         par: f32,
         t: f64,
         settings: &EngineSettings,
-        out: &mut RgbImage,
     ) -> Result<FrameOutcome, RuntimeError> {
+        if self.canvas.dimensions() != avatar.image.dimensions() {
+            self.clear_canvas(avatar);
+        }
         let Some(landmarks) = self.tracker.track(actor, par)? else {
             self.filter.reset();
             self.reacquire.lost();
-            match &self.last_output {
-                Some(last) if last.dimensions() == out.dimensions() => out.copy_from_slice(last),
-                _ => out.copy_from_slice(&avatar.image),
-            }
             return Ok(FrameOutcome::NoFace);
         };
         if self.tracker.new_shot() {
@@ -94,13 +139,26 @@ impl ReenactEngine for MeshEngine {
         self.actor_points
             .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
 
-        let mut target = self
-            .motion
-            .target(&self.actor_points, &avatar.neutral, &settings.motion);
-        self.reacquire.apply(&mut target);
-        out.copy_from_slice(&avatar.image);
+        self.motion.target_into(
+            &self.actor_points,
+            &avatar.neutral,
+            &settings.motion,
+            &mut self.target,
+        );
+        self.reacquire.apply(&mut self.target);
+        let target = &self.target;
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
-        mesh.pose(&target);
+        mesh.pose(target);
+        // Only the head region is drawn: restore it (and what the last frame drew) from the
+        // avatar picture, then draw the head over it.
+        let (w, h) = avatar.image.dimensions();
+        let (x0, y0, x1, y1) = mesh.moving_region();
+        let (lo, hi) = bounds(&target.points);
+        let region = Rect::covering([x0, y0], [x1, y1], w, h)
+            .union(&Rect::covering(lo, hi, w, h));
+        copy_rect(&avatar.image, &mut self.canvas, region.union(&self.changed));
+        self.changed = region;
+        let out = &mut self.canvas;
         mesh.draw_band(out, &avatar.image);
         let colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
         draw_mouth_interior(
@@ -119,11 +177,11 @@ impl ReenactEngine for MeshEngine {
             colour,
         );
         mesh.draw_face(out, &avatar.image);
-        match &mut self.last_output {
-            Some(last) if last.dimensions() == out.dimensions() => last.copy_from_slice(out),
-            slot => *slot = Some(out.clone()),
-        }
         Ok(FrameOutcome::Reenacted)
+    }
+
+    fn output(&self) -> (&RgbImage, Rect) {
+        (&self.canvas, self.changed)
     }
 
     fn reset_reference(&mut self) {
@@ -131,7 +189,9 @@ impl ReenactEngine for MeshEngine {
     }
 
     fn avatar_changed(&mut self) {
-        self.last_output = None;
+        // The canvas is remade from the new avatar on the next frame (its size differs) or here.
+        self.canvas = RgbImage::new(0, 0);
+        self.changed = Rect::default();
         self.mesh = None;
         self.filter.reset();
         self.reacquire.reset();

@@ -8,6 +8,7 @@ use image::RgbImage;
 use crate::avatar::AvatarModel;
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::runtime::RuntimeError;
+use crate::video::{Rect, RgbSource};
 
 pub use mesh::MeshEngine;
 
@@ -30,19 +31,25 @@ pub enum FrameOutcome {
 }
 
 /// A face-reenactment engine.
+///
+/// The engine owns its rendering: an RGB picture of the avatar's size that differs from the
+/// avatar picture only inside [`ReenactEngine::output`]'s rectangle, so that the caller converts
+/// only that rectangle and copies the rest from a canvas it converted once.
 pub trait ReenactEngine: Send {
-    /// Renders `avatar` re-posed by the actor frame `actor` (8-bit RGB, pixel aspect ratio `par`)
-    /// at stream time `t` seconds into `out`, which has the avatar's size.
+    /// Renders `avatar` re-posed by the actor frame `actor` (any [`RgbSource`]: an RGB picture or
+    /// a packed RGB, I420 or NV12 frame read in place; pixel aspect ratio `par`) at stream time
+    /// `t` seconds. Without a face the previous rendering stays (the avatar holds its pose).
     fn process(
         &mut self,
         avatar: &AvatarModel,
-        actor: &RgbImage,
+        actor: &dyn RgbSource,
         par: f32,
         t: f64,
         settings: &EngineSettings,
-        out: &mut RgbImage,
     ) -> Result<FrameOutcome, RuntimeError>;
-
+    /// The current rendering (the avatar's size, 8-bit RGB) and the rectangle outside which it
+    /// equals the avatar picture (empty before the first face).
+    fn output(&self) -> (&RgbImage, Rect);
     /// The next actor frame with a face becomes the reference ("neutral") frame.
     fn reset_reference(&mut self);
 

@@ -20,6 +20,8 @@
 
 use image::RgbImage;
 
+use crate::video::RgbSource;
+
 use super::detector::{Detection, FaceDetector};
 use super::eye_refiner::EyeRefiner;
 use super::landmarker::{FaceLandmarks, Landmarker};
@@ -78,19 +80,19 @@ pub struct Thumbnail(Vec<f32>);
 
 impl Thumbnail {
     /// The thumbnail of `img` (about 8x8 samples per block).
-    pub fn of(img: &RgbImage) -> Self {
-        let (w, h) = (img.width() as usize, img.height() as usize);
+    pub fn of(img: &(impl RgbSource + ?Sized)) -> Self {
+        let (w, h) = img.dimensions();
+        let (w, h) = (w as usize, h as usize);
         let mut sum = vec![0.0f32; THUMB * THUMB];
         let mut n = vec![0u32; THUMB * THUMB];
         let sx = (w / (THUMB * 8)).max(1);
         let sy = (h / (THUMB * 8)).max(1);
-        let raw = img.as_raw();
         for y in (0..h).step_by(sy) {
             let by = y * THUMB / h;
             for x in (0..w).step_by(sx) {
-                let p = (y * w + x) * 3;
-                let luma =
-                    0.299 * raw[p] as f32 + 0.587 * raw[p + 1] as f32 + 0.114 * raw[p + 2] as f32;
+                // At the pixel's centre: the pixel itself.
+                let [r, g, b] = img.sample(x as f32 + 0.5, y as f32 + 0.5);
+                let luma = 0.299 * r + 0.587 * g + 0.114 * b;
                 let b = by * THUMB + x * THUMB / w;
                 sum[b] += luma;
                 n[b] += 1;
@@ -196,7 +198,7 @@ impl FaceTracker {
 
     fn refine_eyes(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
         mut lm: FaceLandmarks,
     ) -> Result<FaceLandmarks, RuntimeError> {
@@ -213,6 +215,9 @@ impl FaceTracker {
     pub fn reset(&mut self) {
         self.previous = None;
         self.thumb = None;
+        if let Some(eyes) = &mut self.eyes {
+            eyes.reset();
+        }
     }
 
     /// Whether the last [`FaceTracker::track`] found a face that is not the one tracked before:
@@ -225,11 +230,12 @@ impl FaceTracker {
     /// `None` when the frame has no face.
     pub fn track(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
     ) -> Result<Option<FaceLandmarks>, RuntimeError> {
         let found = self.track_face(img, par)?;
-        let (w, h) = (img.width() as f32 * par, img.height() as f32);
+        let (w, h) = img.dimensions();
+        let (w, h) = (w as f32 * par, h as f32);
         match found {
             Some(lm) if outside_share(&lm, w, h) <= MAX_OUTSIDE => {
                 self.new_shot = std::mem::take(&mut self.pending_shot);
@@ -245,7 +251,7 @@ impl FaceTracker {
 
     fn track_face(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
     ) -> Result<Option<FaceLandmarks>, RuntimeError> {
         let thumb = Thumbnail::of(img);
@@ -373,7 +379,7 @@ impl FaceTracker {
 
     fn refine(
         &mut self,
-        img: &RgbImage,
+        img: &(impl RgbSource + ?Sized),
         par: f32,
         det: &Detection,
     ) -> Result<Option<FaceLandmarks>, RuntimeError> {

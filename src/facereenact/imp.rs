@@ -18,6 +18,8 @@ use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::models::{default_models_dir, FaceModels};
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::runtime::RuntimeError;
+use crate::video::write::{write_rect, Canvas};
+use crate::video::{FrameView, FrameViewMut, Layout, Rect, YuvMatrix};
 
 static CAT: Lazy<gst::DebugCategory> = Lazy::new(|| {
     gst::DebugCategory::new(
@@ -27,9 +29,11 @@ static CAT: Lazy<gst::DebugCategory> = Lazy::new(|| {
     )
 });
 
-/// Packed RGB formats accepted on the sink pad and produced on the source pad (the output keeps
-/// the input's format). Put `videoconvert` in front for YUV input.
-const FORMATS: [gst_video::VideoFormat; 10] = [
+/// Formats accepted on the sink pad and produced on the source pad (the output keeps the input's
+/// format): what decoders and cameras produce (I420, NV12), read in place, and packed RGB.
+const FORMATS: [gst_video::VideoFormat; 12] = [
+    gst_video::VideoFormat::I420,
+    gst_video::VideoFormat::Nv12,
     gst_video::VideoFormat::Rgbx,
     gst_video::VideoFormat::Bgrx,
     gst_video::VideoFormat::Xrgb,
@@ -109,8 +113,9 @@ struct State {
     engine: MeshEngine,
     avatar: Arc<AvatarModel>,
     in_info: Option<gst_video::VideoInfo>,
-    actor_rgb: RgbImage,
-    out_rgb: RgbImage,
+    /// The avatar picture in the output's layout, copied into every output frame before the
+    /// engine's changed rectangle is written over it. `None` after an avatar change.
+    canvas: Option<Canvas>,
     frames: u64,
     frames_without_face: u64,
     /// Consecutive actor frames without a face so far.
@@ -150,66 +155,76 @@ fn avatar_error_message(e: &AvatarError) -> gst::ErrorMessage {
     }
 }
 
-/// Copies a packed RGB-family video frame into `dst` (resized to the frame when needed).
-fn frame_to_rgb(frame: &gst_video::VideoFrameRef<&gst::BufferRef>, dst: &mut RgbImage) {
-    let (w, h) = (frame.width(), frame.height());
-    if dst.dimensions() != (w, h) {
-        *dst = RgbImage::new(w, h);
-    }
-    let finfo = frame.format_info();
-    let pstride = finfo.pixel_stride()[0] as usize;
-    let off = finfo.poffset();
-    let (ro, go, bo) = (off[0] as usize, off[1] as usize, off[2] as usize);
-    let stride = frame.plane_stride()[0] as usize;
-    let data = frame.plane_data(0).expect("packed formats have plane 0");
-    for (y, row) in dst.chunks_exact_mut(w as usize * 3).enumerate() {
-        let line = &data[y * stride..];
-        for (x, px) in row.chunks_exact_mut(3).enumerate() {
-            let p = x * pstride;
-            px[0] = line[p + ro];
-            px[1] = line[p + go];
-            px[2] = line[p + bo];
-        }
+/// The colour matrix of a YUV stream's colorimetry (BT.709, BT.2020, else BT.601, which is also
+/// what `videoconvert` assumes for unknown SD colorimetry), full range when the caps say 0-255.
+fn yuv_matrix(info: &gst_video::VideoInfo) -> YuvMatrix {
+    let c = info.colorimetry();
+    let m = match c.matrix() {
+        gst_video::VideoColorMatrix::Bt709 => YuvMatrix::BT709,
+        gst_video::VideoColorMatrix::Bt2020 => YuvMatrix::BT2020,
+        _ => YuvMatrix::BT601,
+    };
+    if c.range() == gst_video::VideoColorRange::Range0_255 {
+        m.full()
+    } else {
+        m
     }
 }
 
-/// Writes `src` into a packed RGB-family output frame (opaque alpha). When sizes differ (for the
-/// one frame between an avatar change and renegotiation) the overlapping area is copied.
-fn rgb_to_frame(src: &RgbImage, frame: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>) {
-    let (w, h) = (
-        frame.width().min(src.width()) as usize,
-        frame.height().min(src.height()) as usize,
-    );
-    let finfo = frame.format_info();
-    let pstride = finfo.pixel_stride()[0] as usize;
-    let off = finfo.poffset();
-    let has_fourth = pstride == 4;
-    // The padding or alpha byte is the one offset not used by R, G, B.
-    let fourth = (0..4usize)
-        .find(|o| !off[..3].contains(&(*o as u32)))
-        .unwrap_or(3);
-    let stride = frame.plane_stride()[0] as usize;
-    let src_w = src.width() as usize;
-    let partial = (w, h) != (frame.width() as usize, frame.height() as usize);
-    let data = frame
-        .plane_data_mut(0)
-        .expect("packed formats have plane 0");
-    if partial {
-        data.fill(0);
-    }
-    for y in 0..h {
-        let line = &mut data[y * stride..];
-        let srow = &src.as_raw()[y * src_w * 3..];
-        for x in 0..w {
-            let p = x * pstride;
-            line[p + off[0] as usize] = srow[x * 3];
-            line[p + off[1] as usize] = srow[x * 3 + 1];
-            line[p + off[2] as usize] = srow[x * 3 + 2];
-            if has_fourth {
-                line[p + fourth] = 255;
-            }
+/// How the engine reads and writes frames of `info`'s format; `None` for a format outside
+/// [`FORMATS`].
+fn layout_of(info: &gst_video::VideoInfo) -> Option<Layout> {
+    match info.format() {
+        gst_video::VideoFormat::I420 => Some(Layout::I420(yuv_matrix(info))),
+        gst_video::VideoFormat::Nv12 => Some(Layout::Nv12(yuv_matrix(info))),
+        f if FORMATS.contains(&f) => {
+            let finfo = info.format_info();
+            let o = finfo.poffset();
+            Some(Layout::Packed {
+                pixel_stride: finfo.pixel_stride()[0] as usize,
+                offsets: [o[0] as usize, o[1] as usize, o[2] as usize],
+            })
         }
+        _ => None,
     }
+}
+
+fn plane_error(what: &str, e: impl std::fmt::Display) -> gst::ErrorMessage {
+    gst::error_msg!(
+        gst::StreamError::Format,
+        ("{what} frame does not match its caps: {e}")
+    )
+}
+
+/// A read view of a mapped frame, without copying it.
+fn view_of<'a>(
+    frame: &'a gst_video::VideoFrameRef<&gst::BufferRef>,
+) -> Result<FrameView<'a>, gst::ErrorMessage> {
+    let layout = layout_of(frame.info()).ok_or_else(|| plane_error("actor", "unsupported format"))?;
+    let planes: Vec<(&[u8], usize)> = (0..layout.planes())
+        .map(|k| {
+            let data = frame.plane_data(k as u32).unwrap_or(&[]);
+            (data, frame.plane_stride()[k] as usize)
+        })
+        .collect();
+    FrameView::new(frame.width(), frame.height(), layout, &planes).map_err(|e| plane_error("actor", e))
+}
+
+/// A write view of a mapped output frame.
+fn view_mut_of<'a>(
+    frame: &'a mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
+) -> Result<FrameViewMut<'a>, gst::ErrorMessage> {
+    let layout =
+        layout_of(frame.info()).ok_or_else(|| plane_error("output", "unsupported format"))?;
+    let (w, h) = (frame.width(), frame.height());
+    let strides: Vec<usize> = frame.plane_stride().iter().map(|s| *s as usize).collect();
+    let planes = frame
+        .planes_data_mut()
+        .into_iter()
+        .zip(strides)
+        .take(layout.planes())
+        .collect();
+    FrameViewMut::new(w, h, layout, planes).map_err(|e| plane_error("output", e))
 }
 
 impl FaceReenact {
@@ -246,6 +261,7 @@ impl FaceReenact {
                 let Some(state) = guard.as_mut() else { return };
                 let resized = state.avatar.size() != avatar.size();
                 state.avatar = Arc::new(avatar);
+                state.canvas = None;
                 state.engine.avatar_changed();
                 drop(guard);
                 if resized {
@@ -534,8 +550,7 @@ impl BaseTransformImpl for FaceReenact {
             engine,
             avatar: Arc::new(avatar),
             in_info: None,
-            actor_rgb: RgbImage::new(1, 1),
-            out_rgb: RgbImage::new(1, 1),
+            canvas: None,
             frames: 0,
             frames_without_face: 0,
             faceless_run: 0,
@@ -560,7 +575,7 @@ impl BaseTransformImpl for FaceReenact {
         if let gst::EventView::FlushStop(_) = event.view() {
             // A flushing seek: nothing tracked before it may leak into the frames after it.
             if let Some(state) = self.state.lock().unwrap().as_mut() {
-                state.engine.flush();
+                state.engine.flush(&state.avatar);
                 state.faceless_run = 0;
             }
         }
@@ -634,20 +649,19 @@ impl VideoFilterImpl for FaceReenact {
             .pts()
             .map(|p| p.nseconds() as f64 / 1e9)
             .unwrap_or(state.frames as f64 / 30.0);
-        frame_to_rgb(inframe, &mut state.actor_rgb);
         let avatar = state.avatar.clone();
-        if state.out_rgb.dimensions() != avatar.size() {
-            state.out_rgb = RgbImage::new(avatar.size().0, avatar.size().1);
-        }
+        let actor = view_of(inframe).map_err(|e| {
+            self.post_error_message(e);
+            gst::FlowError::Error
+        })?;
         let outcome = state
             .engine
             .process(
                 &avatar,
-                &state.actor_rgb,
+                &actor,
                 if par > 0.0 { par } else { 1.0 },
                 t,
                 &settings,
-                &mut state.out_rgb,
             )
             .map_err(|e| {
                 let msg = runtime_error_message(&e);
@@ -684,7 +698,30 @@ impl VideoFilterImpl for FaceReenact {
             }
             state.faceless_run = 0;
         }
-        rgb_to_frame(&state.out_rgb, outframe);
+        let mut out = view_mut_of(outframe).map_err(|e| {
+            self.post_error_message(e);
+            gst::FlowError::Error
+        })?;
+        let (rendering, changed) = state.engine.output();
+        let (w, h) = out.dimensions();
+        if rendering.dimensions() == (w, h) {
+            // The avatar's canvas in the output's layout, converted once; then only the head.
+            let canvas = match state.canvas.take() {
+                Some(c) if c.format() == (w, h, out.layout()) => c,
+                _ => Canvas::new(&avatar.image, out.layout()),
+            };
+            canvas.copy_to(&mut out).map_err(|e| {
+                self.post_error_message(plane_error("output", e));
+                gst::FlowError::Error
+            })?;
+            state.canvas = Some(canvas);
+            write_rect(rendering, changed, &mut out);
+        } else {
+            // The one frame between an avatar change and renegotiation: the overlap, black around.
+            let mut fitted = RgbImage::new(w, h);
+            image::imageops::replace(&mut fitted, rendering, 0, 0);
+            write_rect(&fitted, Rect::full(w, h), &mut out);
+        }
         Ok(gst::FlowSuccess::Ok)
     }
 }
