@@ -8,7 +8,7 @@ use image::RgbImage;
 /// Positions outside the picture are clamped to the border (edge extension), so a warp that
 /// reaches slightly past the edge repeats the edge instead of painting black.
 /// Returns R, G, B in 0..255 as `f32`.
-#[inline]
+#[inline(always)]
 pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     let (w, h) = img.dimensions();
     let fx = x - 0.5;

@@ -409,3 +409,39 @@ fn a_caps_change_mid_stream_and_gap_events_keep_every_frame_and_timestamp() {
     }
     assert!(gap_seen, "the gap event reached downstream");
 }
+
+#[test]
+fn i420_and_nv12_actors_are_reenacted_in_their_own_format_like_rgb_ones() {
+    // The same clip through the element as RGBx, I420 and NV12; the capsfilters on both sides make
+    // the element itself read and write the YUV formats (no conversion in front or behind it).
+    let actor = demo_media("carphone_pristine.mp4");
+    let avatar = demo_media("astronaut.png");
+    let run = |format: &str, then: &str| {
+        run_to_frames(&format!(
+            "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format={format} ! \
+             facereenact avatar=\"{}\" ! video/x-raw,format={format} ! {then} videoconvert ! \
+             video/x-raw,format=RGB ! appsink name=sink",
+            actor.display(),
+            avatar.display()
+        ))
+    };
+    for format in ["I420", "NV12"] {
+        let yuv = run(format, "");
+        // The reference: the RGBx run's output through the same 4:2:0 round trip by videoconvert,
+        // so that only the element's own reading and writing of the format differ.
+        let rgb = run("RGBx", &format!("videoconvert ! video/x-raw,format={format} !"));
+        assert_eq!(yuv.len(), rgb.len(), "{format}: one frame out per frame in");
+        let (mut worst, mut worst_corner) = (0.0f64, 0.0f64);
+        for (a, b) in yuv.iter().zip(&rgb) {
+            assert_eq!((a.pts, a.duration), (b.pts, b.duration), "{format}: timestamps");
+            worst = worst.max(mean_abs_diff(&a.image, &b.image, |_, _| true));
+            // Far from the head the output is the avatar picture: conversion alone.
+            worst_corner = worst_corner.max(mean_abs_diff(&a.image, &b.image, |x, y| x < 64 && y < 64));
+        }
+        eprintln!("{format}: worst frame {worst:.2}/255, background corner {worst_corner:.2}/255");
+        // A wrong matrix or range, swapped chroma planes or a misread stride is far above these.
+        assert!(worst_corner < 1.0, "{format}: background differs by {worst_corner:.2}/255");
+        // The head: landmarks measured on YUV crops rather than RGB ones move it by a hair.
+        assert!(worst < 2.0, "{format}: output differs from the RGBx run by {worst:.2}/255");
+    }
+}

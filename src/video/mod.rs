@@ -30,7 +30,7 @@ impl RgbSource for RgbImage {
         RgbImage::dimensions(self)
     }
 
-    #[inline]
+    #[inline(always)]
     fn sample(&self, x: f32, y: f32) -> [f32; 3] {
         bilinear(self, x, y)
     }
@@ -195,7 +195,7 @@ impl<'a> FrameView<'a> {
 /// Bilinear taps of a `w` x `h` plane at continuous position (`x`, `y`) (pixel-centre convention,
 /// clamped to the border): the column and row of the top-left tap, the column and row steps to
 /// the right and bottom taps (0 at the last column or row), and the fractional weights.
-#[inline]
+#[inline(always)]
 fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
     let fx = (x - 0.5).clamp(0.0, (w - 1) as f32);
     let fy = (y - 0.5).clamp(0.0, (h - 1) as f32);
@@ -207,7 +207,7 @@ fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32,
 
 /// Bilinear sample of one byte channel: `plane` with row `stride`, pixels `step` bytes apart,
 /// the channel at byte `offset`, `w` x `h` samples.
-#[inline]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn plane_sample(
     plane: &[u8],
@@ -249,11 +249,16 @@ impl RgbSource for FrameView<'_> {
                 let i = y0 * self.strides[0] + x0 * pixel_stride;
                 let (j, k) = (i + dx * pixel_stride, i + dy * self.strides[0]);
                 let l = k + dx * pixel_stride;
-                offsets.map(|o| {
-                    let top = p[i + o] as f32 + (p[j + o] as f32 - p[i + o] as f32) * ax;
-                    let bottom = p[k + o] as f32 + (p[l + o] as f32 - p[k + o] as f32) * ax;
-                    top + (bottom - top) * ay
-                })
+                let mut out = [0.0f32; 3];
+                for c in 0..3 {
+                    let o = offsets[c];
+                    let (a, b) = (p[i + o] as f32, p[j + o] as f32);
+                    let (d, e) = (p[k + o] as f32, p[l + o] as f32);
+                    let top = a + (b - a) * ax;
+                    let bottom = d + (e - d) * ax;
+                    out[c] = top + (bottom - top) * ay;
+                }
+                out
             }
             Layout::I420(m) => {
                 let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));

@@ -47,7 +47,7 @@ impl YuvMatrix {
 
     /// R, G, B (0..255, not clamped) of stored 8-bit values `y`, `u` (Cb), `v` (Cr) given as
     /// floats (they may be interpolated).
-    #[inline]
+    #[inline(always)]
     pub fn to_rgb(&self, y: f32, u: f32, v: f32) -> [f32; 3] {
         let (y, cb, cr) = if self.full_range {
             (y, u - 128.0, v - 128.0)
