@@ -445,3 +445,40 @@ fn i420_and_nv12_actors_are_reenacted_in_their_own_format_like_rgb_ones() {
         assert!(worst < 2.0, "{format}: output differs from the RGBx run by {worst:.2}/255");
     }
 }
+
+#[test]
+fn qos_is_on_and_a_frame_already_late_downstream_is_dropped_with_a_qos_message() {
+    let avatar = demo_media("astronaut.png");
+    let mut h = harness(&avatar);
+    let element = h.element().unwrap();
+    // GstVideoFilter turns QoS on: a live pipeline that cannot keep up drops late frames here
+    // (posting QoS messages) instead of falling further and further behind.
+    assert!(element.property::<bool>("qos"), "QoS must be on by default");
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    h.push(grey_frame(0)).unwrap();
+    assert!(h.pull().is_ok());
+    // Downstream says frames up to 1 s of running time are already too late (a live sink that
+    // fell behind): the element skips such frames instead of spending time on them.
+    h.push_upstream_event(gst::event::Qos::new(
+        gst::QOSType::Underflow,
+        2.0,
+        500 * 1_000_000,
+        gst::ClockTime::from_mseconds(500),
+    ));
+    for i in 1..5 {
+        h.push(grey_frame(i)).unwrap();
+    }
+    assert!(
+        h.try_pull().is_none(),
+        "frames 1-4 (33-133 ms) are behind the 1 s QoS deadline and must be dropped"
+    );
+    let qos = bus.iter().filter(|m| matches!(m.view(), gst::MessageView::Qos(_))).count();
+    assert!(qos > 0, "each dropped frame posts a QoS message");
+    // A frame in time passes again.
+    let mut late = grey_frame(60);
+    late.make_mut().set_pts(gst::ClockTime::from_seconds(2));
+    h.push(late).unwrap();
+    assert!(h.pull().is_ok());
+    element.set_bus(None);
+}
