@@ -67,7 +67,7 @@ fn main() {
     let mut tracker = models.tracker();
     let lms: Vec<_> = frames
         .iter()
-        .map(|f| tracker.track(f, par).unwrap().expect("face"))
+        .map(|f| tracker.track(f, par).unwrap().expect("face").clone())
         .collect();
 
     let mut detector = FaceDetector::new(models.detector.session.clone());

@@ -311,6 +311,14 @@ fn build_session(
     }
 }
 
+/// ONNX Runtime session runs in this process so far (all models, all instances): lets tests and
+/// benchmarks relate per-frame costs to inferences.
+pub fn inference_runs() -> u64 {
+    INFERENCE_RUNS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+static INFERENCE_RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 /// Runs a model that takes one `1 x side x side x 3` float tensor (NHWC) and copies its first two
 /// outputs, flattened, into `first` and `second` (cleared, capacity reused: no allocation once
 /// they have grown).
@@ -324,6 +332,7 @@ pub fn run_rgb_square(
     let mut session = session.lock().unwrap_or_else(|e| e.into_inner());
     let tensor = ort::value::TensorRef::from_array_view(([1usize, side, side, 3], input))?;
     let outputs = session.run(ort::inputs![tensor])?;
+    INFERENCE_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     if outputs.len() < 2 {
         return Err(RuntimeError::Inference(format!(
             "model has {} outputs, expected 2",

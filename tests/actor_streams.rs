@@ -684,7 +684,7 @@ fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_h
         .collect();
     let mut t = tracker();
     let actor_lm: Vec<Option<FaceLandmarks>> =
-        actor.iter().map(|a| t.track(a, 1.0).unwrap()).collect();
+        actor.iter().map(|a| t.track(a, 1.0).unwrap().cloned()).collect();
     let sizes: Vec<f32> = actor_lm
         .iter()
         .map(|l| l.as_ref().map_or(0.0, |l| l.interocular()))
@@ -773,33 +773,7 @@ fn odd_sizes_and_non_square_pixels_in_a_pipeline_reenact_every_frame() {
 /// child process of its own, so that the other tests' allocations do not show in its RSS.
 #[test]
 fn ten_minutes_of_actor_stream_keep_memory_flat() {
-    const CHILD: &str = "FACEREENACT_TEN_MINUTES_CHILD";
-    if std::env::var_os(CHILD).is_none() {
-        let started = Instant::now();
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "ten_minutes_of_actor_stream_keep_memory_flat",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD, "1")
-            .output()
-            .expect("run the test binary");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        println!(
-            "{text}\nchild process: {:.1} s",
-            started.elapsed().as_secs_f64()
-        );
-        assert!(out.status.success(), "the ten-minute run failed:\n{text}");
-        assert!(
-            text.contains("6000 frames"),
-            "the child did not run the test:\n{text}"
-        );
+    if !in_own_process("ten_minutes_of_actor_stream_keep_memory_flat", "6000 frames") {
         return;
     }
     let clip = decode(&demo_media("carphone_pristine.mp4"));

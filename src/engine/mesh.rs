@@ -122,6 +122,9 @@ impl ReenactEngine for MeshEngine {
             self.reacquire.lost();
             return Ok(FrameOutcome::NoFace);
         };
+        self.smoothed.clear();
+        self.smoothed.extend(landmarks.points.iter().flatten());
+        let interocular = landmarks.interocular();
         if self.tracker.new_shot() {
             // A cut: motion relative to the previous shot's face would shift and scale the avatar
             // to its limits. This frame becomes the reference; the avatar glides back to it.
@@ -129,11 +132,9 @@ impl ReenactEngine for MeshEngine {
             self.filter.reset();
             self.reacquire.lost();
         }
-        self.smoothed.clear();
-        self.smoothed.extend(landmarks.points.iter().flatten());
         if let Some(params) = &settings.smoothing {
             self.filter
-                .filter(&mut self.smoothed, t, landmarks.interocular(), params);
+                .filter(&mut self.smoothed, t, interocular, params);
         }
         self.actor_points.clear();
         self.actor_points

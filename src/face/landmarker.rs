@@ -30,6 +30,15 @@ pub struct FaceLandmarks {
 }
 
 impl FaceLandmarks {
+    /// No points yet, room for the 468 landmarks and the two iris centres: a buffer for
+    /// [`Landmarker::landmarks_into`] that never grows.
+    pub fn with_capacity() -> Self {
+        FaceLandmarks {
+            points: Vec::with_capacity(NUM_LANDMARKS + 2),
+            presence: 0.0,
+        }
+    }
+
     /// The crop to track this face in the next frame: centred on the landmarks' bounding box in
     /// the eye-level frame, rotated from the right to the left outer eye corner, 1.5x the longer
     /// side (MediaPipe's `face_landmark_landmarks_to_roi`).
@@ -91,6 +100,20 @@ impl Landmarker {
         par: f32,
         roi: &Roi,
     ) -> Result<FaceLandmarks, RuntimeError> {
+        let mut out = FaceLandmarks::with_capacity();
+        self.landmarks_into(img, par, roi, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Landmarker::landmarks`] written into `out`, reusing its buffer (no allocation once it
+    /// has the capacity, see [`FaceLandmarks::with_capacity`]).
+    pub fn landmarks_into(
+        &mut self,
+        img: &(impl RgbSource + ?Sized),
+        par: f32,
+        roi: &Roi,
+        out: &mut FaceLandmarks,
+    ) -> Result<(), RuntimeError> {
         roi.crop_into(img, par, INPUT_SIZE, 0.0, 1.0, &mut self.input);
         run_rgb_square(
             &self.session,
@@ -109,18 +132,14 @@ impl Landmarker {
         }
         let n = INPUT_SIZE as f32;
         let zscale = roi.size / n;
-        let points = raw
-            .chunks_exact(3)
-            .take(NUM_LANDMARKS)
-            .map(|p| {
+        out.points.clear();
+        out.points
+            .extend(raw.chunks_exact(3).take(NUM_LANDMARKS).map(|p| {
                 let (x, y) = roi.to_picture(p[0], p[1], n);
                 [x, y, p[2] * zscale]
-            })
-            .collect();
-        Ok(FaceLandmarks {
-            points,
-            presence: 1.0 / (1.0 + (-logit[0]).exp()),
-        })
+            }));
+        out.presence = 1.0 / (1.0 + (-logit[0]).exp());
+        Ok(())
     }
 }
 

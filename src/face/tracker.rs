@@ -76,15 +76,15 @@ const THUMB: usize = 16;
 
 /// A 16x16 grid of mean luma values of a picture: what a cut changes at once.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Thumbnail(Vec<f32>);
+pub struct Thumbnail([f32; THUMB * THUMB]);
 
 impl Thumbnail {
     /// The thumbnail of `img` (about 8x8 samples per block).
     pub fn of(img: &(impl RgbSource + ?Sized)) -> Self {
         let (w, h) = img.dimensions();
         let (w, h) = (w as usize, h as usize);
-        let mut sum = vec![0.0f32; THUMB * THUMB];
-        let mut n = vec![0u32; THUMB * THUMB];
+        let mut sum = [0.0f32; THUMB * THUMB];
+        let mut n = [0u32; THUMB * THUMB];
         let sx = (w / (THUMB * 8)).max(1);
         let sy = (h / (THUMB * 8)).max(1);
         for y in (0..h).step_by(sy) {
@@ -98,12 +98,10 @@ impl Thumbnail {
                 n[b] += 1;
             }
         }
-        Thumbnail(
-            sum.iter()
-                .zip(&n)
-                .map(|(s, &k)| s / k.max(1) as f32)
-                .collect(),
-        )
+        for (s, &k) in sum.iter_mut().zip(&n) {
+            *s /= k.max(1) as f32;
+        }
+        Thumbnail(sum)
     }
 
     /// Mean absolute difference of the two thumbnails, 0..255.
@@ -164,7 +162,13 @@ pub struct FaceTracker {
     detector: FaceDetector,
     landmarker: Landmarker,
     eyes: Option<EyeRefiner>,
+    /// The tracked face's landmarks in the last frame, before eye refinement: its crop in the
+    /// next frame.
     previous: Option<FaceLandmarks>,
+    /// The landmarker's output for this frame (a buffer reused frame to frame).
+    scratch: FaceLandmarks,
+    /// What [`FaceTracker::track`] returns: this frame's landmarks with refined eyes.
+    current: FaceLandmarks,
     /// Where the followed face was last found (kept while it is lost).
     last_seen: Option<FaceSpot>,
     /// Whether the last [`FaceTracker::track`] started a new shot.
@@ -187,6 +191,8 @@ impl FaceTracker {
             landmarker,
             eyes,
             previous: None,
+            scratch: FaceLandmarks::with_capacity(),
+            current: FaceLandmarks::with_capacity(),
             last_seen: None,
             new_shot: false,
             pending_shot: false,
@@ -196,16 +202,17 @@ impl FaceTracker {
         }
     }
 
-    fn refine_eyes(
-        &mut self,
-        img: &(impl RgbSource + ?Sized),
-        par: f32,
-        mut lm: FaceLandmarks,
-    ) -> Result<FaceLandmarks, RuntimeError> {
+    /// Makes the tracked face's landmarks, refined by the eye model, the frame's result
+    /// (`current`).
+    fn finish(&mut self, img: &(impl RgbSource + ?Sized), par: f32) -> Result<(), RuntimeError> {
+        let lm = self.previous.as_ref().expect("a face to finish");
+        self.current.points.clear();
+        self.current.points.extend_from_slice(&lm.points);
+        self.current.presence = lm.presence;
         if let Some(eyes) = &mut self.eyes {
-            eyes.refine(img, par, &mut lm)?;
+            eyes.refine(img, par, &mut self.current)?;
         }
-        Ok(lm)
+        Ok(())
     }
 
     /// Forgets the tracked face: the next frame starts with a detection. Where it was last seen
@@ -232,28 +239,28 @@ impl FaceTracker {
         &mut self,
         img: &(impl RgbSource + ?Sized),
         par: f32,
-    ) -> Result<Option<FaceLandmarks>, RuntimeError> {
+    ) -> Result<Option<&FaceLandmarks>, RuntimeError> {
         let found = self.track_face(img, par)?;
         let (w, h) = img.dimensions();
         let (w, h) = (w as f32 * par, h as f32);
-        match found {
-            Some(lm) if outside_share(&lm, w, h) <= MAX_OUTSIDE => {
-                self.new_shot = std::mem::take(&mut self.pending_shot);
-                Ok(Some(lm))
-            }
-            // Mostly outside the picture: still tracked, but not shown (see the module docs).
-            _ => {
-                self.new_shot = false;
-                Ok(None)
-            }
+        if found && outside_share(&self.current, w, h) <= MAX_OUTSIDE {
+            self.new_shot = std::mem::take(&mut self.pending_shot);
+            Ok(Some(&self.current))
+        } else {
+            // None, or mostly outside the picture: still tracked, but not shown (see the module
+            // docs).
+            self.new_shot = false;
+            Ok(None)
         }
     }
 
+    /// Finds this frame's face; when found, `current` holds it. The steady state
+    /// (the face found on its predicted crop) reuses buffers and allocates nothing.
     fn track_face(
         &mut self,
         img: &(impl RgbSource + ?Sized),
         par: f32,
-    ) -> Result<Option<FaceLandmarks>, RuntimeError> {
+    ) -> Result<bool, RuntimeError> {
         let thumb = Thumbnail::of(img);
         let picture_cut = self
             .thumb
@@ -266,24 +273,30 @@ impl FaceTracker {
         }
         let mut jumped = None;
         let mut was_jump = false;
-        if let Some(prev) = self.previous.take() {
-            let lm = self.landmarker.landmarks(img, par, &prev.tracking_roi())?;
+        let mut steady = false;
+        if let Some(prev) = &mut self.previous {
+            let roi = prev.tracking_roi();
+            self.landmarker
+                .landmarks_into(img, par, &roi, &mut self.scratch)?;
+            let lm = &self.scratch;
             if lm.presence >= MIN_PRESENCE {
-                if is_same_face(
-                    &FaceSpot::of(&prev),
-                    &FaceSpot::of(&lm),
-                    JUMP_SHIFT,
-                    JUMP_SCALE,
-                ) {
-                    self.last_seen = Some(FaceSpot::of(&lm));
-                    self.previous = Some(lm.clone());
-                    return self.refine_eyes(img, par, lm).map(Some);
+                if is_same_face(&FaceSpot::of(prev), &FaceSpot::of(lm), JUMP_SHIFT, JUMP_SCALE) {
+                    self.last_seen = Some(FaceSpot::of(lm));
+                    std::mem::swap(prev, &mut self.scratch);
+                    steady = true;
+                } else {
+                    // Farther than a head moves in a frame: a cut. Look at the whole frame
+                    // again.
+                    jumped = Some(lm.clone());
+                    was_jump = true;
                 }
-                // Farther than a head moves in a frame: a cut. Look at the whole frame again.
-                jumped = Some(lm);
-                was_jump = true;
             }
         }
+        if steady {
+            self.finish(img, par)?;
+            return Ok(true);
+        }
+        self.previous = None;
         self.detections_run += 1;
         let dets = self.detector.detect(img, par, None)?;
         // Prefer the face seen last (detector boxes and landmark crops differ in size: loose
@@ -308,7 +321,7 @@ impl FaceTracker {
             found = jumped;
         }
         let Some(lm) = found else {
-            return Ok(None);
+            return Ok(false);
         };
         // How far the face may have gone: a frame after a cut or a jump, or after a loss.
         let (max_shift, max_scale) = if picture_cut {
@@ -324,8 +337,9 @@ impl FaceTracker {
             self.shots_started += 1;
         }
         self.last_seen = Some(spot);
-        self.previous = Some(lm.clone());
-        self.refine_eyes(img, par, lm).map(Some)
+        self.previous = Some(lm);
+        self.finish(img, par)?;
+        Ok(true)
     }
 
     /// Landmarks of the largest face in a still picture (see [`FaceTracker::faces_in_still`]).
@@ -347,7 +361,12 @@ impl FaceTracker {
             return Ok((None, faces.len()));
         };
         let lm = match self.refine(img, 1.0, det)? {
-            Some(lm) => Some(self.refine_eyes(img, 1.0, lm)?),
+            Some(mut lm) => {
+                if let Some(eyes) = &mut self.eyes {
+                    eyes.refine(img, 1.0, &mut lm)?;
+                }
+                Some(lm)
+            }
             None => None,
         };
         Ok((lm, faces.len()))

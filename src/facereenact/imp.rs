@@ -201,13 +201,16 @@ fn view_of<'a>(
     frame: &'a gst_video::VideoFrameRef<&gst::BufferRef>,
 ) -> Result<FrameView<'a>, gst::ErrorMessage> {
     let layout = layout_of(frame.info()).ok_or_else(|| plane_error("actor", "unsupported format"))?;
-    let planes: Vec<(&[u8], usize)> = (0..layout.planes())
-        .map(|k| {
-            let data = frame.plane_data(k as u32).unwrap_or(&[]);
-            (data, frame.plane_stride()[k] as usize)
-        })
-        .collect();
-    FrameView::new(frame.width(), frame.height(), layout, &planes).map_err(|e| plane_error("actor", e))
+    let strides = frame.plane_stride();
+    let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
+    for (k, plane) in planes.iter_mut().enumerate().take(layout.planes()) {
+        *plane = (
+            frame.plane_data(k as u32).unwrap_or(&[]),
+            strides[k] as usize,
+        );
+    }
+    let planes = &planes[..layout.planes()];
+    FrameView::new(frame.width(), frame.height(), layout, planes).map_err(|e| plane_error("actor", e))
 }
 
 /// A write view of a mapped output frame.
@@ -217,13 +220,15 @@ fn view_mut_of<'a>(
     let layout =
         layout_of(frame.info()).ok_or_else(|| plane_error("output", "unsupported format"))?;
     let (w, h) = (frame.width(), frame.height());
-    let strides: Vec<usize> = frame.plane_stride().iter().map(|s| *s as usize).collect();
+    let mut strides = [0i32; 4];
+    let given = frame.plane_stride();
+    strides[..given.len().min(4)].copy_from_slice(&given[..given.len().min(4)]);
     let planes = frame
         .planes_data_mut()
         .into_iter()
         .zip(strides)
-        .take(layout.planes())
-        .collect();
+        .map(|(d, s)| (d, s as usize))
+        .take(layout.planes());
     FrameViewMut::new(w, h, layout, planes).map_err(|e| plane_error("output", e))
 }
 

@@ -106,11 +106,9 @@ pub fn umeyama(src: &[Vector3<f32>], dst: &[Vector3<f32>]) -> Option<Similarity>
 
 /// [`umeyama`] over the [`RIGID_POINTS`] of two 468-point landmark sets.
 pub fn head_pose(src: &[[f32; 3]], dst: &[[f32; 3]]) -> Option<Similarity> {
-    let pick = |pts: &[[f32; 3]]| -> Vec<Vector3<f32>> {
-        RIGID_POINTS
-            .iter()
-            .map(|&i| Vector3::from(pts[i]))
-            .collect()
+    // Arrays, not vectors: this runs twice per frame and must not allocate.
+    let pick = |pts: &[[f32; 3]]| -> [Vector3<f32>; RIGID_POINTS.len()] {
+        std::array::from_fn(|k| Vector3::from(pts[RIGID_POINTS[k]]))
     };
     umeyama(&pick(src), &pick(dst))
 }

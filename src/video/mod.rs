@@ -82,6 +82,7 @@ fn check_planes(
     height: u32,
     planes: &[(usize, usize)],
 ) -> Result<(), PlaneError> {
+    // Everything here is on the stack: it runs twice per frame.
     if width == 0 || height == 0 {
         return Err(PlaneError(format!("empty frame {width}x{height}")));
     }
@@ -94,10 +95,10 @@ fn check_planes(
     }
     let (w, h) = (width as usize, height as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let need: Vec<(usize, usize)> = match layout {
-        Layout::Packed { pixel_stride, .. } => vec![(w * pixel_stride, h)],
-        Layout::I420(_) => vec![(w, h), (cw, ch), (cw, ch)],
-        Layout::Nv12(_) => vec![(w, h), (2 * cw, ch)],
+    let need: [(usize, usize); 3] = match layout {
+        Layout::Packed { pixel_stride, .. } => [(w * pixel_stride, h), (0, 0), (0, 0)],
+        Layout::I420(_) => [(w, h), (cw, ch), (cw, ch)],
+        Layout::Nv12(_) => [(w, h), (2 * cw, ch), (0, 0)],
     };
     for (k, (&(len, stride), (row, rows))) in planes.iter().zip(need).enumerate() {
         if stride < row || len < stride * (rows - 1) + row {
@@ -130,8 +131,14 @@ impl<'a> FrameView<'a> {
         layout: Layout,
         planes: &[(&'a [u8], usize)],
     ) -> Result<Self, PlaneError> {
-        let sizes: Vec<(usize, usize)> = planes.iter().map(|(d, s)| (d.len(), *s)).collect();
-        check_planes(&layout, width, height, &sizes)?;
+        let mut sizes = [(0usize, 0usize); 3];
+        for (k, (d, st)) in planes.iter().enumerate().take(3) {
+            sizes[k] = (d.len(), *st);
+        }
+        check_planes(&layout, width, height, &sizes[..planes.len().min(3)])?;
+        if planes.len() > 3 {
+            return Err(PlaneError(format!("{} planes given, at most 3", planes.len())));
+        }
         let mut p: [&'a [u8]; 3] = [&[]; 3];
         let mut s = [0usize; 3];
         for (k, (d, st)) in planes.iter().enumerate() {
@@ -286,29 +293,37 @@ pub struct FrameViewMut<'a> {
     width: u32,
     height: u32,
     layout: Layout,
-    planes: Vec<&'a mut [u8]>,
+    planes: [&'a mut [u8]; 3],
     strides: [usize; 3],
 }
 
 impl<'a> FrameViewMut<'a> {
-    /// As [`FrameView::new`], writable.
+    /// As [`FrameView::new`], writable: the layout's planes in order, as (data, stride).
     pub fn new(
         width: u32,
         height: u32,
         layout: Layout,
-        planes: Vec<(&'a mut [u8], usize)>,
+        planes: impl IntoIterator<Item = (&'a mut [u8], usize)>,
     ) -> Result<Self, PlaneError> {
-        let sizes: Vec<(usize, usize)> = planes.iter().map(|(d, s)| (d.len(), *s)).collect();
-        check_planes(&layout, width, height, &sizes)?;
+        let mut data: [&'a mut [u8]; 3] = [&mut [], &mut [], &mut []];
         let mut strides = [0usize; 3];
-        for (k, (_, s)) in planes.iter().enumerate() {
-            strides[k] = *s;
+        let mut sizes = [(0usize, 0usize); 3];
+        let mut n = 0;
+        for (d, st) in planes {
+            if n == 3 {
+                return Err(PlaneError("more than 3 planes given".into()));
+            }
+            sizes[n] = (d.len(), st);
+            strides[n] = st;
+            data[n] = d;
+            n += 1;
         }
+        check_planes(&layout, width, height, &sizes[..n])?;
         Ok(FrameViewMut {
             width,
             height,
             layout,
-            planes: planes.into_iter().map(|(d, _)| d).collect(),
+            planes: data,
             strides,
         })
     }
@@ -325,10 +340,7 @@ impl<'a> FrameViewMut<'a> {
 
     /// The same frame, read-only.
     pub fn as_view(&self) -> FrameView<'_> {
-        let mut planes: [&[u8]; 3] = [&[]; 3];
-        for (k, p) in self.planes.iter().enumerate() {
-            planes[k] = p;
-        }
+        let planes: [&[u8]; 3] = [&self.planes[0], &self.planes[1], &self.planes[2]];
         FrameView {
             width: self.width,
             height: self.height,

@@ -111,11 +111,7 @@ impl Canvas {
         let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
         let strides: Vec<usize> = shapes.iter().map(|(s, _)| *s).collect();
         {
-            let views = planes
-                .iter_mut()
-                .zip(&strides)
-                .map(|(p, s)| (&mut p[..], *s))
-                .collect();
+            let views = planes.iter_mut().zip(&strides).map(|(p, s)| (&mut p[..], *s));
             let mut view = FrameViewMut::new(w, h, layout, views)
                 .expect("planes sized for the layout");
             write_rect(picture, Rect::full(w, h), &mut view);
@@ -180,7 +176,7 @@ mod tests {
     }
 
     fn frame<'a>(w: u32, h: u32, layout: Layout, p: &'a mut [(Vec<u8>, usize)]) -> FrameViewMut<'a> {
-        let views = p.iter_mut().map(|(d, s)| (&mut d[..], *s)).collect();
+        let views = p.iter_mut().map(|(d, s)| (&mut d[..], *s));
         FrameViewMut::new(w, h, layout, views).unwrap()
     }
 

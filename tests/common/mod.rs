@@ -176,7 +176,7 @@ pub fn landmarks_of(frames: &[Frame]) -> Vec<Option<FaceLandmarks>> {
     let mut t = tracker();
     frames
         .iter()
-        .map(|f| t.track(&f.image, f.par).expect("inference"))
+        .map(|f| t.track(&f.image, f.par).expect("inference").cloned())
         .collect()
 }
 
@@ -328,4 +328,30 @@ pub fn head_of(lm: &FaceLandmarks) -> ([f32; 2], f32) {
     let cx = RIGID_POINTS.iter().map(|&i| lm.points[i][0]).sum::<f32>() / n;
     let cy = RIGID_POINTS.iter().map(|&i| lm.points[i][1]).sum::<f32>() / n;
     ([cx, cy], lm.interocular())
+}
+
+/// For tests that measure this process's memory: when called in the test `name` as run by
+/// `cargo test`, reruns the same test binary with only that test (so that no other test's
+/// allocations show in its RSS), asserts that the child passed and printed `marker`, and
+/// returns `false`: the caller returns. In the child it returns `true`: the caller runs the test.
+pub fn in_own_process(name: &str, marker: &str) -> bool {
+    const CHILD: &str = "FACEREENACT_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some_and(|v| v == name) {
+        return true;
+    }
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .output()
+        .expect("run the test binary");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{text}\nchild process: {:.1} s", started.elapsed().as_secs_f64());
+    assert!(out.status.success(), "{name} failed in its own process:\n{text}");
+    assert!(text.contains(marker), "the child did not run {name}:\n{text}");
+    false
 }

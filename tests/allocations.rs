@@ -1,0 +1,91 @@
+//! Steady state makes no heap allocation of its own (issue 4): after the first frames, the only
+//! Rust allocations while a frame goes through the element are those the `ort` crate makes for
+//! each ONNX Runtime session run. Counted with a counting global allocator; this file holds one
+//! test so that no other test allocates meanwhile.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::*;
+use gstfacereenact::models::{default_models_dir, FaceModels};
+use gstfacereenact::runtime::{inference_runs, run_rgb_square, ExecutionProvider};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.alloc(layout)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
+
+#[test]
+fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
+    init();
+    // What one session run allocates in the `ort` crate (its input and output wrappers).
+    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let input = vec![0.5f32; 192 * 192 * 3];
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        run_rgb_square(&models.landmarker.session, &input, 192, &mut a, &mut b).unwrap();
+    }
+    let before = allocations();
+    run_rgb_square(&models.landmarker.session, &input, 192, &mut a, &mut b).unwrap();
+    let per_run = allocations() - before;
+    assert!(per_run <= 8, "one session run allocated {per_run} times");
+
+    let frames = decode(&shared_media("driving/grin_512.mp4"));
+    let avatar = shared_media("avatar/astronaut_512.png");
+    let fps = 30u64;
+    let mut h = reenact_harness(&avatar, &[], "width=512,height=512,framerate=30/1");
+    let ns = 1_000_000_000 / fps;
+    let buffers: Vec<_> = frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            rgbx_buffer(
+                &f.image,
+                Some(gst::ClockTime::from_nseconds(i as u64 * ns)),
+                Some(gst::ClockTime::from_nseconds(ns)),
+            )
+        })
+        .collect();
+    let warm_up = 10;
+    let (mut measured, mut extra) = (0, Vec::new());
+    for (i, buffer) in buffers.into_iter().enumerate() {
+        let (allocs, runs) = (allocations(), inference_runs());
+        h.push(buffer).unwrap();
+        let out = h.pull().unwrap();
+        let (allocs, runs) = (allocations() - allocs, inference_runs() - runs);
+        drop(out);
+        if i >= warm_up {
+            measured += 1;
+            if allocs != per_run * runs {
+                extra.push((i, allocs, runs));
+            }
+        }
+    }
+    assert!(measured > 50, "only {measured} frames measured");
+    assert!(
+        extra.is_empty(),
+        "frames (index, allocations, session runs) allocating beyond {per_run} per session run: {extra:?}"
+    );
+}
