@@ -7,18 +7,6 @@ use std::process::Command;
 
 use common::*;
 
-/// target/<profile>, where cargo puts the plugin's shared library.
-fn plugin_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
-    assert!(
-        dir.join("libgstfacereenact.so").is_file(),
-        "{} has no libgstfacereenact.so: run `cargo build` (scripts/test.sh does)",
-        dir.display()
-    );
-    dir
-}
-
 fn run_script(script: &str, args: &[&str]) {
     // `timeout`: a pipeline that hangs fails the test instead of stalling the suite.
     let status = Command::new("timeout")

@@ -12,13 +12,18 @@ use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
 pub fn init() {
+    init_gstreamer();
+    if let Err(e) = gstfacereenact::runtime::ensure_loaded() {
+        panic!("{e}");
+    }
+}
+
+/// GStreamer and the plugin, without loading ONNX Runtime (the element loads it when it starts).
+pub fn init_gstreamer() {
     static INIT: Once = Once::new();
     INIT.call_once(|| {
         gst::init().unwrap();
         gstfacereenact::plugin_register_static().expect("register the plugin");
-        if let Err(e) = gstfacereenact::runtime::ensure_loaded() {
-            panic!("{e}");
-        }
     });
 }
 
@@ -198,7 +203,7 @@ pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage, keep: impl Fn(u32, u32) -> bool
 
 /// Runs `launch` until the first error and returns it (panics on EOS without error).
 pub fn first_error(launch: &str) -> (gst::glib::Error, String) {
-    init();
+    init_gstreamer();
     let pipeline = gst::parse::launch(launch).unwrap();
     let _ = pipeline.set_state(gst::State::Playing);
     let bus = pipeline.bus().unwrap();
@@ -354,4 +359,16 @@ pub fn in_own_process(name: &str, marker: &str) -> bool {
     assert!(out.status.success(), "{name} failed in its own process:\n{text}");
     assert!(text.contains(marker), "the child did not run {name}:\n{text}");
     false
+}
+
+/// target/<profile>, where cargo puts the plugin's shared library.
+pub fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libgstfacereenact.so").is_file(),
+        "{} has no libgstfacereenact.so: run `cargo build` (scripts/test.sh does)",
+        dir.display()
+    );
+    dir
 }
