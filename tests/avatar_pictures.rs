@@ -365,6 +365,21 @@ fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
     }
 }
 
+/// `decoded` must be a [`AvatarError::Damaged`] error naming `path` as truncated or damaged.
+fn assert_refused_as_damaged(decoded: Result<RgbImage, AvatarError>, path: &Path) {
+    let err = match decoded {
+        Err(e) => e,
+        Ok(img) => panic!("{} decoded to {:?}", path.display(), img.dimensions()),
+    };
+    assert!(matches!(err, AvatarError::Damaged(..)), "{err:?}");
+    let msg = err.to_string();
+    println!("{msg}");
+    assert!(
+        msg.contains(&path.display().to_string()) && msg.contains("truncated or damaged"),
+        "{msg}"
+    );
+}
+
 #[test]
 fn a_truncated_png_or_jpeg_is_named_as_truncated_or_damaged() {
     let dir = tempdir();
@@ -379,14 +394,7 @@ fn a_truncated_png_or_jpeg_is_named_as_truncated_or_damaged() {
         })
         .collect();
     for path in &cut {
-        let err = decode_picture(path).unwrap_err();
-        assert!(matches!(err, AvatarError::Damaged(..)), "{err:?}");
-        let msg = err.to_string();
-        println!("{msg}");
-        assert!(
-            msg.contains(&path.display().to_string()) && msg.contains("truncated or damaged"),
-            "{msg}"
-        );
+        assert_refused_as_damaged(decode_picture(path), path);
     }
     let (err, _) = first_error(&format!(
         "{SRC} ! facereenact avatar={} ! fakesink",
@@ -412,17 +420,7 @@ fn a_jpeg_the_decoder_panics_on_is_named_as_damaged_not_a_crash() {
     let path = tempdir().join("cmyk_scan_of_one_component.jpg");
     std::fs::write(&path, jpeg_scan_of_one_component(&cmyk, 0)).unwrap();
 
-    let err = match decode_picture(&path) {
-        Err(e) => e,
-        Ok(img) => panic!("decoded to {:?}", img.dimensions()),
-    };
-    assert!(matches!(err, AvatarError::Damaged(..)), "{err:?}");
-    let msg = err.to_string();
-    println!("{msg}");
-    assert!(
-        msg.contains(&path.display().to_string()) && msg.contains("truncated or damaged"),
-        "{msg}"
-    );
+    assert_refused_as_damaged(decode_picture(&path), &path);
     let (err, _) = first_error(&format!(
         "{SRC} ! facereenact avatar={} ! fakesink",
         path.display()

@@ -4,8 +4,6 @@ mod common;
 
 use common::*;
 use gst::prelude::*;
-use gst_video::prelude::*;
-use image::RgbImage;
 
 const FRAME_NS: u64 = 33_366_667;
 
@@ -30,17 +28,6 @@ fn grey_frame(i: u64) -> gst::Buffer {
         b.set_duration(gst::ClockTime::from_nseconds(FRAME_NS));
     }
     buffer
-}
-
-fn rgbx_to_rgb(buffer: &gst::Buffer, caps: &gst::Caps) -> RgbImage {
-    let info = gst_video::VideoInfo::from_caps(caps).unwrap();
-    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), &info).unwrap();
-    let stride = frame.plane_stride()[0] as usize;
-    let data = frame.plane_data(0).unwrap();
-    RgbImage::from_fn(info.width(), info.height(), |x, y| {
-        let o = y as usize * stride + x as usize * 4;
-        image::Rgb([data[o], data[o + 1], data[o + 2]])
-    })
 }
 
 #[test]
@@ -77,7 +64,7 @@ fn output_is_avatar_sized_with_the_input_timestamps_one_frame_per_frame() {
         );
         // A frame without a face shows the avatar as it is.
         assert!(
-            rgbx_to_rgb(&out, &caps) == picture,
+            rgbx_image(&out, &caps) == picture,
             "frame {i}: no face in, avatar out"
         );
     }
@@ -252,7 +239,7 @@ fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar(
     assert_eq!(out.pts(), Some(gst::ClockTime::from_nseconds(2 * FRAME_NS)));
     let picture = image::open(&other).unwrap().to_rgb8();
     assert!(
-        rgbx_to_rgb(&out, &caps) == picture,
+        rgbx_image(&out, &caps) == picture,
         "no face in, the new avatar out"
     );
 }

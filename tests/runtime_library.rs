@@ -86,19 +86,10 @@ fn a_missing_foreign_or_too_old_onnx_runtime_is_a_library_init_error_naming_it()
     ];
     for (lib, detail) in cases {
         assert!(lib.starts_with(&dir) || lib.exists(), "{} is missing here", lib.display());
-        let out = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
-            .env("ORT_DYLIB_PATH", &lib)
-            .env(CHILD_DETAIL, detail)
-            .output()
-            .expect("run the test binary");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+        let text = rerun_alone(
+            NAME,
+            &[("ORT_DYLIB_PATH", lib.as_os_str()), (CHILD_DETAIL, detail.as_ref())],
         );
-        println!("{}:\n{text}", lib.display());
-        assert!(out.status.success(), "{}: {text}", lib.display());
         assert!(text.contains("checked:"), "the child did not run: {text}");
     }
 }

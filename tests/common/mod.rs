@@ -335,21 +335,16 @@ pub fn head_of(lm: &FaceLandmarks) -> ([f32; 2], f32) {
     ([cx, cy], lm.interocular())
 }
 
-/// For tests that measure this process's memory: when called in the test `name` as run by
-/// `cargo test`, reruns the same test binary with only that test (so that no other test's
-/// allocations show in its RSS), asserts that the child passed and printed `marker`, and
-/// returns `false`: the caller returns. In the child it returns `true`: the caller runs the test.
-pub fn in_own_process(name: &str, marker: &str) -> bool {
-    const CHILD: &str = "FACEREENACT_TEST_CHILD";
-    if std::env::var_os(CHILD).is_some_and(|v| v == name) {
-        return true;
-    }
+/// Reruns this test binary with only the test `name`, in a process of its own, with the
+/// environment variables `envs` added; asserts that it passed and returns what it printed.
+pub fn rerun_alone(name: &str, envs: &[(&str, &std::ffi::OsStr)]) -> String {
     let started = std::time::Instant::now();
-    let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, name)
-        .output()
-        .expect("run the test binary");
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command.args(["--exact", name, "--nocapture", "--test-threads=1"]);
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    let out = command.output().expect("run the test binary");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -357,6 +352,19 @@ pub fn in_own_process(name: &str, marker: &str) -> bool {
     );
     println!("{text}\nchild process: {:.1} s", started.elapsed().as_secs_f64());
     assert!(out.status.success(), "{name} failed in its own process:\n{text}");
+    text
+}
+
+/// For tests that measure this process's memory: when called in the test `name` as run by
+/// `cargo test`, reruns it alone ([`rerun_alone`]: no other test's allocations show in its RSS),
+/// asserts that the child printed `marker`, and returns `false`: the caller returns. In the child
+/// it returns `true`: the caller runs the test.
+pub fn in_own_process(name: &str, marker: &str) -> bool {
+    const CHILD: &str = "FACEREENACT_TEST_CHILD";
+    if std::env::var_os(CHILD).is_some_and(|v| v == name) {
+        return true;
+    }
+    let text = rerun_alone(name, &[(CHILD, name.as_ref())]);
     assert!(text.contains(marker), "the child did not run {name}:\n{text}");
     false
 }
