@@ -16,6 +16,7 @@ use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
 use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
+use gstfacereenact::render::CanvasRows;
 use gstfacereenact::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use gstfacereenact::runtime::ExecutionProvider;
 
@@ -137,8 +138,9 @@ fn main() {
         for target in &targets {
             out.copy_from_slice(&avatar.image);
             mesh.pose(target);
-            mesh.draw_band(&mut out, &avatar.image);
-            mesh.draw_face(&mut out, &avatar.image);
+            mesh.sort_by_depth();
+            mesh.draw_band(&mut CanvasRows::of(&mut out), &avatar.image);
+            mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar.image);
         }
     }
     report("warp (canvas copy + mesh)", t.elapsed(), n);
@@ -148,7 +150,7 @@ fn main() {
         for (i, target) in targets.iter().enumerate() {
             let colour = colour_match(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
             draw_mouth_interior(
-                &mut out,
+                &mut CanvasRows::of(&mut out),
                 MouthSource {
                     image: &avatar.image,
                     par: 1.0,

@@ -1,14 +1,16 @@
 //! Throughput benchmark (issue 4): whole-element cost per frame on decoded frames held in memory
 //! (decoding excluded), next to the bare landmark inference measured in the same run, for
-//! 512x512 and 1280x720 actors and 512x512 and 1024x1024 avatars; 1 vs 2 inference threads;
+//! 512x512 and 1280x720 actors and 512x512, 1024x1024 and 2048-pixel avatars; 1 vs 2 inference
+//! and render threads;
 //! resident memory of one instance and of a second one; then a soak printing RSS over time.
 //!
 //!     cargo bench --bench throughput                 (after scripts/setup.sh)
 //!     SOAK_SECONDS=60 cargo bench --bench throughput (shorter soak; 0 skips it; default 600)
 //!
 //! Actor: ../shared/media/driving/grin_512.mp4 (512x512), and the same frames pillarboxed into
-//! 1280x720. Avatar: ../shared/media/avatar/astronaut_512.png, and the same picture scaled to
-//! 1024x1024. Not a test: it prints a table and asserts nothing about speed.
+//! 1280x720. Avatars: ../shared/media/avatar/astronaut_512.png, the same picture scaled to
+//! 1024x1024, and ../shared/media/avatar/bw_photo_2048.jpg. Render threads 0 is the default (by
+//! the head region's size). Not a test: it prints a table and asserts nothing about speed.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -130,6 +132,7 @@ fn main() {
     common::init();
     let actor = common::shared_media("driving/grin_512.mp4");
     let avatar_512 = common::shared_media("avatar/astronaut_512.png");
+    let avatar_2048 = common::shared_media("avatar/bw_photo_2048.jpg");
     let avatar_1024: PathBuf = std::env::temp_dir().join("facereenact-bench-astronaut-1024.png");
     image::open(&avatar_512)
         .unwrap()
@@ -179,37 +182,42 @@ fn main() {
 
     drop(second);
     println!();
-    println!("| actor | input | avatar | threads | element ms/frame | frames/s | / landmarker (crop + run) | / bare run |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| actor | input | avatar | inference threads | render threads | element ms/frame | frames/s | / landmarker (crop + run) | / bare run |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     let mut row = |actor: &str,
                    input: &str,
                    avatar: &Path,
-                   threads: u32,
+                   (threads, render): (u32, u32),
                    (buffers, caps): &(Vec<gst::Buffer>, gst::Caps)| {
         let mut h = harness(
             &format!(
-                "facereenact avatar=\"{}\" inference-threads={threads}",
+                "facereenact avatar=\"{}\" inference-threads={threads} render-threads={render}",
                 avatar.display()
             ),
             caps,
             buffers,
         );
         let ms = element_ms(&mut h, buffers, &mut pts);
-        let side = image::image_dimensions(avatar).unwrap().0;
+        let (w, hh) = image::image_dimensions(avatar).unwrap();
         println!(
-            "| {actor} | {input} | {side}x{side} | {threads} | {ms:.2} | {:.0} | {:.2}x | {:.2}x |",
+            "| {actor} | {input} | {w}x{hh} | {threads} | {render} | {ms:.2} | {:.0} | {:.2}x | {:.2}x |",
             1e3 / ms,
             ms / floor_crop,
             ms / floor_run
         );
     };
-    row("512x512", "RGBx", &avatar_512, 1, &rgbx_512);
-    row("512x512", "RGBx", &avatar_512, 2, &rgbx_512);
-    row("512x512", "RGBx", &avatar_1024, 1, &rgbx_512);
-    row("512x512", "I420", &avatar_512, 1, &i420_512);
-    row("1280x720", "RGBx", &avatar_512, 1, &rgbx_720);
-    row("1280x720", "I420", &avatar_512, 1, &i420_720);
-    row("1280x720", "NV12", &avatar_512, 1, &nv12_720);
+    // Render threads: 0 is the default (by the head region's size).
+    row("512x512", "RGBx", &avatar_512, (1, 0), &rgbx_512);
+    row("512x512", "RGBx", &avatar_512, (2, 0), &rgbx_512);
+    row("512x512", "RGBx", &avatar_512, (1, 2), &rgbx_512);
+    row("512x512", "RGBx", &avatar_1024, (1, 0), &rgbx_512);
+    row("512x512", "RGBx", &avatar_1024, (1, 2), &rgbx_512);
+    row("512x512", "RGBx", &avatar_2048, (1, 1), &rgbx_512);
+    row("512x512", "RGBx", &avatar_2048, (1, 0), &rgbx_512);
+    row("512x512", "I420", &avatar_512, (1, 0), &i420_512);
+    row("1280x720", "RGBx", &avatar_512, (1, 0), &rgbx_720);
+    row("1280x720", "I420", &avatar_512, (1, 0), &i420_720);
+    row("1280x720", "NV12", &avatar_512, (1, 0), &nv12_720);
 
     let soak = std::env::var("SOAK_SECONDS")
         .ok()

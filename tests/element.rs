@@ -476,3 +476,37 @@ fn qos_is_on_and_a_frame_already_late_downstream_is_dropped_with_a_qos_message()
     assert!(h.pull().is_ok());
     element.set_bus(None);
 }
+
+#[test]
+fn drawing_the_head_in_parallel_bands_gives_the_same_pixels_as_one_thread() {
+    let avatar = demo_media("astronaut.png");
+    let frames = decode(&demo_media("carphone_pristine.mp4"));
+    let run = |threads: &str| {
+        let mut h = reenact_harness(
+            &avatar,
+            &[("render-threads", threads)],
+            "width=176,height=144,framerate=30/1",
+        );
+        frames
+            .iter()
+            .take(40)
+            .enumerate()
+            .map(|(i, f)| {
+                let t = gst::ClockTime::from_nseconds(i as u64 * FRAME_NS);
+                push_pull(&mut h, &f.image, Some(t), Some(gst::ClockTime::from_nseconds(FRAME_NS)))
+                    .image
+            })
+            .collect::<Vec<_>>()
+    };
+    let one = run("1");
+    for threads in ["2", "3"] {
+        let banded = run(threads);
+        for (i, (a, b)) in one.iter().zip(&banded).enumerate() {
+            assert!(a == b, "render-threads={threads}: frame {i} differs from one thread");
+        }
+    }
+    assert!(
+        one.iter().any(|f| f != &image::open(&avatar).unwrap().to_rgb8()),
+        "the avatar must have moved for the comparison to mean anything"
+    );
+}

@@ -19,6 +19,9 @@ pub struct EngineSettings {
     pub motion: MotionSettings,
     /// One-Euro smoothing of the actor's landmarks; `None` disables smoothing.
     pub smoothing: Option<OneEuroParams>,
+    /// Horizontal bands the head region is drawn in, one per thread (rayon's pool): 1 draws on
+    /// the calling thread, 0 chooses by the region's size (see `mesh::AUTO_PIXELS_PER_THREAD`).
+    pub render_threads: usize,
 }
 
 /// What happened to one frame.
@@ -42,7 +45,7 @@ pub trait ReenactEngine: Send {
     fn process(
         &mut self,
         avatar: &AvatarModel,
-        actor: &dyn RgbSource,
+        actor: &(dyn RgbSource + Sync),
         par: f32,
         t: f64,
         settings: &EngineSettings,

@@ -55,6 +55,8 @@ const DEFAULT_BETA: f64 = 15.0;
 /// compete with decoding and encoding in the same pipeline (1008 frames of talk_wink_480 through
 /// the conversion pipeline: 14.2 s with 1 thread, 19.9 s with ONNX Runtime's choice, 25.6 s with 2).
 const DEFAULT_THREADS: u32 = 1;
+/// Threads drawing the head region: 0 = by its size (one per megapixel, at most one per core).
+const DEFAULT_RENDER_THREADS: u32 = 0;
 /// A warning is posted after this many consecutive actor frames without a face (2 s at 30 fps).
 const NO_FACE_WARNING_FRAMES: u64 = 60;
 
@@ -65,6 +67,7 @@ struct Settings {
     models_dir: PathBuf,
     execution_provider: ExecutionProviderChoice,
     inference_threads: u32,
+    render_threads: u32,
     expression_multiplier: f64,
     adapt_scale: bool,
     motion_region: MotionRegionChoice,
@@ -81,6 +84,7 @@ impl Default for Settings {
             models_dir: default_models_dir(),
             execution_provider: ExecutionProviderChoice::default(),
             inference_threads: DEFAULT_THREADS,
+            render_threads: DEFAULT_RENDER_THREADS,
             expression_multiplier: DEFAULT_EXPRESSION_MULTIPLIER,
             adapt_scale: DEFAULT_ADAPT_SCALE,
             motion_region: MotionRegionChoice::All,
@@ -99,6 +103,7 @@ impl Settings {
                 adapt_scale: self.adapt_scale,
                 region: self.motion_region.into(),
             },
+            render_threads: self.render_threads as usize,
             smoothing: self.smoothing.then(|| OneEuroParams {
                 min_cutoff: self.min_cutoff as f32,
                 beta: self.beta as f32,
@@ -335,6 +340,15 @@ impl ObjectImpl for FaceReenact {
                     .default_value(DEFAULT_THREADS)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecUInt::builder("render-threads")
+                    .nick("Render threads")
+                    .blurb("Threads drawing the re-posed head, each a horizontal band of it: 1 = the streaming thread only, \
+                            0 = one per megapixel of head region, at most one per core (a second thread pays on avatars of about 2048 pixels)")
+                    .minimum(0)
+                    .maximum(16)
+                    .default_value(DEFAULT_RENDER_THREADS)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecDouble::builder("expression-multiplier")
                     .nick("Expression multiplier")
                     .blurb("Scales the actor's expression (mouth, eyes, brows) on the avatar: 0 = none, 1 = as the actor, >1 exaggerates")
@@ -424,6 +438,9 @@ impl ObjectImpl for FaceReenact {
             "inference-threads" => {
                 settings.inference_threads = value.get().expect("type checked upstream")
             }
+            "render-threads" => {
+                settings.render_threads = value.get().expect("type checked upstream")
+            }
             "expression-multiplier" => {
                 settings.expression_multiplier = value.get().expect("type checked upstream")
             }
@@ -454,6 +471,7 @@ impl ObjectImpl for FaceReenact {
                 .to_value(),
             "execution-provider" => settings.execution_provider.to_value(),
             "inference-threads" => settings.inference_threads.to_value(),
+            "render-threads" => settings.render_threads.to_value(),
             "expression-multiplier" => settings.expression_multiplier.to_value(),
             "adapt-scale" => settings.adapt_scale.to_value(),
             "motion-region" => settings.motion_region.to_value(),

@@ -9,8 +9,8 @@
 //! rubber; this is the classic alternative in landmark-driven reenactment (e.g. Thies et al.,
 //! "Face2Face", CVPR 2016, copies the actor's mouth interior).
 
-use image::RgbImage;
 
+use super::CanvasRows;
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::mesh_topology::LIPS_INNER;
 use crate::motion::limits::smoothstep;
@@ -105,7 +105,7 @@ fn centre(points: &[[f32; 3]]) -> [f32; 2] {
 #[derive(Clone, Copy)]
 pub struct MouthSource<'a> {
     /// The picture.
-    pub image: &'a dyn RgbSource,
+    pub image: &'a (dyn RgbSource + Sync),
     /// Its pixel aspect ratio.
     pub par: f32,
     /// Its landmarks.
@@ -116,7 +116,7 @@ pub struct MouthSource<'a> {
 /// `dst_points` in `out`, as a fan about the contour's centre. Opacity goes linearly from
 /// `alpha.0` at the lips to `alpha.1` at the centre; `blend` sets colour gain and shadow tint.
 fn warp_mouth_fan(
-    out: &mut RgbImage,
+    out: &mut CanvasRows,
     src: MouthSource,
     dst_points: &[[f32; 3]],
     alpha: (f32, f32),
@@ -156,7 +156,7 @@ pub const NEAR_CLOSED_GAIN: f32 = 0.3;
 /// [`actor_interior_weight`], adjusted by `colour` ([`colour_match`]), its shadows tinted to
 /// [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at the lips to opaque at the centre.
 pub fn draw_mouth_interior(
-    out: &mut RgbImage,
+    out: &mut CanvasRows,
     avatar: MouthSource,
     actor: MouthSource,
     target_points: &[[f32; 3]],
@@ -185,6 +185,7 @@ pub fn draw_mouth_interior(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::RgbImage;
 
     #[test]
     fn colour_match_follows_skin_brightness_and_greys_a_black_and_white_avatar() {
@@ -239,7 +240,7 @@ mod tests {
         }
         let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150, 150, 150]));
         draw_mouth_interior(
-            &mut out,
+            &mut CanvasRows::of(&mut out),
             MouthSource {
                 image: &avatar,
                 par: 1.0,

@@ -4,8 +4,8 @@
 //! source picture at the same barycentric position in the source triangle (bilinear sampling),
 //! so the map inside a triangle is exactly the affine map fixed by its three vertex pairs.
 
-use image::RgbImage;
 
+use super::CanvasRows;
 use crate::video::RgbSource;
 
 /// One warp vertex: where it is in the source picture and in the output, and its opacity.
@@ -52,10 +52,11 @@ impl Blend {
 ///
 /// `src_par` is the source picture's pixel aspect ratio (source x in square pixels is divided by
 /// it before sampling). Pixels whose centre lies inside the destination triangle (with a 1e-4
-/// barycentric tolerance, so that shared edges leave no cracks) are written; the rest of `out` is
-/// untouched. Degenerate destination triangles (area below 1e-6 px²) draw nothing.
+/// barycentric tolerance, so that shared edges leave no cracks) and inside `out`'s rows are
+/// written; the rest is untouched. Degenerate destination triangles (area below 1e-6 px²) draw
+/// nothing.
 pub fn warp_triangle<S: RgbSource + ?Sized>(
-    out: &mut RgbImage,
+    out: &mut CanvasRows,
     src: &S,
     src_par: f32,
     v: &[WarpVertex; 3],
@@ -66,17 +67,17 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
     if area.abs() < 1e-6 || !area.is_finite() {
         return;
     }
-    let (w, h) = out.dimensions();
+    let w = out.width();
+    let (y0, y1) = out.rows();
     let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
     let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
-    let min_y = a[1].min(b[1]).min(c[1]).floor().max(0.0) as i64;
-    let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(h as i64 - 1);
+    let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
+    let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
     if min_x > max_x || min_y > max_y {
         return;
     }
     let inv = 1.0 / area;
     const EPS: f32 = -1e-4;
-    let stride = w as usize * 3;
     let opaque = v.iter().all(|p| p.alpha >= 1.0)
         && blend.gain == [1.0; 3]
         && blend.saturation == 1.0
@@ -88,7 +89,6 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
         v[1].src[0] / src_par,
         v[2].src[0] / src_par,
     ];
-    let raw = &mut **out;
     for y in min_y..=max_y {
         let py = y as f32 + 0.5;
         // Along the row each barycentric coordinate is affine in px: l = l_at0 + slope * px.
@@ -128,10 +128,10 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
             let sx = l0 * sxs[0] + l1 * sxs[1] + l2 * sxs[2];
             let sy = l0 * v[0].src[1] + l1 * v[1].src[1] + l2 * v[2].src[1];
             let s = src.sample(sx, sy);
-            let o = y as usize * stride + x as usize * 3;
+            let px_out = out.pixel_mut(x as usize, y as usize);
             if opaque {
                 for ch in 0..3 {
-                    raw[o + ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
+                    px_out[ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
                 }
             } else {
                 let al = ((l0 * v[0].alpha + l1 * v[1].alpha + l2 * v[2].alpha) * blend.sharpness)
@@ -156,8 +156,8 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
                 }
                 for ch in 0..3 {
                     let val = px[ch].clamp(0.0, 255.0);
-                    let old = raw[o + ch] as f32;
-                    raw[o + ch] = (old + (val - old) * al + 0.5).clamp(0.0, 255.0) as u8;
+                    let old = px_out[ch] as f32;
+                    px_out[ch] = (old + (val - old) * al + 0.5).clamp(0.0, 255.0) as u8;
                 }
             }
         }
@@ -167,6 +167,7 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::RgbImage;
     use crate::sampling::bilinear;
 
     /// The triangle (0,0)-(side,0)-(0,side), mapped onto itself, with per-vertex alphas.
@@ -212,8 +213,8 @@ mod tests {
             alpha: 1.0,
         };
         let mut out = RgbImage::new(160, 160);
-        warp_triangle(&mut out, &src, 1.0, &[vx(0), vx(1), vx(2)], &Blend::COPY);
-        warp_triangle(&mut out, &src, 1.0, &[vx(0), vx(2), vx(3)], &Blend::COPY);
+        warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &[vx(0), vx(1), vx(2)], &Blend::COPY);
+        warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &[vx(0), vx(2), vx(3)], &Blend::COPY);
         let mut checked = 0;
         for y in 0..160u32 {
             for x in 0..160u32 {
@@ -241,7 +242,7 @@ mod tests {
         let mut out = RgbImage::from_pixel(32, 32, image::Rgb([0, 0, 0]));
         let tri = |alpha: f32| corner_triangle(32.0, [alpha; 3]);
         warp_triangle(
-            &mut out,
+            &mut CanvasRows::of(&mut out),
             &src,
             1.0,
             &tri(0.0),
@@ -254,7 +255,7 @@ mod tests {
         );
         assert_eq!(out.get_pixel(5, 5).0, [0, 0, 0]);
         warp_triangle(
-            &mut out,
+            &mut CanvasRows::of(&mut out),
             &src,
             1.0,
             &tri(1.0),
@@ -282,7 +283,7 @@ mod tests {
         for (colour, tinted) in [([10u8, 20, 60], true), ([200u8, 210, 240], false)] {
             let src = RgbImage::from_pixel(16, 16, image::Rgb(colour));
             let mut out = RgbImage::new(16, 16);
-            warp_triangle(&mut out, &src, 1.0, &tri, &blend);
+            warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &tri, &blend);
             let p = out.get_pixel(2, 2).0;
             assert!(
                 (luma(p) - luma(colour)).abs() < 2.0,
@@ -303,7 +304,7 @@ mod tests {
         };
         let src = RgbImage::from_pixel(16, 16, image::Rgb([200, 40, 60]));
         let mut out = RgbImage::new(16, 16);
-        warp_triangle(&mut out, &src, 1.0, &tri, &blend);
+        warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &tri, &blend);
         let p = out.get_pixel(2, 2).0;
         assert!(p[0] == p[1] && p[1] == p[2], "grey: {p:?}");
         let luma = 0.299 * 200.0 + 0.587 * 40.0 + 0.114 * 60.0;
@@ -328,7 +329,7 @@ mod tests {
                 alpha: 1.0,
             });
             let mut out = RgbImage::new(64, 64);
-            warp_triangle(&mut out, &src, 1.0, &v, &Blend::COPY);
+            warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &v, &Blend::COPY);
             let area = (d[1][0] - d[0][0]) * (d[2][1] - d[0][1])
                 - (d[2][0] - d[0][0]) * (d[1][1] - d[0][1]);
             for y in 0..64 {

@@ -24,6 +24,7 @@
 use image::RgbImage;
 use nalgebra::{Vector2, Vector3};
 
+use super::CanvasRows;
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
@@ -229,7 +230,7 @@ impl WarpMesh {
         }
     }
 
-    fn draw(&self, out: &mut RgbImage, avatar: &RgbImage, tri: &[usize; 3]) {
+    fn draw(&self, out: &mut CanvasRows, avatar: &RgbImage, tri: &[usize; 3]) {
         let v = [
             self.vertex(tri[0]),
             self.vertex(tri[1]),
@@ -238,15 +239,16 @@ impl WarpMesh {
         warp_triangle(out, avatar, 1.0, &v, &Blend::COPY);
     }
 
-    /// Draws the outer and inner band from the avatar picture onto `out`.
-    pub fn draw_band(&self, out: &mut RgbImage, avatar: &RgbImage) {
+    /// Draws the outer and inner band from the avatar picture onto `out` (its rows only).
+    pub fn draw_band(&self, out: &mut CanvasRows, avatar: &RgbImage) {
         for tri in self.band_outer.iter().chain(&self.band_inner) {
             self.draw(out, avatar, tri);
         }
     }
 
-    /// Draws the face triangles from the avatar picture onto `out`, far to near.
-    pub fn draw_face(&mut self, out: &mut RgbImage, avatar: &RgbImage) {
+    /// Orders the face triangles far to near for [`WarpMesh::draw_face`]: call it after
+    /// [`WarpMesh::pose`], once per pose.
+    pub fn sort_by_depth(&mut self) {
         self.order.clear();
         for (k, t) in self.face.iter().enumerate() {
             let z = self.dst[t[0]][2] + self.dst[t[1]][2] + self.dst[t[2]][2];
@@ -254,6 +256,11 @@ impl WarpMesh {
         }
         // Larger z is farther from the camera: draw it first.
         self.order.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    }
+
+    /// Draws the face triangles from the avatar picture onto `out` (its rows only), far to near
+    /// in the order of the last [`WarpMesh::sort_by_depth`].
+    pub fn draw_face(&self, out: &mut CanvasRows, avatar: &RgbImage) {
         for &(_, k) in &self.order {
             let tri = self.face[k];
             self.draw(out, avatar, &tri);
@@ -305,8 +312,9 @@ mod tests {
             rigid: Similarity::identity(),
         });
         let mut out = avatar.clone();
-        mesh.draw_band(&mut out, &avatar);
-        mesh.draw_face(&mut out, &avatar);
+        mesh.sort_by_depth();
+        mesh.draw_band(&mut CanvasRows::of(&mut out), &avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar);
         let max_diff = out
             .pixels()
             .zip(avatar.pixels())
@@ -326,8 +334,9 @@ mod tests {
             rigid,
         });
         let mut moved = avatar.clone();
-        mesh.draw_band(&mut moved, &avatar);
-        mesh.draw_face(&mut moved, &avatar);
+        mesh.sort_by_depth();
+        mesh.draw_band(&mut CanvasRows::of(&mut moved), &avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut moved), &avatar);
         let (x0, y0, x1, y1) = mesh.moving_region();
         for (x, y, p) in moved.enumerate_pixels() {
             let inside = (x as f32) >= x0 - 1.0
