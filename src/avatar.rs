@@ -26,12 +26,13 @@ pub const MAX_AVATAR_PIXELS: u64 = 64_000_000;
 pub enum AvatarError {
     /// The file does not exist.
     NotFound(PathBuf),
-    /// The file exists but is not a readable picture.
+    /// The file exists but is not a readable picture (or is a directory).
     Decode(PathBuf, String),
     /// The picture's header declares more than [`MAX_AVATAR_SIDE`] pixels a side or
     /// [`MAX_AVATAR_PIXELS`] in all: file, width, height.
     TooLarge(PathBuf, u32, u32),
-    /// The header is readable but the pixel data is cut short or corrupt: file, cause.
+    /// The header is readable but the pixel data is cut short or corrupt, or the file is empty:
+    /// file, cause.
     Damaged(PathBuf, String),
     /// The picture decodes but has no detectable human face.
     NoFace(PathBuf),
@@ -111,11 +112,19 @@ pub struct AvatarModel {
 /// Errors, each naming the file: [`AvatarError::NotFound`]; [`AvatarError::Decode`] when it is not
 /// a picture this crate reads; [`AvatarError::TooLarge`] when its header declares more than
 /// [`MAX_AVATAR_SIDE`] pixels a side or [`MAX_AVATAR_PIXELS`] (refused before the pixel buffer is
-/// allocated); [`AvatarError::Damaged`] when its data is cut short or corrupt (or the decoder
-/// panics on it, see [`decode_picture_bytes`]).
+/// allocated); [`AvatarError::Damaged`] when its data is cut short or corrupt, the file is empty
+/// (or the decoder panics on it, see [`decode_picture_bytes`]). A directory is an
+/// [`AvatarError::Decode`] saying so.
 pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
     if !path.exists() {
         return Err(AvatarError::NotFound(path.to_path_buf()));
+    }
+    // Reading a folder fails with the bare "Is a directory (os error 21)": say what is wrong.
+    if path.is_dir() {
+        return Err(AvatarError::Decode(
+            path.to_path_buf(),
+            "it is a directory, not a picture file".into(),
+        ));
     }
     // Read once: the bytes serve both the decoder and the JPEG completeness check.
     let data =
@@ -158,6 +167,14 @@ pub fn decode_picture_bytes(data: &[u8], path: &Path) -> Result<RgbImage, Avatar
 /// completeness, pixels, EXIF orientation.
 fn decode_upright(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError> {
     let undecodable = |e: String| AvatarError::Decode(path.to_path_buf(), e);
+    // An empty file is most often an interrupted copy or download: the decoders would only say
+    // "unexpected end of file".
+    if data.is_empty() {
+        return Err(AvatarError::Damaged(
+            path.to_path_buf(),
+            "the file is empty, 0 bytes".into(),
+        ));
+    }
     let mut reader = ImageReader::new(Cursor::new(data));
     if let Ok(format) = ImageFormat::from_path(path) {
         reader.set_format(format);

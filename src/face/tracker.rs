@@ -280,7 +280,12 @@ impl FaceTracker {
                 .landmarks_into(img, par, &roi, &mut self.scratch)?;
             let lm = &self.scratch;
             if lm.presence >= MIN_PRESENCE {
-                if is_same_face(&FaceSpot::of(prev), &FaceSpot::of(lm), JUMP_SHIFT, JUMP_SCALE) {
+                if is_same_face(
+                    &FaceSpot::of(prev),
+                    &FaceSpot::of(lm),
+                    JUMP_SHIFT,
+                    JUMP_SCALE,
+                ) {
                     self.last_seen = Some(FaceSpot::of(lm));
                     std::mem::swap(prev, &mut self.scratch);
                     steady = true;
@@ -356,20 +361,36 @@ impl FaceTracker {
         img: &RgbImage,
         n: usize,
     ) -> Result<(Option<FaceLandmarks>, usize), RuntimeError> {
-        let faces = self.faces_in_still(img)?;
-        let Some(det) = faces.get(n) else {
-            return Ok((None, faces.len()));
-        };
-        let lm = match self.refine(img, 1.0, det)? {
-            Some(mut lm) => {
-                if let Some(eyes) = &mut self.eyes {
-                    eyes.refine(img, 1.0, &mut lm)?;
-                }
-                Some(lm)
+        let boxes = self.faces_in_still(img)?;
+        // A box the landmarker refuses is not a face: the detector also fires on other round
+        // shapes (the astronaut's suit), sometimes with a box larger than the real face's. Boxes
+        // whose landmarks land on a face already found are the same face.
+        let mut faces: Vec<FaceLandmarks> = Vec::new();
+        for det in &boxes {
+            let Some(lm) = self.refine(img, 1.0, det)? else {
+                continue;
+            };
+            let spot = FaceSpot::of(&lm);
+            if !faces
+                .iter()
+                .any(|f| is_same_face(&FaceSpot::of(f), &spot, JUMP_SHIFT, JUMP_SCALE))
+            {
+                faces.push(lm);
             }
-            None => None,
+        }
+        // Largest face first (ties: leftmost), as the boxes were.
+        faces.sort_by(|a, b| {
+            let (sa, sb) = (FaceSpot::of(a), FaceSpot::of(b));
+            sb.size.total_cmp(&sa.size).then(sa.cx.total_cmp(&sb.cx))
+        });
+        let count = faces.len();
+        let Some(mut lm) = faces.into_iter().nth(n) else {
+            return Ok((None, count));
         };
-        Ok((lm, faces.len()))
+        if let Some(eyes) = &mut self.eyes {
+            eyes.refine(img, 1.0, &mut lm)?;
+        }
+        Ok((Some(lm), count))
     }
 
     /// Every face the detector finds in a still picture, largest box first (ties: leftmost
