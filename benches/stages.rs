@@ -16,8 +16,8 @@ use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
 use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
-use gstfacereenact::render::CanvasRows;
 use gstfacereenact::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
+use gstfacereenact::render::CanvasRows;
 use gstfacereenact::runtime::ExecutionProvider;
 
 const ROUNDS: usize = 3;

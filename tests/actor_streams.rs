@@ -546,7 +546,7 @@ fn with_two_faces_the_largest_is_followed_and_never_swapped_for_the_other() {
             continue;
         }
         let lm = lm.unwrap_or_else(|| panic!("frame {i}: a face"));
-        let ([x, _], _) = head_of(&lm);
+        let ([x, _], _) = head_of(lm);
         assert!(
             x > 400.0,
             "frame {i}: the tracker moved to the left face (x {x})"
@@ -683,8 +683,10 @@ fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_h
         .map(|(i, img)| push_pull(&mut h, img, Some(ct(i as u64 * TALK_NS)), Some(ct(TALK_NS))))
         .collect();
     let mut t = tracker();
-    let actor_lm: Vec<Option<FaceLandmarks>> =
-        actor.iter().map(|a| t.track(a, 1.0).unwrap().cloned()).collect();
+    let actor_lm: Vec<Option<FaceLandmarks>> = actor
+        .iter()
+        .map(|a| t.track(a, 1.0).unwrap().cloned())
+        .collect();
     let sizes: Vec<f32> = actor_lm
         .iter()
         .map(|l| l.as_ref().map_or(0.0, |l| l.interocular()))
@@ -773,7 +775,10 @@ fn odd_sizes_and_non_square_pixels_in_a_pipeline_reenact_every_frame() {
 /// child process of its own, so that the other tests' allocations do not show in its RSS.
 #[test]
 fn ten_minutes_of_actor_stream_keep_memory_flat() {
-    if !in_own_process("ten_minutes_of_actor_stream_keep_memory_flat", "6000 frames") {
+    if !in_own_process(
+        "ten_minutes_of_actor_stream_keep_memory_flat",
+        "6000 frames",
+    ) {
         return;
     }
     let clip = decode(&demo_media("carphone_pristine.mp4"));

@@ -423,20 +423,34 @@ fn i420_and_nv12_actors_are_reenacted_in_their_own_format_like_rgb_ones() {
         let yuv = run(format, "");
         // The reference: the RGBx run's output through the same 4:2:0 round trip by videoconvert,
         // so that only the element's own reading and writing of the format differ.
-        let rgb = run("RGBx", &format!("videoconvert ! video/x-raw,format={format} !"));
+        let rgb = run(
+            "RGBx",
+            &format!("videoconvert ! video/x-raw,format={format} !"),
+        );
         assert_eq!(yuv.len(), rgb.len(), "{format}: one frame out per frame in");
         let (mut worst, mut worst_corner) = (0.0f64, 0.0f64);
         for (a, b) in yuv.iter().zip(&rgb) {
-            assert_eq!((a.pts, a.duration), (b.pts, b.duration), "{format}: timestamps");
+            assert_eq!(
+                (a.pts, a.duration),
+                (b.pts, b.duration),
+                "{format}: timestamps"
+            );
             worst = worst.max(mean_abs_diff(&a.image, &b.image, |_, _| true));
             // Far from the head the output is the avatar picture: conversion alone.
-            worst_corner = worst_corner.max(mean_abs_diff(&a.image, &b.image, |x, y| x < 64 && y < 64));
+            worst_corner =
+                worst_corner.max(mean_abs_diff(&a.image, &b.image, |x, y| x < 64 && y < 64));
         }
         eprintln!("{format}: worst frame {worst:.2}/255, background corner {worst_corner:.2}/255");
         // A wrong matrix or range, swapped chroma planes or a misread stride is far above these.
-        assert!(worst_corner < 1.0, "{format}: background differs by {worst_corner:.2}/255");
+        assert!(
+            worst_corner < 1.0,
+            "{format}: background differs by {worst_corner:.2}/255"
+        );
         // The head: landmarks measured on YUV crops rather than RGB ones move it by a hair.
-        assert!(worst < 2.0, "{format}: output differs from the RGBx run by {worst:.2}/255");
+        assert!(
+            worst < 2.0,
+            "{format}: output differs from the RGBx run by {worst:.2}/255"
+        );
     }
 }
 
@@ -467,7 +481,10 @@ fn qos_is_on_and_a_frame_already_late_downstream_is_dropped_with_a_qos_message()
         h.try_pull().is_none(),
         "frames 1-4 (33-133 ms) are behind the 1 s QoS deadline and must be dropped"
     );
-    let qos = bus.iter().filter(|m| matches!(m.view(), gst::MessageView::Qos(_))).count();
+    let qos = bus
+        .iter()
+        .filter(|m| matches!(m.view(), gst::MessageView::Qos(_)))
+        .count();
     assert!(qos > 0, "each dropped frame posts a QoS message");
     // A frame in time passes again.
     let mut late = grey_frame(60);
@@ -493,8 +510,13 @@ fn drawing_the_head_in_parallel_bands_gives_the_same_pixels_as_one_thread() {
             .enumerate()
             .map(|(i, f)| {
                 let t = gst::ClockTime::from_nseconds(i as u64 * FRAME_NS);
-                push_pull(&mut h, &f.image, Some(t), Some(gst::ClockTime::from_nseconds(FRAME_NS)))
-                    .image
+                push_pull(
+                    &mut h,
+                    &f.image,
+                    Some(t),
+                    Some(gst::ClockTime::from_nseconds(FRAME_NS)),
+                )
+                .image
             })
             .collect::<Vec<_>>()
     };
@@ -502,11 +524,15 @@ fn drawing_the_head_in_parallel_bands_gives_the_same_pixels_as_one_thread() {
     for threads in ["2", "3"] {
         let banded = run(threads);
         for (i, (a, b)) in one.iter().zip(&banded).enumerate() {
-            assert!(a == b, "render-threads={threads}: frame {i} differs from one thread");
+            assert!(
+                a == b,
+                "render-threads={threads}: frame {i} differs from one thread"
+            );
         }
     }
     assert!(
-        one.iter().any(|f| f != &image::open(&avatar).unwrap().to_rgb8()),
+        one.iter()
+            .any(|f| f != &image::open(&avatar).unwrap().to_rgb8()),
         "the avatar must have moved for the comparison to mean anything"
     );
 }
@@ -556,6 +582,12 @@ fn a_live_source_plays_in_real_time_and_the_latency_query_is_answered() {
     println!("live: {rendered} rendered, {dropped} dropped in {elapsed:.2} s");
     // At 30 frames/s the element has 33 ms per frame and needs a few: all frames are shown in
     // time, give or take a late one when the machine is busy with other tests.
-    assert!(rendered >= 42, "{rendered} of 45 live frames shown, {dropped} late");
-    assert!(elapsed >= 1.3, "45 live frames at 30 fps take 1.5 s of clock time: {elapsed}");
+    assert!(
+        rendered >= 42,
+        "{rendered} of 45 live frames shown, {dropped} late"
+    );
+    assert!(
+        elapsed >= 1.3,
+        "45 live frames at 30 fps take 1.5 s of clock time: {elapsed}"
+    );
 }

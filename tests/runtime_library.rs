@@ -75,7 +75,10 @@ fn a_missing_foreign_or_too_old_onnx_runtime_is_a_library_init_error_naming_it()
     let not_a_library = dir.join("libonnxruntime.so.1.31.1");
     std::fs::write(&not_a_library, "this is not a shared library\n").unwrap();
     let cases = [
-        (dir.join("absent/libonnxruntime.so.1.31.1"), "does not exist"),
+        (
+            dir.join("absent/libonnxruntime.so.1.31.1"),
+            "does not exist",
+        ),
         (not_a_library, "failed to load from"),
         // A real library, but not ONNX Runtime.
         (
@@ -85,10 +88,17 @@ fn a_missing_foreign_or_too_old_onnx_runtime_is_a_library_init_error_naming_it()
         (old_onnxruntime(&dir), "1.10.0"),
     ];
     for (lib, detail) in cases {
-        assert!(lib.starts_with(&dir) || lib.exists(), "{} is missing here", lib.display());
+        assert!(
+            lib.starts_with(&dir) || lib.exists(),
+            "{} is missing here",
+            lib.display()
+        );
         let text = rerun_alone(
             NAME,
-            &[("ORT_DYLIB_PATH", lib.as_os_str()), (CHILD_DETAIL, detail.as_ref())],
+            &[
+                ("ORT_DYLIB_PATH", lib.as_os_str()),
+                (CHILD_DETAIL, detail.as_ref()),
+            ],
         );
         assert!(text.contains("checked:"), "the child did not run: {text}");
     }

@@ -6,12 +6,12 @@ use image::RgbImage;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
+use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
+use crate::motion::TargetPose;
 use crate::motion::{MotionTransfer, OneEuroFilter};
 use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::{CanvasRows, WarpMesh};
-use crate::motion::pose::Similarity;
-use crate::motion::TargetPose;
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
@@ -196,8 +196,7 @@ impl ReenactEngine for MeshEngine {
         let (w, h) = avatar.image.dimensions();
         let (x0, y0, x1, y1) = mesh.moving_region();
         let (lo, hi) = bounds(&target.points);
-        let region = Rect::covering([x0, y0], [x1, y1], w, h)
-            .union(&Rect::covering(lo, hi, w, h));
+        let region = Rect::covering([x0, y0], [x1, y1], w, h).union(&Rect::covering(lo, hi, w, h));
         copy_rect(&avatar.image, &mut self.canvas, region.union(&self.changed));
         self.changed = region;
         mesh.sort_by_depth();

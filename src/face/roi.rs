@@ -4,7 +4,6 @@
 //! aspect ratio (`par`), y is in pixels, origin at the top-left corner, y down. For ordinary
 //! square-pixel pictures (`par == 1`) they are plain pixel coordinates.
 
-
 use crate::video::RgbSource;
 
 /// A square crop of side `size` centred on (`cx`, `cy`), rotated by `angle` radians.

@@ -205,7 +205,8 @@ fn plane_error(what: &str, e: impl std::fmt::Display) -> gst::ErrorMessage {
 fn view_of<'a>(
     frame: &'a gst_video::VideoFrameRef<&gst::BufferRef>,
 ) -> Result<FrameView<'a>, gst::ErrorMessage> {
-    let layout = layout_of(frame.info()).ok_or_else(|| plane_error("actor", "unsupported format"))?;
+    let layout =
+        layout_of(frame.info()).ok_or_else(|| plane_error("actor", "unsupported format"))?;
     let strides = frame.plane_stride();
     let mut planes: [(&[u8], usize); 3] = [(&[], 0); 3];
     for (k, plane) in planes.iter_mut().enumerate().take(layout.planes()) {
@@ -215,7 +216,8 @@ fn view_of<'a>(
         );
     }
     let planes = &planes[..layout.planes()];
-    FrameView::new(frame.width(), frame.height(), layout, planes).map_err(|e| plane_error("actor", e))
+    FrameView::new(frame.width(), frame.height(), layout, planes)
+        .map_err(|e| plane_error("actor", e))
 }
 
 /// A write view of a mapped output frame.

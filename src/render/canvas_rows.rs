@@ -18,7 +18,7 @@ impl<'a> CanvasRows<'a> {
     pub fn of(img: &'a mut RgbImage) -> Self {
         let (width, height) = img.dimensions();
         CanvasRows {
-            data: &mut **img,
+            data: img,
             width,
             y0: 0,
             y1: height,
@@ -78,7 +78,11 @@ mod tests {
             top.pixel_mut(1, 1).copy_from_slice(&[1, 2, 3]);
             bottom.pixel_mut(3, 4).copy_from_slice(&[4, 5, 6]);
             let (_, rest) = bottom.split_at(9);
-            assert_eq!(rest.rows(), (5, 5), "a split past the end gives an empty band");
+            assert_eq!(
+                rest.rows(),
+                (5, 5),
+                "a split past the end gives an empty band"
+            );
         }
         assert_eq!(img.get_pixel(1, 1).0, [1, 2, 3]);
         assert_eq!(img.get_pixel(3, 4).0, [4, 5, 6]);

@@ -9,9 +9,8 @@
 //! rubber; this is the classic alternative in landmark-driven reenactment (e.g. Thies et al.,
 //! "Face2Face", CVPR 2016, copies the actor's mouth interior).
 
-
-use super::CanvasRows;
 use super::triangle::{warp_triangle, Blend, WarpVertex};
+use super::CanvasRows;
 use crate::face::mesh_topology::LIPS_INNER;
 use crate::motion::limits::smoothstep;
 use crate::quality::mouth_opening_of;

@@ -4,7 +4,6 @@
 //! source picture at the same barycentric position in the source triangle (bilinear sampling),
 //! so the map inside a triangle is exactly the affine map fixed by its three vertex pairs.
 
-
 use super::CanvasRows;
 use crate::video::RgbSource;
 
@@ -112,7 +111,8 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
                 hi = lo - 1.0;
             }
         }
-        if !(lo <= hi) {
+        // Also skips rows where a bound is NaN (a degenerate triangle).
+        if lo.partial_cmp(&hi).is_none_or(|o| o.is_gt()) {
             continue;
         }
         let x_from = (lo.floor() as i64 - 1).max(min_x);
@@ -167,8 +167,8 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::RgbImage;
     use crate::sampling::bilinear;
+    use image::RgbImage;
 
     /// The triangle (0,0)-(side,0)-(0,side), mapped onto itself, with per-vertex alphas.
     fn corner_triangle(side: f32, alpha: [f32; 3]) -> [WarpVertex; 3] {
@@ -213,8 +213,20 @@ mod tests {
             alpha: 1.0,
         };
         let mut out = RgbImage::new(160, 160);
-        warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &[vx(0), vx(1), vx(2)], &Blend::COPY);
-        warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &[vx(0), vx(2), vx(3)], &Blend::COPY);
+        warp_triangle(
+            &mut CanvasRows::of(&mut out),
+            &src,
+            1.0,
+            &[vx(0), vx(1), vx(2)],
+            &Blend::COPY,
+        );
+        warp_triangle(
+            &mut CanvasRows::of(&mut out),
+            &src,
+            1.0,
+            &[vx(0), vx(2), vx(3)],
+            &Blend::COPY,
+        );
         let mut checked = 0;
         for y in 0..160u32 {
             for x in 0..160u32 {

@@ -24,8 +24,8 @@
 use image::RgbImage;
 use nalgebra::{Vector2, Vector3};
 
-use super::CanvasRows;
 use super::triangle::{warp_triangle, Blend, WarpVertex};
+use super::CanvasRows;
 use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
 use crate::motion::openings::{face_axes, gap as lid_gap, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};

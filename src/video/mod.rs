@@ -137,7 +137,10 @@ impl<'a> FrameView<'a> {
         }
         check_planes(&layout, width, height, &sizes[..planes.len().min(3)])?;
         if planes.len() > 3 {
-            return Err(PlaneError(format!("{} planes given, at most 3", planes.len())));
+            return Err(PlaneError(format!(
+                "{} planes given, at most 3",
+                planes.len()
+            )));
         }
         let mut p: [&'a [u8]; 3] = [&[]; 3];
         let mut s = [0usize; 3];
@@ -176,7 +179,11 @@ impl<'a> FrameView<'a> {
             } => {
                 let i = y * self.strides[0] + x * pixel_stride;
                 let p = &self.planes[0][i..i + pixel_stride];
-                [p[offsets[0]] as f32, p[offsets[1]] as f32, p[offsets[2]] as f32]
+                [
+                    p[offsets[0]] as f32,
+                    p[offsets[1]] as f32,
+                    p[offsets[2]] as f32,
+                ]
             }
             Layout::I420(m) => {
                 let c = (y / 2) * self.strides[1] + x / 2;
@@ -340,7 +347,7 @@ impl<'a> FrameViewMut<'a> {
 
     /// The same frame, read-only.
     pub fn as_view(&self) -> FrameView<'_> {
-        let planes: [&[u8]; 3] = [&self.planes[0], &self.planes[1], &self.planes[2]];
+        let planes: [&[u8]; 3] = [self.planes[0], self.planes[1], self.planes[2]];
         FrameView {
             width: self.width,
             height: self.height,
@@ -358,14 +365,23 @@ mod tests {
     /// A 6x4 test picture with distinct colours.
     fn picture() -> RgbImage {
         RgbImage::from_fn(6, 4, |x, y| {
-            image::Rgb([(x * 40 + 10) as u8, (y * 60 + 20) as u8, ((x + y) * 25) as u8])
+            image::Rgb([
+                (x * 40 + 10) as u8,
+                (y * 60 + 20) as u8,
+                ((x + y) * 25) as u8,
+            ])
         })
     }
 
     #[test]
     fn packed_views_sample_like_the_rgb_picture_in_every_byte_order() {
         let pic = picture();
-        for (pixel_stride, offsets) in [(4, [0, 1, 2]), (4, [2, 1, 0]), (4, [1, 2, 3]), (3, [2, 1, 0])] {
+        for (pixel_stride, offsets) in [
+            (4, [0, 1, 2]),
+            (4, [2, 1, 0]),
+            (4, [1, 2, 3]),
+            (3, [2, 1, 0]),
+        ] {
             let stride = 6 * pixel_stride + 5; // padded rows
             let mut data = vec![7u8; stride * 4];
             for (x, y, p) in pic.enumerate_pixels() {
@@ -380,7 +396,11 @@ mod tests {
             let view = FrameView::new(6, 4, layout, &[(&data, stride)]).unwrap();
             assert_eq!(view.to_rgb_image(), pic);
             for &(x, y) in &[(0.5, 0.5), (2.25, 1.75), (5.9, 3.9), (-3.0, 10.0)] {
-                assert_eq!(view.sample(x, y), pic.sample(x, y), "{layout:?} at ({x}, {y})");
+                assert_eq!(
+                    view.sample(x, y),
+                    pic.sample(x, y),
+                    "{layout:?} at ({x}, {y})"
+                );
             }
         }
     }

@@ -91,20 +91,59 @@ mod tests {
     #[test]
     fn covering_rounds_outwards_and_clips() {
         let r = Rect::covering([10.2, -5.0], [20.1, 30.9], 16, 100);
-        assert_eq!(r, Rect { x0: 10, y0: 0, x1: 16, y1: 31 });
+        assert_eq!(
+            r,
+            Rect {
+                x0: 10,
+                y0: 0,
+                x1: 16,
+                y1: 31
+            }
+        );
         assert!(Rect::covering([50.0, 0.0], [60.0, 5.0], 16, 100).is_empty());
         assert!(Rect::covering([f32::NAN, 0.0], [1.0, 1.0], 16, 100).x1 <= 16);
     }
 
     #[test]
     fn union_ignores_empty_and_even_grows_to_chroma_blocks() {
-        let a = Rect { x0: 3, y0: 5, x1: 7, y1: 9 };
+        let a = Rect {
+            x0: 3,
+            y0: 5,
+            x1: 7,
+            y1: 9,
+        };
         assert_eq!(a.union(&Rect::default()), a);
         assert_eq!(
-            a.union(&Rect { x0: 1, y0: 6, x1: 4, y1: 12 }),
-            Rect { x0: 1, y0: 5, x1: 7, y1: 12 }
+            a.union(&Rect {
+                x0: 1,
+                y0: 6,
+                x1: 4,
+                y1: 12
+            }),
+            Rect {
+                x0: 1,
+                y0: 5,
+                x1: 7,
+                y1: 12
+            }
         );
-        assert_eq!(a.to_even(100, 100), Rect { x0: 2, y0: 4, x1: 8, y1: 10 });
-        assert_eq!(a.to_even(7, 9), Rect { x0: 2, y0: 4, x1: 7, y1: 9 });
+        assert_eq!(
+            a.to_even(100, 100),
+            Rect {
+                x0: 2,
+                y0: 4,
+                x1: 8,
+                y1: 10
+            }
+        );
+        assert_eq!(
+            a.to_even(7, 9),
+            Rect {
+                x0: 2,
+                y0: 4,
+                x1: 7,
+                y1: 9
+            }
+        );
     }
 }

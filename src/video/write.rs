@@ -60,11 +60,8 @@ pub fn write_rect(src: &RgbImage, rect: Rect, out: &mut FrameViewMut<'_>) {
                     for y in by..(by + 2).min(h as usize) {
                         for x in bx..(bx + 2).min(w as usize) {
                             let s = &raw[y * sw + x * 3..y * sw + x * 3 + 3];
-                            let [yy, cb, cr] = m.from_rgb_unrounded([
-                                s[0] as f32,
-                                s[1] as f32,
-                                s[2] as f32,
-                            ]);
+                            let [yy, cb, cr] =
+                                m.from_rgb_unrounded([s[0] as f32, s[1] as f32, s[2] as f32]);
                             luma[y * strides[0] + x] = q(yy);
                             u += cb;
                             v += cr;
@@ -111,9 +108,12 @@ impl Canvas {
         let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
         let strides: Vec<usize> = shapes.iter().map(|(s, _)| *s).collect();
         {
-            let views = planes.iter_mut().zip(&strides).map(|(p, s)| (&mut p[..], *s));
-            let mut view = FrameViewMut::new(w, h, layout, views)
-                .expect("planes sized for the layout");
+            let views = planes
+                .iter_mut()
+                .zip(&strides)
+                .map(|(p, s)| (&mut p[..], *s));
+            let mut view =
+                FrameViewMut::new(w, h, layout, views).expect("planes sized for the layout");
             write_rect(picture, Rect::full(w, h), &mut view);
         }
         Canvas {
@@ -157,7 +157,11 @@ mod tests {
 
     fn picture(w: u32, h: u32) -> RgbImage {
         RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([(x * 30 + 5) as u8, (y * 40 + 10) as u8, ((x * y) % 200) as u8])
+            image::Rgb([
+                (x * 30 + 5) as u8,
+                (y * 40 + 10) as u8,
+                ((x * y) % 200) as u8,
+            ])
         })
     }
 
@@ -175,7 +179,12 @@ mod tests {
             .collect()
     }
 
-    fn frame<'a>(w: u32, h: u32, layout: Layout, p: &'a mut [(Vec<u8>, usize)]) -> FrameViewMut<'a> {
+    fn frame<'a>(
+        w: u32,
+        h: u32,
+        layout: Layout,
+        p: &'a mut [(Vec<u8>, usize)],
+    ) -> FrameViewMut<'a> {
         let views = p.iter_mut().map(|(d, s)| (&mut d[..], *s));
         FrameViewMut::new(w, h, layout, views).unwrap()
     }
@@ -206,7 +215,10 @@ mod tests {
             let back = out.as_view().to_rgb_image();
             for px in back.pixels() {
                 for c in 0..3 {
-                    assert!((px[c] as i32 - [180, 90, 40][c]).abs() <= 2, "{layout:?} {px:?}");
+                    assert!(
+                        (px[c] as i32 - [180, 90, 40][c]).abs() <= 2,
+                        "{layout:?} {px:?}"
+                    );
                 }
             }
             // A grey square over (2..6, 2..6), written through the rectangle (3..5, 3..5): the
@@ -217,7 +229,16 @@ mod tests {
                     changed.put_pixel(x, y, image::Rgb([128, 128, 128]));
                 }
             }
-            write_rect(&changed, Rect { x0: 3, y0: 3, x1: 5, y1: 5 }, &mut out);
+            write_rect(
+                &changed,
+                Rect {
+                    x0: 3,
+                    y0: 3,
+                    x1: 5,
+                    y1: 5,
+                },
+                &mut out,
+            );
             let view = out.as_view();
             let after = view.to_rgb_image();
             for (x, y, px) in after.enumerate_pixels() {
@@ -227,7 +248,10 @@ mod tests {
                 }
             }
             let g = view.sample(4.0, 4.0);
-            assert!(g.iter().all(|c| (c - 128.0).abs() < 3.0), "{layout:?} {g:?}");
+            assert!(
+                g.iter().all(|c| (c - 128.0).abs() < 3.0),
+                "{layout:?} {g:?}"
+            );
         }
     }
 

@@ -108,7 +108,10 @@ mod tests {
             let white = m.to_rgb(235.0, 128.0, 128.0);
             assert!(white.iter().all(|c| (c - 255.0).abs() < 1e-3), "{white:?}");
         }
-        assert_eq!(YuvMatrix::BT709.full().from_rgb([255.0; 3]), [255, 128, 128]);
+        assert_eq!(
+            YuvMatrix::BT709.full().from_rgb([255.0; 3]),
+            [255, 128, 128]
+        );
     }
 
     #[test]
@@ -116,7 +119,11 @@ mod tests {
         // BT.601 limited range: pure red is Y 81, Cb 90, Cr 240 (the standard's 75 % bars scale).
         assert_eq!(YuvMatrix::BT601.from_rgb([255.0, 0.0, 0.0]), [81, 90, 240]);
         for m in [YuvMatrix::BT601, YuvMatrix::BT709.full(), YuvMatrix::BT2020] {
-            for rgb in [[200.0, 30.0, 90.0], [12.0, 250.0, 128.0], [90.0, 90.0, 200.0]] {
+            for rgb in [
+                [200.0, 30.0, 90.0],
+                [12.0, 250.0, 128.0],
+                [90.0, 90.0, 200.0],
+            ] {
                 let [y, u, v] = m.from_rgb_unrounded(rgb);
                 let back = m.to_rgb(y, u, v);
                 for c in 0..3 {

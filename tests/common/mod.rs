@@ -350,8 +350,14 @@ pub fn rerun_alone(name: &str, envs: &[(&str, &std::ffi::OsStr)]) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    println!("{text}\nchild process: {:.1} s", started.elapsed().as_secs_f64());
-    assert!(out.status.success(), "{name} failed in its own process:\n{text}");
+    println!(
+        "{text}\nchild process: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        out.status.success(),
+        "{name} failed in its own process:\n{text}"
+    );
     text
 }
 
@@ -365,7 +371,10 @@ pub fn in_own_process(name: &str, marker: &str) -> bool {
         return true;
     }
     let text = rerun_alone(name, &[(CHILD, name.as_ref())]);
-    assert!(text.contains(marker), "the child did not run {name}:\n{text}");
+    assert!(
+        text.contains(marker),
+        "the child did not run {name}:\n{text}"
+    );
     false
 }
 
