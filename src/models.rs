@@ -118,20 +118,23 @@ impl FaceModels {
 
     /// A fresh tracker over these sessions.
     pub fn tracker(&self) -> FaceTracker {
-        FaceTracker::new(
-            FaceDetector::new(self.detector.session.clone()),
-            Landmarker::new(self.landmarker.session.clone()),
-            Some(EyeRefiner::new(self.iris.session.clone())),
-        )
+        self.tracker_with_iris_reuse(true)
     }
 
     /// A tracker whose eye refiner runs the iris model on every frame (see
     /// [`EyeRefiner::every_frame`]): for measuring output frames in the tests and the report.
     pub fn measuring_tracker(&self) -> FaceTracker {
+        self.tracker_with_iris_reuse(false)
+    }
+
+    /// A tracker whose eye refiner reuses an unchanged eye's iris-model output (`reuse`, see
+    /// [`crate::face::eye_refiner::REUSE_MAX_CHANGE`]) or runs the model on every frame.
+    pub fn tracker_with_iris_reuse(&self, reuse: bool) -> FaceTracker {
+        let eyes = EyeRefiner::new(self.iris.session.clone());
         FaceTracker::new(
             FaceDetector::new(self.detector.session.clone()),
             Landmarker::new(self.landmarker.session.clone()),
-            Some(EyeRefiner::new(self.iris.session.clone()).every_frame()),
+            Some(if reuse { eyes } else { eyes.every_frame() }),
         )
     }
 

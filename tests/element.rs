@@ -591,3 +591,33 @@ fn a_live_source_plays_in_real_time_and_the_latency_query_is_answered() {
         "45 live frames at 30 fps take 1.5 s of clock time: {elapsed}"
     );
 }
+
+#[test]
+fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
+    init();
+    let element = gst::ElementFactory::make("facereenact").build().unwrap();
+    assert!(element.property::<bool>("iris-reuse"), "on by default");
+    // grin_512: a still head that grins, so its eyes change now and then.
+    let frames = decode(&shared_media("driving/grin_512.mp4"));
+    let models = gstfacereenact::models::FaceModels::load(
+        &gstfacereenact::models::default_models_dir(),
+        gstfacereenact::runtime::ExecutionProvider::Cpu,
+        1,
+    )
+    .unwrap();
+    let eyes = 2 * frames.len() as u64;
+    for reuse in [false, true] {
+        let mut tracker = models.tracker_with_iris_reuse(reuse);
+        for f in &frames {
+            assert!(tracker.track(&f.image, f.par).unwrap().is_some());
+        }
+        let (runs, reuses) = tracker.eye_model_counts();
+        println!("iris-reuse={reuse}: the iris model ran on {runs} of {eyes} eyes");
+        assert_eq!(runs + reuses, eyes, "every eye of every frame is refined");
+        if reuse {
+            assert!(runs * 10 < eyes * 7, "unchanged eyes reuse: {runs} runs of {eyes}");
+        } else {
+            assert_eq!(reuses, 0, "iris-reuse=false runs the model on every eye");
+        }
+    }
+}

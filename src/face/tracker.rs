@@ -227,6 +227,12 @@ impl FaceTracker {
         }
     }
 
+    /// How many times the iris model ran on an eye, and how many times an unchanged eye's
+    /// previous output was reused instead (0, 0 without eye refinement).
+    pub fn eye_model_counts(&self) -> (u64, u64) {
+        self.eyes.as_ref().map_or((0, 0), |e| (e.runs, e.reuses))
+    }
+
     /// Whether the last [`FaceTracker::track`] found a face that is not the one tracked before:
     /// a cut to another shot (see the module docs). False for the first face of a stream.
     pub fn new_shot(&self) -> bool {

@@ -68,6 +68,7 @@ struct Settings {
     execution_provider: ExecutionProviderChoice,
     inference_threads: u32,
     render_threads: u32,
+    iris_reuse: bool,
     expression_multiplier: f64,
     adapt_scale: bool,
     motion_region: MotionRegionChoice,
@@ -85,6 +86,7 @@ impl Default for Settings {
             execution_provider: ExecutionProviderChoice::default(),
             inference_threads: DEFAULT_THREADS,
             render_threads: DEFAULT_RENDER_THREADS,
+            iris_reuse: true,
             expression_multiplier: DEFAULT_EXPRESSION_MULTIPLIER,
             adapt_scale: DEFAULT_ADAPT_SCALE,
             motion_region: MotionRegionChoice::All,
@@ -351,6 +353,14 @@ impl ObjectImpl for FaceReenact {
                     .default_value(DEFAULT_RENDER_THREADS)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecBoolean::builder("iris-reuse")
+                    .nick("Iris reuse")
+                    .blurb("Run the iris model (eyelids, gaze) only on an eye whose picture changed since it last ran on it: \
+                            about 1 ms less per frame; false runs it on every frame, for the steadiest eyes \
+                            (output jitter on grin_512 + bw_photo_2048: 1.38 with reuse, 1.24 without)")
+                    .default_value(true)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecDouble::builder("expression-multiplier")
                     .nick("Expression multiplier")
                     .blurb("Scales the actor's expression (mouth, eyes, brows) on the avatar: 0 = none, 1 = as the actor, >1 exaggerates")
@@ -443,6 +453,7 @@ impl ObjectImpl for FaceReenact {
             "render-threads" => {
                 settings.render_threads = value.get().expect("type checked upstream")
             }
+            "iris-reuse" => settings.iris_reuse = value.get().expect("type checked upstream"),
             "expression-multiplier" => {
                 settings.expression_multiplier = value.get().expect("type checked upstream")
             }
@@ -474,6 +485,7 @@ impl ObjectImpl for FaceReenact {
             "execution-provider" => settings.execution_provider.to_value(),
             "inference-threads" => settings.inference_threads.to_value(),
             "render-threads" => settings.render_threads.to_value(),
+            "iris-reuse" => settings.iris_reuse.to_value(),
             "expression-multiplier" => settings.expression_multiplier.to_value(),
             "adapt-scale" => settings.adapt_scale.to_value(),
             "motion-region" => settings.motion_region.to_value(),
@@ -569,7 +581,7 @@ impl BaseTransformImpl for FaceReenact {
         let avatar = self
             .load_avatar(&avatar_path, &models)
             .map_err(|e| avatar_error_message(&e))?;
-        let engine = MeshEngine::new(models.tracker());
+        let engine = MeshEngine::new(models.tracker_with_iris_reuse(settings.iris_reuse));
         *self.state.lock().unwrap() = Some(State {
             models,
             engine,
