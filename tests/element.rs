@@ -615,7 +615,10 @@ fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
         println!("iris-reuse={reuse}: the iris model ran on {runs} of {eyes} eyes");
         assert_eq!(runs + reuses, eyes, "every eye of every frame is refined");
         if reuse {
-            assert!(runs * 10 < eyes * 7, "unchanged eyes reuse: {runs} runs of {eyes}");
+            assert!(
+                runs * 10 < eyes * 7,
+                "unchanged eyes reuse: {runs} runs of {eyes}"
+            );
         } else {
             assert_eq!(reuses, 0, "iris-reuse=false runs the model on every eye");
         }
