@@ -252,6 +252,12 @@ fn base_builder(threads: usize) -> Result<ort::session::builder::SessionBuilder,
     let b = b
         .with_inter_threads(1)
         .map_err(|e| RuntimeError::Inference(e.to_string()))?;
+    // Worker threads that spin while waiting for work take a core from decoding and encoding in
+    // the same pipeline, and from each other: with 2 threads on 2 cores a frame took 9.8-11.6 ms
+    // spinning and 7.1-7.8 ms without (`cargo bench --bench throughput`). No effect with 1 thread.
+    let b = b
+        .with_intra_op_spinning(false)
+        .map_err(|e| RuntimeError::Inference(e.to_string()))?;
     Ok(b)
 }
 
