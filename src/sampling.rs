@@ -2,6 +2,8 @@
 
 use image::RgbImage;
 
+use crate::video::taps;
+
 /// Samples `img` at the continuous pixel position (`x`, `y`) with bilinear interpolation.
 ///
 /// Convention: pixel (i, j) covers [i, i+1) x [j, j+1), its centre is at (i + 0.5, j + 0.5).
@@ -31,18 +33,13 @@ pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
         }
         return out;
     }
-    let fx = fx.clamp(0.0, (w - 1) as f32);
-    let fy = fy.clamp(0.0, (h - 1) as f32);
-    let x0 = fx as u32;
-    let y0 = fy as u32;
-    let x1 = (x0 + 1).min(w - 1);
-    let y1 = (y0 + 1).min(h - 1);
-    let ax = fx - x0 as f32;
-    let ay = fy - y0 as f32;
+    // Near or past the border: clamped taps.
+    let (x0, y0, dx, dy, ax, ay) = taps(w as usize, h as usize, x, y);
     let raw = img.as_raw();
     let stride = w as usize * 3;
-    let at = |xx: u32, yy: u32| yy as usize * stride + xx as usize * 3;
-    let (i00, i10, i01, i11) = (at(x0, y0), at(x1, y0), at(x0, y1), at(x1, y1));
+    let i00 = y0 * stride + x0 * 3;
+    let (i10, i01) = (i00 + dx * 3, i00 + dy * stride);
+    let i11 = i01 + dx * 3;
     let mut out = [0.0f32; 3];
     for c in 0..3 {
         let top = raw[i00 + c] as f32 * (1.0 - ax) + raw[i10 + c] as f32 * ax;

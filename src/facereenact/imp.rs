@@ -119,7 +119,6 @@ struct State {
     models: FaceModels,
     engine: MeshEngine,
     avatar: Arc<AvatarModel>,
-    in_info: Option<gst_video::VideoInfo>,
     /// The avatar picture in the output's layout, copied into every output frame before the
     /// engine's changed rectangle is written over it. `None` after an avatar change.
     canvas: Option<Canvas>,
@@ -586,7 +585,6 @@ impl BaseTransformImpl for FaceReenact {
             models,
             engine,
             avatar: Arc::new(avatar),
-            in_info: None,
             canvas: None,
             frames: 0,
             frames_without_face: 0,
@@ -656,19 +654,6 @@ impl BaseTransformImpl for FaceReenact {
 }
 
 impl VideoFilterImpl for FaceReenact {
-    fn set_info(
-        &self,
-        _incaps: &gst::Caps,
-        in_info: &gst_video::VideoInfo,
-        _outcaps: &gst::Caps,
-        _out_info: &gst_video::VideoInfo,
-    ) -> Result<(), gst::LoggableError> {
-        if let Some(state) = self.state.lock().unwrap().as_mut() {
-            state.in_info = Some(in_info.clone());
-        }
-        Ok(())
-    }
-
     fn transform_frame(
         &self,
         inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,

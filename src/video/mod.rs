@@ -54,6 +54,19 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// Bytes per row and rows of each plane of a `width` x `height` frame, tightly packed, in
+    /// plane order; (0, 0) past the last plane. 4:2:0 chroma planes are ceil(width / 2) x
+    /// ceil(height / 2).
+    pub fn plane_shapes(&self, width: u32, height: u32) -> [(usize, usize); 3] {
+        let (w, h) = (width as usize, height as usize);
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        match self {
+            Layout::Packed { pixel_stride, .. } => [(w * pixel_stride, h), (0, 0), (0, 0)],
+            Layout::I420(_) => [(w, h), (cw, ch), (cw, ch)],
+            Layout::Nv12(_) => [(w, h), (2 * cw, ch), (0, 0)],
+        }
+    }
+
     /// Number of planes.
     pub fn planes(&self) -> usize {
         match self {
@@ -93,13 +106,7 @@ fn check_planes(
             layout.planes()
         )));
     }
-    let (w, h) = (width as usize, height as usize);
-    let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-    let need: [(usize, usize); 3] = match layout {
-        Layout::Packed { pixel_stride, .. } => [(w * pixel_stride, h), (0, 0), (0, 0)],
-        Layout::I420(_) => [(w, h), (cw, ch), (cw, ch)],
-        Layout::Nv12(_) => [(w, h), (2 * cw, ch), (0, 0)],
-    };
+    let need = layout.plane_shapes(width, height);
     for (k, (&(len, stride), (row, rows))) in planes.iter().zip(need).enumerate() {
         if stride < row || len < stride * (rows - 1) + row {
             return Err(PlaneError(format!(
@@ -208,9 +215,10 @@ impl<'a> FrameView<'a> {
 
 /// Bilinear taps of a `w` x `h` plane at continuous position (`x`, `y`) (pixel-centre convention,
 /// clamped to the border): the column and row of the top-left tap, the column and row steps to
-/// the right and bottom taps (0 at the last column or row), and the fractional weights.
+/// the right and bottom taps (0 at the last column or row), and the fractional weights. Shared
+/// with [`crate::sampling::bilinear`].
 #[inline(always)]
-fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
+pub(crate) fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
     let fx = (x - 0.5).clamp(0.0, (w - 1) as f32);
     let fy = (y - 0.5).clamp(0.0, (h - 1) as f32);
     let (x0, y0) = (fx as usize, fy as usize);

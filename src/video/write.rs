@@ -98,13 +98,7 @@ impl Canvas {
     /// `picture` in `layout`.
     pub fn new(picture: &RgbImage, layout: Layout) -> Canvas {
         let (w, h) = picture.dimensions();
-        let (wu, hu) = (w as usize, h as usize);
-        let (cw, ch) = (wu.div_ceil(2), hu.div_ceil(2));
-        let shapes: Vec<(usize, usize)> = match layout {
-            Layout::Packed { pixel_stride, .. } => vec![(wu * pixel_stride, hu)],
-            Layout::I420(_) => vec![(wu, hu), (cw, ch), (cw, ch)],
-            Layout::Nv12(_) => vec![(wu, hu), (2 * cw, ch)],
-        };
+        let shapes = &layout.plane_shapes(w, h)[..layout.planes()];
         let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
         let strides: Vec<usize> = shapes.iter().map(|(s, _)| *s).collect();
         {
@@ -167,14 +161,8 @@ mod tests {
 
     /// Owned planes for a `w` x `h` frame in `layout`, rows padded by 3 bytes.
     fn planes(w: usize, h: usize, layout: Layout) -> Vec<(Vec<u8>, usize)> {
-        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
-        let shapes = match layout {
-            Layout::Packed { pixel_stride, .. } => vec![(w * pixel_stride, h)],
-            Layout::I420(_) => vec![(w, h), (cw, ch), (cw, ch)],
-            Layout::Nv12(_) => vec![(w, h), (2 * cw, ch)],
-        };
-        shapes
-            .into_iter()
+        layout.plane_shapes(w as u32, h as u32)[..layout.planes()]
+            .iter()
             .map(|(row, rows)| (vec![0u8; (row + 3) * rows], row + 3))
             .collect()
     }
