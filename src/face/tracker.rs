@@ -415,11 +415,7 @@ impl FaceTracker {
                 }
             }
         }
-        found.sort_by(|a, b| {
-            (b.w * b.h)
-                .total_cmp(&(a.w * a.h))
-                .then(a.cx.total_cmp(&b.cx))
-        });
+        found.sort_by(larger_first);
         Ok(found)
     }
 
@@ -444,11 +440,14 @@ impl FaceTracker {
 
 /// The largest detection (ties: leftmost first).
 fn largest(dets: &[Detection]) -> Option<&Detection> {
-    dets.iter().min_by(|a, b| {
-        (b.w * b.h)
-            .total_cmp(&(a.w * a.h))
-            .then(a.cx.total_cmp(&b.cx))
-    })
+    dets.iter().min_by(|a, b| larger_first(a, b))
+}
+
+/// The order of faces in a picture: larger box first, ties leftmost first.
+fn larger_first(a: &Detection, b: &Detection) -> std::cmp::Ordering {
+    (b.w * b.h)
+        .total_cmp(&(a.w * a.h))
+        .then(a.cx.total_cmp(&b.cx))
 }
 
 /// Detector windows for a still picture of `w`x`h`: the whole picture (letterboxed), then
