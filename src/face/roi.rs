@@ -44,6 +44,41 @@ impl Roi {
         ((lx / self.size + 0.5) * n, (ly / self.size + 0.5) * n)
     }
 
+    /// This crop moved just far enough towards `target` that `target` lies within `dead` of it:
+    /// a crop that stays where it is while the face only trembles, and follows it (lagging by the
+    /// dead band, never stepping) when it moves.
+    ///
+    /// Why: the landmarker's output depends slightly on where the crop lies, and a crop placed
+    /// from the last frame's landmarks feeds that back: noise that a still face does not have.
+    /// MediaPipe's face mesh graph has the same loop; a still crop makes a still face give the
+    /// same landmarks frame after frame.
+    pub fn follow(&self, target: &Roi, dead: &RoiDeadBand) -> Roi {
+        // Centre: the excess of the shift over `dead.shift` crop sides.
+        let (dx, dy) = (target.cx - self.cx, target.cy - self.cy);
+        let dist = (dx * dx + dy * dy).sqrt();
+        let keep = dead.shift * self.size;
+        let (cx, cy) = if dist > keep {
+            let k = (dist - keep) / dist;
+            (self.cx + dx * k, self.cy + dy * k)
+        } else {
+            (self.cx, self.cy)
+        };
+        // Size: the excess of the log ratio over `dead.scale`.
+        let ratio = (target.size / self.size.max(1e-6)).ln();
+        let size = self.size * shrink_towards_zero(ratio, dead.scale).exp();
+        // Angle: the excess of the (wrapped) turn over `dead.angle`.
+        let turn = (target.angle - self.angle + std::f32::consts::PI)
+            .rem_euclid(std::f32::consts::TAU)
+            - std::f32::consts::PI;
+        let angle = self.angle + shrink_towards_zero(turn, dead.angle);
+        Roi {
+            cx,
+            cy,
+            size,
+            angle,
+        }
+    }
+
     /// Fills `out` (length `n*n*3`, NHWC, RGB) with the crop, bilinear-sampled, values mapped
     /// linearly from 0..255 to `lo..hi` (0..1 for the landmarker, -1..1 for the detector).
     /// `par` is the picture's pixel aspect ratio (x of the picture = square-pixel x / par).
@@ -76,6 +111,22 @@ impl Roi {
             }
         }
     }
+}
+
+/// How far a crop's target may move before [`Roi::follow`] moves the crop.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RoiDeadBand {
+    /// Centre shift, crop sides.
+    pub shift: f32,
+    /// Size change, natural log of the ratio (0.02: 2 %).
+    pub scale: f32,
+    /// Rotation, radians.
+    pub angle: f32,
+}
+
+/// `x` moved `by` towards zero, stopping at zero.
+fn shrink_towards_zero(x: f32, by: f32) -> f32 {
+    x.signum() * (x.abs() - by).max(0.0)
 }
 
 #[cfg(test)]
@@ -143,5 +194,77 @@ mod tests {
                 );
             }
         }
+    }
+
+    const BAND: RoiDeadBand = RoiDeadBand {
+        shift: 0.02,
+        scale: 0.02,
+        angle: 0.01,
+    };
+
+    fn crop() -> Roi {
+        Roi {
+            cx: 100.0,
+            cy: 80.0,
+            size: 200.0,
+            angle: 0.1,
+        }
+    }
+
+    #[test]
+    fn a_crop_stays_put_while_its_target_trembles_within_the_dead_band() {
+        let c = crop();
+        for (dx, dy, ds, da) in [(3.0, -2.0, 1.01, 0.005), (-2.5, 2.5, 0.99, -0.009)] {
+            let target = Roi {
+                cx: c.cx + dx,
+                cy: c.cy + dy,
+                size: c.size * ds,
+                angle: c.angle + da,
+            };
+            assert_eq!(c.follow(&target, &BAND), c, "{target:?}");
+        }
+    }
+
+    #[test]
+    fn a_crop_follows_a_moving_target_lagging_by_the_dead_band() {
+        let c = crop();
+        let target = Roi {
+            cx: c.cx + 30.0,
+            cy: c.cy - 40.0,
+            size: c.size * 1.5,
+            angle: c.angle - 0.3,
+        };
+        let f = c.follow(&target, &BAND);
+        // 50 px away; the crop stops 0.02 * 200 = 4 px short, on the line to the target.
+        let (dx, dy) = (target.cx - f.cx, target.cy - f.cy);
+        assert!(((dx * dx + dy * dy).sqrt() - 4.0).abs() < 1e-3, "{f:?}");
+        assert!((dx * 40.0 + dy * 30.0).abs() < 1e-3, "on the line: {f:?}");
+        assert!(((target.size / f.size).ln() - 0.02).abs() < 1e-4, "{f:?}");
+        assert!((f.angle - (target.angle + 0.01)).abs() < 1e-5, "{f:?}");
+        // Following again from there does not move it: the target is on the band's edge.
+        let g = f.follow(&target, &BAND);
+        assert!(
+            (g.cx - f.cx).abs() < 1e-3 && (g.size - f.size).abs() < 1e-2,
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn a_crop_turns_the_short_way_across_the_half_turn() {
+        let c = Roi {
+            angle: 3.1,
+            ..crop()
+        };
+        let target = Roi {
+            angle: -3.1,
+            ..crop()
+        };
+        // From 3.1 to -3.1 rad is 0.083 rad anticlockwise through pi, not 6.2 rad back.
+        let f = c.follow(&target, &BAND);
+        let turned = f.angle - c.angle;
+        assert!(
+            (turned - (std::f32::consts::TAU - 6.2 - 0.01)).abs() < 1e-4,
+            "{turned}"
+        );
     }
 }
