@@ -94,8 +94,11 @@ pub struct FaceModels {
     pub detector: LoadedSession,
     /// Landmarker session.
     pub landmarker: LoadedSession,
-    /// Eyelid / iris refinement session.
+    /// Eyelid / iris refinement session (the subject's right eye).
     pub iris: LoadedSession,
+    /// A second session of the iris model (the left eye), so that both eyes can run at once
+    /// (see [`EyeRefiner::with_session_per_eye`]).
+    pub iris_second: LoadedSession,
 }
 
 impl FaceModels {
@@ -113,6 +116,7 @@ impl FaceModels {
             detector: runtime::session(&dir.join(DETECTOR_FILE), provider, threads)?,
             landmarker: runtime::session(&dir.join(LANDMARKER_FILE), provider, threads)?,
             iris: runtime::session(&dir.join(IRIS_FILE), provider, threads)?,
+            iris_second: runtime::session_copy(&dir.join(IRIS_FILE), provider, threads, 1)?,
         })
     }
 
@@ -130,7 +134,10 @@ impl FaceModels {
     /// A tracker whose eye refiner reuses an unchanged eye's iris-model output (`reuse`, see
     /// [`crate::face::eye_refiner::REUSE_MAX_CHANGE`]) or runs the model on every frame.
     pub fn tracker_with_iris_reuse(&self, reuse: bool) -> FaceTracker {
-        let eyes = EyeRefiner::new(self.iris.session.clone());
+        let eyes = EyeRefiner::with_session_per_eye([
+            self.iris.session.clone(),
+            self.iris_second.session.clone(),
+        ]);
         FaceTracker::new(
             FaceDetector::new(self.detector.session.clone()),
             Landmarker::new(self.landmarker.session.clone()),

@@ -208,6 +208,7 @@ struct SessionKey {
     model: PathBuf,
     provider: ExecutionProvider,
     threads: usize,
+    copy: usize,
 }
 
 static SESSIONS: Lazy<Mutex<HashMap<SessionKey, LoadedSession>>> = Lazy::new(Default::default);
@@ -223,11 +224,24 @@ pub fn session(
     provider: ExecutionProvider,
     threads: usize,
 ) -> Result<LoadedSession, RuntimeError> {
+    session_copy(model, provider, threads, 0)
+}
+
+/// Like [`session`], the process-wide session number `copy` of `model` (copy 0 is
+/// [`session`]'s). A session runs one inference at a time; distinct copies of a model run at the
+/// same time on different threads (each adds the model's weights and buffers once per process).
+pub fn session_copy(
+    model: &Path,
+    provider: ExecutionProvider,
+    threads: usize,
+    copy: usize,
+) -> Result<LoadedSession, RuntimeError> {
     ensure_loaded()?;
     let key = SessionKey {
         model: model.to_path_buf(),
         provider,
         threads,
+        copy,
     };
     let mut cache = SESSIONS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(s) = cache.get(&key) {

@@ -624,3 +624,38 @@ fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
         }
     }
 }
+
+#[test]
+fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
+    init();
+    use gstfacereenact::face::{EyeRefiner, FaceDetector, FaceTracker, Landmarker};
+    let models = gstfacereenact::models::FaceModels::load(
+        &gstfacereenact::models::default_models_dir(),
+        gstfacereenact::runtime::ExecutionProvider::Cpu,
+        1,
+    )
+    .unwrap();
+    // Two sessions, so that the eyes can run at the same time (one session runs one inference at
+    // a time).
+    assert!(!std::sync::Arc::ptr_eq(
+        &models.iris.session,
+        &models.iris_second.session
+    ));
+    let frames = decode(&shared_media("driving/talk_wink_480.mp4"));
+    let mut parallel = models.tracker_with_iris_reuse(false);
+    let mut sequential = FaceTracker::new(
+        FaceDetector::new(models.detector.session.clone()),
+        Landmarker::new(models.landmarker.session.clone()),
+        Some(EyeRefiner::new(models.iris.session.clone()).every_frame()),
+    );
+    for f in frames.iter().take(60) {
+        let a = parallel.track(&f.image, f.par).unwrap().cloned();
+        let b = sequential.track(&f.image, f.par).unwrap().cloned();
+        assert_eq!(
+            a.map(|l| l.points),
+            b.map(|l| l.points),
+            "both eyes refined at once must give the same points"
+        );
+    }
+    assert_eq!(parallel.eye_model_counts(), (120, 0));
+}

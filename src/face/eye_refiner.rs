@@ -94,10 +94,15 @@ struct EyeCache {
 ///
 /// Skips the model for an eye whose crop has not changed since the model last ran on it (see
 /// [`REUSE_MAX_CHANGE`]): the iris model costs more than the face landmarker, and a still eye
-/// gives it the same input again.
+/// gives it the same input again. When both eyes need the model and the refiner has a session
+/// per eye ([`EyeRefiner::with_session_per_eye`]), the two runs go to two threads at once
+/// (rayon's pool): the iris model's cost per frame halves on two cores.
 pub struct EyeRefiner {
-    session: SharedSession,
-    input: Vec<f32>,
+    /// Sessions for the subject's right and left eye (the same session twice, or two sessions
+    /// of the same model that can run at the same time).
+    sessions: [SharedSession; 2],
+    /// Each eye's crop, `INPUT_SIZE`x`INPUT_SIZE`x3, this frame.
+    inputs: [Vec<f32>; 2],
     /// Subject's right eye, left eye.
     cache: [EyeCache; 2],
     /// How many times the iris model ran (one eye each).
@@ -109,11 +114,19 @@ pub struct EyeRefiner {
 }
 
 impl EyeRefiner {
-    /// Wraps a session made from `iris_landmark.onnx`.
+    /// Wraps a session made from `iris_landmark.onnx`; the eyes run one after the other.
     pub fn new(session: SharedSession) -> Self {
+        Self::with_session_per_eye([session.clone(), session])
+    }
+
+    /// Wraps two sessions of `iris_landmark.onnx` (subject's right eye, left eye): when both
+    /// eyes need the model in a frame, they run at the same time on two threads. Two distinct
+    /// sessions are needed for that (a session runs one inference at a time); see
+    /// [`crate::runtime::session_copy`]. The results are the same as with one session.
+    pub fn with_session_per_eye(sessions: [SharedSession; 2]) -> Self {
         EyeRefiner {
-            session,
-            input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
+            sessions,
+            inputs: std::array::from_fn(|_| vec![0.0; INPUT_SIZE * INPUT_SIZE * 3]),
             cache: Default::default(),
             runs: 0,
             reuses: 0,
@@ -157,27 +170,51 @@ impl EyeRefiner {
         par: f32,
         face: &mut FaceLandmarks,
     ) -> Result<[Iris; 2], RuntimeError> {
-        let right = self.refine_eye(img, par, face, &RIGHT_EYE_MESH_INDICES, 0)?;
-        let left = self.refine_eye(img, par, face, &LEFT_EYE_MESH_INDICES, 1)?;
+        let indices = [&RIGHT_EYE_MESH_INDICES, &LEFT_EYE_MESH_INDICES];
+        // Crops (from the landmarker's eye corners) and which eyes need the model.
+        let rois: [Roi; 2] =
+            std::array::from_fn(|eye| self.crop_eye(img, par, face, indices[eye], eye));
+        let run: [bool; 2] = std::array::from_fn(|eye| !self.reusable(eye));
+        let [s0, s1] = &self.sessions;
+        let [i0, i1] = &self.inputs;
+        let [c0, c1] = &mut self.cache;
+        match run {
+            [true, true] => {
+                let (a, b) = rayon::join(|| run_eye(s0, i0, c0), || run_eye(s1, i1, c1));
+                a?;
+                b?;
+            }
+            [true, false] => run_eye(s0, i0, c0)?,
+            [false, true] => run_eye(s1, i1, c1)?,
+            [false, false] => {}
+        }
+        for (eye, &ran) in run.iter().enumerate() {
+            if ran {
+                self.runs += 1;
+            } else {
+                self.cache[eye].age += 1;
+                self.reuses += 1;
+            }
+        }
+        let right = self.write_back(face, indices[0], 0, &rois[0])?;
+        let left = self.write_back(face, indices[1], 1, &rois[1])?;
         face.points.truncate(IRIS_CENTRES.0);
-        for (iris, idx) in [
-            (right, &RIGHT_EYE_MESH_INDICES),
-            (left, &LEFT_EYE_MESH_INDICES),
-        ] {
+        for (iris, idx) in [(right, indices[0]), (left, indices[1])] {
             let z = (face.points[idx[0]][2] + face.points[idx[8]][2]) / 2.0;
             face.points.push([iris.centre[0], iris.centre[1], z]);
         }
         Ok([right, left])
     }
 
-    fn refine_eye(
+    /// Fills `inputs[eye]` with the eye's crop and returns the crop.
+    fn crop_eye(
         &mut self,
         img: &(impl RgbSource + ?Sized),
         par: f32,
-        face: &mut FaceLandmarks,
+        face: &FaceLandmarks,
         indices: &[usize; EYE_POINTS],
         eye: usize,
-    ) -> Result<Iris, RuntimeError> {
+    ) -> Roi {
         let mirror = eye == 1;
         // The model is trained on the eye on the image's left (corners 33 -> 133, outer corner on
         // the crop's left); the other eye (362 -> 263) is cropped the same way and mirrored.
@@ -187,32 +224,34 @@ impl EyeRefiner {
         } else {
             Self::eye_roi(outer, inner)
         };
-        roi.crop_into(img, par, INPUT_SIZE, 0.0, 1.0, &mut self.input);
+        let input = &mut self.inputs[eye];
+        roi.crop_into(img, par, INPUT_SIZE, 0.0, 1.0, input);
         if mirror {
-            mirror_rows(&mut self.input, INPUT_SIZE);
+            mirror_rows(input, INPUT_SIZE);
         }
-        let n = INPUT_SIZE as f32;
-        let cache = &mut self.cache[eye];
-        if cache.crop.len() == self.input.len()
+        roi
+    }
+
+    /// Whether the model's last output for `eye` can stand for this frame's crop.
+    fn reusable(&self, eye: usize) -> bool {
+        let cache = &self.cache[eye];
+        let input = &self.inputs[eye];
+        cache.crop.len() == input.len()
             && cache.age < REUSE_MAX_FRAMES
-            && block_change(&cache.crop, &self.input, INPUT_SIZE) < self.max_change
-        {
-            cache.age += 1;
-            self.reuses += 1;
-        } else {
-            run_rgb_square(
-                &self.session,
-                &self.input,
-                INPUT_SIZE,
-                &mut cache.contour,
-                &mut cache.iris,
-            )?;
-            cache.crop.clear();
-            cache.crop.extend_from_slice(&self.input);
-            cache.age = 0;
-            self.runs += 1;
-        }
-        let (contour, iris) = (&cache.contour, &cache.iris);
+            && block_change(&cache.crop, input, INPUT_SIZE) < self.max_change
+    }
+
+    /// Writes the model's output for `eye` (cropped at `roi`) back into `face`.
+    fn write_back(
+        &self,
+        face: &mut FaceLandmarks,
+        indices: &[usize; EYE_POINTS],
+        eye: usize,
+        roi: &Roi,
+    ) -> Result<Iris, RuntimeError> {
+        let mirror = eye == 1;
+        let n = INPUT_SIZE as f32;
+        let (contour, iris) = (&self.cache[eye].contour, &self.cache[eye].iris);
         if contour.len() < EYE_POINTS * 3 || iris.len() < 15 {
             return Err(RuntimeError::Inference(
                 "iris model returned too few values".into(),
@@ -241,6 +280,25 @@ impl EyeRefiner {
             radius,
         })
     }
+}
+
+/// Runs the iris model on `input` and keeps its output and input in `cache`.
+fn run_eye(
+    session: &SharedSession,
+    input: &[f32],
+    cache: &mut EyeCache,
+) -> Result<(), RuntimeError> {
+    run_rgb_square(
+        session,
+        input,
+        INPUT_SIZE,
+        &mut cache.contour,
+        &mut cache.iris,
+    )?;
+    cache.crop.clear();
+    cache.crop.extend_from_slice(input);
+    cache.age = 0;
+    Ok(())
 }
 
 /// Side of the blocks [`block_change`] averages over, input pixels.
