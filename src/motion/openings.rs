@@ -148,10 +148,13 @@ fn clamp_gap(
 /// above [`OPEN_MOUTH_GAP`]); `None` when it is already closed.
 ///
 /// The jaw closes: each lower inner-lip point rises to its upper partner, and everything below
-/// the mouth line (lower lip, chin, jaw) rises by the central gap, fading out sideways beyond the
-/// mouth corners (towards the jaw hinges) and upwards within a tenth of the eye-corner distance
-/// below the mouth line. The upper lip stays. Used as the avatar's neutral pose so that an avatar
-/// pictured with an open mouth closes it when the actor does.
+/// the mouth line (lower lip, chin, jaw) rises, fading out sideways beyond the mouth corners
+/// (towards the jaw hinges) and upwards within a tenth of the eye-corner distance below the mouth
+/// line. Just under the lips a point rises by the lip gap above it ([`lip_gap_across`]: a smile's
+/// gap narrows towards the corners), lower down (chin, jaw) by the central gap: a point never
+/// rises past the lip above it, so the lower lip does not fold over itself. The upper lip stays.
+/// Used as the avatar's neutral pose so that an avatar pictured with an open mouth closes it when
+/// the actor does.
 pub fn closed_mouth(avatar: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
     let (right, down, io) = face_axes(avatar);
     let centre_gap = gap(avatar, LIP_PAIRS[4], down);
@@ -166,10 +169,19 @@ pub fn closed_mouth(avatar: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
     let mut out = avatar.to_vec();
     for (p, q) in out.iter_mut().zip(avatar) {
         let rel = xy(q) - mouth;
-        let (x, y) = (rel.dot(&right).abs(), rel.dot(&down));
-        let below = smoothstep(0.0, 0.1 * io, y);
-        let sideways = 1.0 - smoothstep(half_width, 3.0 * half_width, x);
-        let lift = down * (centre_gap * below * sideways);
+        let (x, y) = (rel.dot(&right), rel.dot(&down));
+        let sideways = 1.0 - smoothstep(half_width, 3.0 * half_width, x.abs());
+        // Between the corners: the whole lower lip (at or below the lower inner lip) rises by
+        // the gap above it, the upper lip (at or above the upper inner lip) stays. Beyond them:
+        // a ramp from the mouth line down.
+        let (below, near_gap) = match lip_line_across(avatar, mouth, right, down, x) {
+            Some((upper, g)) if g > 1e-3 => (smoothstep(0.0, 1.0, (y - upper) / g), g),
+            _ => (smoothstep(0.0, 0.1 * io, y), 0.0),
+        };
+        // From the gap above the point (at the lips) to the central gap (the chin): the lift
+        // grows downwards more slowly than the points are apart, so their order is kept.
+        let far = smoothstep(0.1 * io, 0.5 * io, y);
+        let lift = down * ((near_gap + (centre_gap - near_gap) * far) * below * sideways);
         p[0] -= lift.x;
         p[1] -= lift.y;
     }
@@ -180,6 +192,46 @@ pub fn closed_mouth(avatar: &[[f32; 3]]) -> Option<Vec<[f32; 3]>> {
         out[l][1] = target.y;
     }
     Some(out)
+}
+
+/// The upper inner lip's position and the inner-lip gap at lateral position `x` (pixels along
+/// `right` from `mouth`, the centre of the central lip pair), both in pixels along `down` from
+/// `mouth`: linear between the mouth corners (gap 0) and the [`LIP_PAIRS`]; `None` beyond the
+/// corners.
+fn lip_line_across(
+    points: &[[f32; 3]],
+    mouth: Vector2<f32>,
+    right: Vector2<f32>,
+    down: Vector2<f32>,
+    x: f32,
+) -> Option<(f32, f32)> {
+    let at = |i: usize| {
+        let r = xy(&points[i]) - mouth;
+        (r.dot(&right), r.dot(&down))
+    };
+    let corner = |i: usize| {
+        let (cx, cy) = at(i);
+        (cx, cy, 0.0)
+    };
+    // (lateral position, upper lip, gap) from one corner through the pairs to the other.
+    let knots = std::iter::once(corner(MOUTH_CORNERS.0))
+        .chain(LIP_PAIRS.iter().map(|&(u, l)| {
+            let ((ux, uy), (lx, _)) = (at(u), at(l));
+            ((ux + lx) / 2.0, uy, gap(points, (u, l), down).max(0.0))
+        }))
+        .chain(std::iter::once(corner(MOUTH_CORNERS.1)));
+    let mut prev: Option<(f32, f32, f32)> = None;
+    for k in knots {
+        if let Some(p) = prev {
+            let (lo, hi) = (p.0.min(k.0), p.0.max(k.0));
+            if x >= lo && x <= hi && hi > lo {
+                let t = (x - p.0) / (k.0 - p.0);
+                return Some((p.1 + (k.1 - p.1) * t, p.2 + (k.2 - p.2) * t));
+            }
+        }
+        prev = Some(k);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -254,6 +306,44 @@ mod tests {
         );
         assert_eq!(closed[10], avatar[10], "forehead stays");
         assert_eq!(closed[159], avatar[159], "eyes stay");
+    }
+
+    /// Rows of the lower lip under each [`LIP_PAIRS`] column, from just under the inner lip
+    /// to the outer lip (MediaPipe face mesh).
+    const LOWER_LIP_ROWS: [[usize; 9]; 3] = [
+        [96, 89, 179, 86, 15, 316, 403, 319, 325],
+        [77, 90, 180, 85, 16, 315, 404, 320, 307],
+        [146, 91, 181, 84, 17, 314, 405, 321, 375],
+    ];
+
+    #[test]
+    fn a_smile_closes_without_folding_the_lower_lip() {
+        // A smile's gap narrows towards the corners (face(): 20 px at the centre, 7 px at the
+        // outer pairs); the lower lip is 9 px thick under it. Lifting every point under the
+        // mouth line by the central gap pushed the lip's lower rows past its inner edge beside
+        // the centre: the warp folded there (dark slivers with jagged edges at the corners).
+        let mut avatar = face(10.0, 20.0);
+        for (r, row) in LOWER_LIP_ROWS.iter().enumerate() {
+            for (k, &i) in row.iter().enumerate() {
+                let l = avatar[LIP_PAIRS[k].1];
+                avatar[i] = [l[0], l[1] + 3.0 * (r + 1) as f32, 0.0];
+            }
+        }
+        let closed = closed_mouth(&avatar).expect("open mouth");
+        for (k, &(u, l)) in LIP_PAIRS.iter().enumerate() {
+            let column: Vec<f32> = [u, l]
+                .into_iter()
+                .chain(LOWER_LIP_ROWS.iter().map(|row| row[k]))
+                .map(|i| closed[i][1])
+                .collect();
+            assert!(
+                column.windows(2).all(|w| w[1] >= w[0] - 1e-3),
+                "column {k} keeps its order top to bottom: {column:?}"
+            );
+            // The lip moves up as a whole: it keeps its thickness.
+            let thickness = column[4] - column[1];
+            assert!((thickness - 9.0).abs() < 0.5, "column {k}: {thickness}");
+        }
     }
 
     #[test]

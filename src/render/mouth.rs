@@ -25,10 +25,6 @@ pub const SKIN_POINTS: [usize; 14] = [
 /// cavity that a low-quality actor video renders grey or blue still reads as a mouth.
 pub const CAVITY_TINT: [f32; 3] = [1.80, 0.66, 0.66];
 
-/// Opacity of the actor's interior at the inner lip contour (1 at the centre): the avatar's own
-/// warped interior shows through a little at the lips, which hides the seam.
-pub const RIM_ALPHA: f32 = 0.5;
-
 /// Mean RGB (0..255) of `img` at the [`SKIN_POINTS`] of `points` (square-pixel coordinates,
 /// picture pixel aspect `par`).
 pub fn skin_colour(img: &(impl RgbSource + ?Sized), par: f32, points: &[[f32; 3]]) -> [f32; 3] {
@@ -111,35 +107,51 @@ pub struct MouthSource<'a> {
     pub points: &'a [[f32; 3]],
 }
 
+/// Share of the way from the inner lip contour to its centre over which [`warp_mouth_fan`] fades
+/// a layer in: the layer's edge against the lips is a ramp, not a hard polygon edge (which showed
+/// as a staircase of pixels where a dark interior meets a light lip).
+pub const RIM_FEATHER: f32 = 0.35;
+
 /// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
-/// `dst_points` in `out`, as a fan about the contour's centre. Opacity goes linearly from
-/// `alpha.0` at the lips to `alpha.1` at the centre; `blend` sets colour gain and shadow tint.
+/// `dst_points` in `out`, as a fan about the contour's centre, with opacity `alpha`. With
+/// `feather` (0..1) the opacity is 0 at the lips and rises linearly to `alpha` over that share of
+/// the way to the centre; with 0 it is `alpha` everywhere. `blend` sets colour gain and shadow
+/// tint. The map is the same affine map per fan triangle whatever the opacity: each fan triangle
+/// is drawn as its inner triangle plus the band between it and the lips.
 fn warp_mouth_fan(
     out: &mut CanvasRows,
     src: MouthSource,
     dst_points: &[[f32; 3]],
-    alpha: (f32, f32),
+    (alpha, feather): (f32, f32),
     blend: &Blend,
 ) {
     let src_c = centre(src.points);
     let dst_c = centre(dst_points);
+    let lerp =
+        |c: [f32; 2], p: [f32; 2], k: f32| [c[0] + (p[0] - c[0]) * k, c[1] + (p[1] - c[1]) * k];
     let n = LIPS_INNER.len();
     for k in 0..n {
         let (i, j) = (LIPS_INNER[k], LIPS_INNER[(k + 1) % n]);
-        let vertex = |src_p: [f32; 2], dst_p: [f32; 2], alpha: f32| WarpVertex {
-            src: src_p,
-            dst: dst_p,
+        // (source, destination) of the rim point p and of the point `1 - RIM_FEATHER` of the way
+        // from the centre to it.
+        let rim = |p: usize, a: f32, at: f32| WarpVertex {
+            src: lerp(src_c, [src.points[p][0], src.points[p][1]], at),
+            dst: lerp(dst_c, [dst_points[p][0], dst_points[p][1]], at),
+            alpha: a,
+        };
+        let inner = 1.0 - feather;
+        let rim_alpha = if feather > 0.0 { 0.0 } else { alpha };
+        let centre_v = WarpVertex {
+            src: src_c,
+            dst: dst_c,
             alpha,
         };
-        let rim = |p: usize| {
-            vertex(
-                [src.points[p][0], src.points[p][1]],
-                [dst_points[p][0], dst_points[p][1]],
-                alpha.0,
-            )
-        };
-        let tri = [vertex(src_c, dst_c, alpha.1), rim(i), rim(j)];
-        warp_triangle(out, src.image, src.par, &tri, blend);
+        let (ii, ij) = (rim(i, alpha, inner), rim(j, alpha, inner));
+        let (oi, oj) = (rim(i, rim_alpha, 1.0), rim(j, rim_alpha, 1.0));
+        // Without a feather the band has no area and draws nothing.
+        for tri in [[centre_v, ii, ij], [ii, oi, oj], [ii, oj, ij]] {
+            warp_triangle(out, src.image, src.par, &tri, blend);
+        }
     }
 }
 
@@ -150,10 +162,11 @@ pub const NEAR_CLOSED_GAIN: f32 = 0.3;
 
 /// Draws the mouth interior into `out` inside the target inner lip contour (`target_points`,
 /// output pixels): first the avatar's own interior (its teeth when its mouth is open in the
-/// picture) warped to the target contour, darkened towards [`NEAR_CLOSED_GAIN`] while the target
-/// opening is below the pictured one, then the actor's interior over it, weighted by
+/// picture) warped to the target contour, then, while the target opening is below the pictured
+/// one, the same darkened towards [`NEAR_CLOSED_GAIN`], then the actor's interior, weighted by
 /// [`actor_interior_weight`], adjusted by `colour` ([`colour_match`]), its shadows tinted to
-/// [`CAVITY_TINT`], blended from [`RIM_ALPHA`] at the lips to opaque at the centre.
+/// [`CAVITY_TINT`]. The two last layers fade in over [`RIM_FEATHER`] from the lips, where the
+/// avatar's own interior continues its lips without a step.
 pub fn draw_mouth_interior(
     out: &mut CanvasRows,
     avatar: MouthSource,
@@ -161,13 +174,18 @@ pub fn draw_mouth_interior(
     target_points: &[[f32; 3]],
     colour: ColourMatch,
 ) {
+    // The avatar's own interior, as it is at the lips (so that nothing steps there) ...
+    warp_mouth_fan(out, avatar, target_points, (1.0, 0.0), &Blend::COPY);
+    // ... darkened towards the centre while the target opens less than the picture.
     let pictured = mouth_opening_of(avatar.points);
     let t = (mouth_opening_of(target_points) / pictured.max(1e-3)).clamp(0.0, 1.0);
-    let own = Blend {
-        gain: [NEAR_CLOSED_GAIN + (1.0 - NEAR_CLOSED_GAIN) * t; 3],
-        ..Blend::COPY
-    };
-    warp_mouth_fan(out, avatar, target_points, (1.0, 1.0), &own);
+    if t < 1.0 {
+        let dark = Blend {
+            gain: [NEAR_CLOSED_GAIN + (1.0 - NEAR_CLOSED_GAIN) * t; 3],
+            ..Blend::COPY
+        };
+        warp_mouth_fan(out, avatar, target_points, (1.0, RIM_FEATHER), &dark);
+    }
     let w = actor_interior_weight(actor.points);
     if w <= 0.0 {
         return;
@@ -178,7 +196,7 @@ pub fn draw_mouth_interior(
         saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
-    warp_mouth_fan(out, actor, target_points, (RIM_ALPHA * w, w), &blend);
+    warp_mouth_fan(out, actor, target_points, (w, RIM_FEATHER), &blend);
 }
 
 #[cfg(test)]
