@@ -92,26 +92,46 @@ impl Roi {
         out: &mut [f32],
     ) {
         assert_eq!(out.len(), n * n * 3, "crop buffer must hold n*n*3 floats");
+        if n == 0 {
+            return;
+        }
         let scale = (hi - lo) / 255.0;
         let nf = n as f32;
         // The affine map of `to_picture`, with the rotation computed once per crop rather than
         // once per pixel (it was half the landmarker's cost).
         let (s, c) = self.angle.sin_cos();
         let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * self.size;
-        for v in 0..n {
+        // A crop row is a line in the picture: sampled with one `sample_row` call per chunk
+        // (the source chooses its sampling code once per call, not once per pixel), into a
+        // buffer on the stack.
+        let (step_x, step_y) = (c * self.size / nf / par, s * self.size / nf);
+        let mut samples = [[0.0f32; 3]; CROP_CHUNK];
+        for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
             let ly = local(v);
             let (row_x, row_y) = (self.cx - s * ly, self.cy + c * ly);
-            for u in 0..n {
-                let lx = local(u);
-                let px = img.sample((row_x + c * lx) / par, row_y + s * lx);
-                let o = (v * n + u) * 3;
-                out[o] = lo + px[0] * scale;
-                out[o + 1] = lo + px[1] * scale;
-                out[o + 2] = lo + px[2] * scale;
+            for (chunk, out_chunk) in out_row.chunks_mut(CROP_CHUNK * 3).enumerate() {
+                let lx = local(chunk * CROP_CHUNK);
+                let samples = &mut samples[..out_chunk.len() / 3];
+                img.sample_row(
+                    (row_x + c * lx) / par,
+                    row_y + s * lx,
+                    step_x,
+                    step_y,
+                    samples,
+                );
+                for (o, px) in out_chunk.chunks_exact_mut(3).zip(samples.iter()) {
+                    o[0] = lo + px[0] * scale;
+                    o[1] = lo + px[1] * scale;
+                    o[2] = lo + px[2] * scale;
+                }
             }
         }
     }
 }
+
+/// Samples per [`RgbSource::sample_row`] call of [`Roi::crop_into`] (a row of the 192x192
+/// landmarker input takes three).
+const CROP_CHUNK: usize = 64;
 
 /// How far a crop's target may move before [`Roi::follow`] moves the crop.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -192,6 +212,42 @@ mod tests {
                     "({u},{v}) {:?} vs {want:?}",
                     &out[o..o + 3]
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn a_crop_of_a_frame_view_samples_where_to_picture_points_in_every_chunk() {
+        // An RGBx frame, a rotated crop reaching past its top-left corner, more than one chunk a
+        // row.
+        let img = RgbImage::from_fn(90, 70, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 7]));
+        let data: Vec<u8> = img.pixels().flat_map(|p| [p[0], p[1], p[2], 0]).collect();
+        let layout = crate::video::Layout::Packed {
+            pixel_stride: 4,
+            offsets: [0, 1, 2],
+        };
+        let view = crate::video::FrameView::new(90, 70, layout, &[(&data, 90 * 4)]).unwrap();
+        let roi = Roi {
+            cx: 20.0,
+            cy: 15.0,
+            size: 50.0,
+            angle: -0.3,
+        };
+        let n = 2 * CROP_CHUNK + 7;
+        let mut out = vec![0.0; n * n * 3];
+        roi.crop_into(&view, 0.9, n, 0.0, 255.0, &mut out);
+        for v in 0..n {
+            for u in 0..n {
+                let (x, y) = roi.to_picture(u as f32 + 0.5, v as f32 + 0.5, n as f32);
+                let want = view.sample(x / 0.9, y);
+                let o = (v * n + u) * 3;
+                for ch in 0..3 {
+                    assert!(
+                        (out[o + ch] - want[ch]).abs() < 1e-2,
+                        "({u},{v}) {:?} vs {want:?}",
+                        &out[o..o + 3]
+                    );
+                }
             }
         }
     }
