@@ -57,6 +57,14 @@ impl<'a> CanvasRows<'a> {
         )
     }
 
+    /// The `3 * width` bytes of row `y`, canvas coordinates; `y` must be inside the band.
+    #[inline(always)]
+    pub fn row_mut(&mut self, y: usize) -> &mut [u8] {
+        let row = self.width as usize * 3;
+        let o = (y - self.y0 as usize) * row;
+        &mut self.data[o..o + row]
+    }
+
     /// The 3 bytes of pixel (`x`, `y`), canvas coordinates; `y` must be inside the band.
     #[inline(always)]
     pub fn pixel_mut(&mut self, x: usize, y: usize) -> &mut [u8] {
@@ -77,6 +85,7 @@ mod tests {
             assert_eq!((top.rows(), bottom.rows()), ((0, 2), (2, 5)));
             top.pixel_mut(1, 1).copy_from_slice(&[1, 2, 3]);
             bottom.pixel_mut(3, 4).copy_from_slice(&[4, 5, 6]);
+            bottom.row_mut(3)[3..6].copy_from_slice(&[7, 8, 9]);
             let (_, rest) = bottom.split_at(9);
             assert_eq!(
                 rest.rows(),
@@ -86,5 +95,6 @@ mod tests {
         }
         assert_eq!(img.get_pixel(1, 1).0, [1, 2, 3]);
         assert_eq!(img.get_pixel(3, 4).0, [4, 5, 6]);
+        assert_eq!(img.get_pixel(1, 3).0, [7, 8, 9]);
     }
 }

@@ -54,6 +54,10 @@ impl Blend {
 /// barycentric tolerance, so that shared edges leave no cracks) and inside `out`'s rows are
 /// written; the rest is untouched. Degenerate destination triangles (area below 1e-6 px²) draw
 /// nothing.
+///
+/// An opaque triangle (all alphas 1, [`Blend::COPY`]'s colour) is drawn a row span at a time
+/// through [`RgbSource::sample_span`]: its 8-bit values may then differ by one level from
+/// sampling each pixel on its own.
 pub fn warp_triangle<S: RgbSource + ?Sized>(
     out: &mut CanvasRows,
     src: &S,
@@ -88,26 +92,47 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
         v[1].src[0] / src_par,
         v[2].src[0] / src_par,
     ];
+    let sys = [v[0].src[1], v[1].src[1], v[2].src[1]];
+    // The map is affine, so one pixel to the right moves the source position by the same step
+    // everywhere in the triangle: d(l1)/dx * (s1 - s0) + d(l2)/dx * (s2 - s0). In f64, as it is
+    // multiplied by up to a row's width.
+    let (dsx, dsy) = {
+        let d = |p: [f32; 2], q: [f32; 2], k: usize| p[k] as f64 - q[k] as f64;
+        let inv = 1.0 / (d(b, a, 0) * d(c, a, 1) - d(c, a, 0) * d(b, a, 1));
+        let (l1_dx, l2_dx) = (d(c, a, 1) * inv, -d(b, a, 1) * inv);
+        let step = |s: [f32; 3]| {
+            (l1_dx * (s[1] as f64 - s[0] as f64) + l2_dx * (s[2] as f64 - s[0] as f64)) as f32
+        };
+        (step(sxs), step(sys))
+    };
+    // Barycentric coordinates (l0, l1, l2) of pixel (x, y)'s centre, and whether it is inside.
+    let bary = |x: i64, py: f32| {
+        let px = x as f32 + 0.5;
+        let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
+        let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
+        (1.0 - l1 - l2, l1, l2)
+    };
+    let inside = |(l0, l1, l2): (f32, f32, f32)| !(l0 < EPS || l1 < EPS || l2 < EPS);
+    // Along a row each barycentric coordinate is affine in px: l = l_at0 + slope * px, the
+    // slopes the same for every row (their reciprocals too: a row then needs no division).
+    let l1_slope = (c[1] - a[1]) * inv;
+    let l2_slope = -(b[1] - a[1]) * inv;
+    let slopes = [-l1_slope - l2_slope, l1_slope, l2_slope];
+    let recip = slopes.map(|s| 1.0 / s);
     for y in min_y..=max_y {
         let py = y as f32 + 0.5;
-        // Along the row each barycentric coordinate is affine in px: l = l_at0 + slope * px.
         // Solving l >= EPS for all three bounds the span of pixels to test; it is widened by a
         // pixel on each side so that rounding never drops a pixel the exact test would keep.
         let l1_at0 = (-a[0] * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
-        let l1_slope = (c[1] - a[1]) * inv;
         let l2_at0 = ((b[0] - a[0]) * (py - a[1]) + a[0] * (b[1] - a[1])) * inv;
-        let l2_slope = -(b[1] - a[1]) * inv;
+        let at0 = [1.0 - l1_at0 - l2_at0, l1_at0, l2_at0];
         let (mut lo, mut hi) = (min_x as f32, max_x as f32 + 1.0);
-        for (at0, slope) in [
-            (1.0 - l1_at0 - l2_at0, -l1_slope - l2_slope),
-            (l1_at0, l1_slope),
-            (l2_at0, l2_slope),
-        ] {
-            if slope > 0.0 {
-                lo = lo.max((EPS - at0) / slope - 0.5);
-            } else if slope < 0.0 {
-                hi = hi.min((EPS - at0) / slope - 0.5);
-            } else if at0 < EPS {
+        for k in 0..3 {
+            if slopes[k] > 0.0 {
+                lo = lo.max((EPS - at0[k]) * recip[k] - 0.5);
+            } else if slopes[k] < 0.0 {
+                hi = hi.min((EPS - at0[k]) * recip[k] - 0.5);
+            } else if at0[k] < EPS {
                 hi = lo - 1.0;
             }
         }
@@ -115,53 +140,105 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
         if lo.partial_cmp(&hi).is_none_or(|o| o.is_gt()) {
             continue;
         }
-        let x_from = (lo.floor() as i64 - 1).max(min_x);
-        let x_to = (hi.ceil() as i64 + 1).min(max_x);
+        let x_from = (floor_i64(lo) - 1).max(min_x);
+        let x_to = (ceil_i64(hi) + 1).min(max_x);
+        if opaque {
+            // The pixels inside a convex triangle form one run per row: the per-pixel test is
+            // only needed to find its ends, starting from the solved bounds (usually right: two
+            // tests an end, the pixel and its outer neighbour), and the source position then
+            // advances by a constant step from the first pixel's.
+            let test = |x: i64| inside(bary(x, py));
+            let mut first = ceil_i64(lo).clamp(x_from, x_to);
+            if test(first) {
+                while first > x_from && test(first - 1) {
+                    first -= 1;
+                }
+            } else {
+                loop {
+                    first += 1;
+                    if first > x_to || test(first) {
+                        break;
+                    }
+                }
+                if first > x_to {
+                    continue;
+                }
+            }
+            let mut last = floor_i64(hi).clamp(first, x_to);
+            if test(last) {
+                while last < x_to && test(last + 1) {
+                    last += 1;
+                }
+            } else {
+                // Stops at `first` at the latest, which is inside.
+                while !test(last) {
+                    last -= 1;
+                }
+            }
+            let (l0, l1, l2) = bary(first, py);
+            let sx = l0 * sxs[0] + l1 * sxs[1] + l2 * sxs[2];
+            let sy = l0 * sys[0] + l1 * sys[1] + l2 * sys[2];
+            let row = out.row_mut(y as usize);
+            src.sample_span(
+                sx,
+                sy,
+                dsx,
+                dsy,
+                &mut row[first as usize * 3..(last as usize + 1) * 3],
+            );
+            continue;
+        }
         for x in x_from..=x_to {
-            let px = x as f32 + 0.5;
-            let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
-            let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
-            let l0 = 1.0 - l1 - l2;
-            if l0 < EPS || l1 < EPS || l2 < EPS {
+            let (l0, l1, l2) = bary(x, py);
+            if !inside((l0, l1, l2)) {
                 continue;
             }
             let sx = l0 * sxs[0] + l1 * sxs[1] + l2 * sxs[2];
-            let sy = l0 * v[0].src[1] + l1 * v[1].src[1] + l2 * v[2].src[1];
+            let sy = l0 * sys[0] + l1 * sys[1] + l2 * sys[2];
             let s = src.sample(sx, sy);
             let px_out = out.pixel_mut(x as usize, y as usize);
-            if opaque {
+            let al = ((l0 * v[0].alpha + l1 * v[1].alpha + l2 * v[2].alpha) * blend.sharpness)
+                .clamp(0.0, 1.0);
+            let mut px = [
+                s[0] * blend.gain[0],
+                s[1] * blend.gain[1],
+                s[2] * blend.gain[2],
+            ];
+            if let Some(tint) = blend.shadow_tint {
+                let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+                let w = ((SHADOW_LUMA - luma) / SHADOW_LUMA).clamp(0.0, 1.0);
                 for ch in 0..3 {
-                    px_out[ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
+                    px[ch] += (luma * tint[ch] - px[ch]) * w;
                 }
-            } else {
-                let al = ((l0 * v[0].alpha + l1 * v[1].alpha + l2 * v[2].alpha) * blend.sharpness)
-                    .clamp(0.0, 1.0);
-                let mut px = [
-                    s[0] * blend.gain[0],
-                    s[1] * blend.gain[1],
-                    s[2] * blend.gain[2],
-                ];
-                if let Some(tint) = blend.shadow_tint {
-                    let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
-                    let w = ((SHADOW_LUMA - luma) / SHADOW_LUMA).clamp(0.0, 1.0);
-                    for ch in 0..3 {
-                        px[ch] += (luma * tint[ch] - px[ch]) * w;
-                    }
+            }
+            if blend.saturation != 1.0 {
+                let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
+                for c in &mut px {
+                    *c = luma + (*c - luma) * blend.saturation;
                 }
-                if blend.saturation != 1.0 {
-                    let luma = 0.299 * px[0] + 0.587 * px[1] + 0.114 * px[2];
-                    for c in &mut px {
-                        *c = luma + (*c - luma) * blend.saturation;
-                    }
-                }
-                for ch in 0..3 {
-                    let val = px[ch].clamp(0.0, 255.0);
-                    let old = px_out[ch] as f32;
-                    px_out[ch] = (old + (val - old) * al + 0.5).clamp(0.0, 255.0) as u8;
-                }
+            }
+            for ch in 0..3 {
+                let val = px[ch].clamp(0.0, 255.0);
+                let old = px_out[ch] as f32;
+                px_out[ch] = (old + (val - old) * al + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
     }
+}
+
+/// `v.floor() as i64` without a call to the C library's `floorf` (x86-64's baseline has no
+/// rounding instruction): it runs a few times per row.
+#[inline(always)]
+fn floor_i64(v: f32) -> i64 {
+    let t = v as i64;
+    t.saturating_sub(i64::from(t as f32 > v))
+}
+
+/// `v.ceil() as i64`, as [`floor_i64`].
+#[inline(always)]
+fn ceil_i64(v: f32) -> i64 {
+    let t = v as i64;
+    t.saturating_add(i64::from((t as f32) < v))
 }
 
 #[cfg(test)]
@@ -169,6 +246,76 @@ mod tests {
     use super::*;
     use crate::sampling::bilinear;
     use image::RgbImage;
+
+    /// The straightforward per-pixel opaque warp (the code before the span fast path: span
+    /// bounds, then barycentrics, the inside test and a clamped bilinear sample for every
+    /// pixel): what the fast path must reproduce.
+    fn warp_triangle_reference(
+        out: &mut CanvasRows,
+        src: &RgbImage,
+        src_par: f32,
+        v: &[WarpVertex; 3],
+    ) {
+        let [a, b, c] = [v[0].dst, v[1].dst, v[2].dst];
+        let area = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
+        if area.abs() < 1e-6 || !area.is_finite() {
+            return;
+        }
+        let w = out.width();
+        let (y0, y1) = out.rows();
+        let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
+        let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
+        let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
+        let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
+        if min_x > max_x || min_y > max_y {
+            return;
+        }
+        let inv = 1.0 / area;
+        const EPS: f32 = -1e-4;
+        let sxs = v.map(|p| p.src[0] / src_par);
+        for y in min_y..=max_y {
+            let py = y as f32 + 0.5;
+            let l1_at0 = (-a[0] * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
+            let l1_slope = (c[1] - a[1]) * inv;
+            let l2_at0 = ((b[0] - a[0]) * (py - a[1]) + a[0] * (b[1] - a[1])) * inv;
+            let l2_slope = -(b[1] - a[1]) * inv;
+            let (mut lo, mut hi) = (min_x as f32, max_x as f32 + 1.0);
+            for (at0, slope) in [
+                (1.0 - l1_at0 - l2_at0, -l1_slope - l2_slope),
+                (l1_at0, l1_slope),
+                (l2_at0, l2_slope),
+            ] {
+                if slope > 0.0 {
+                    lo = lo.max((EPS - at0) / slope - 0.5);
+                } else if slope < 0.0 {
+                    hi = hi.min((EPS - at0) / slope - 0.5);
+                } else if at0 < EPS {
+                    hi = lo - 1.0;
+                }
+            }
+            if lo.partial_cmp(&hi).is_none_or(|o| o.is_gt()) {
+                continue;
+            }
+            let x_from = (lo.floor() as i64 - 1).max(min_x);
+            let x_to = (hi.ceil() as i64 + 1).min(max_x);
+            for x in x_from..=x_to {
+                let px = x as f32 + 0.5;
+                let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
+                let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
+                let l0 = 1.0 - l1 - l2;
+                if l0 < EPS || l1 < EPS || l2 < EPS {
+                    continue;
+                }
+                let sx = l0 * sxs[0] + l1 * sxs[1] + l2 * sxs[2];
+                let sy = l0 * v[0].src[1] + l1 * v[1].src[1] + l2 * v[2].src[1];
+                let s = bilinear(src, sx, sy);
+                let px_out = out.pixel_mut(x as usize, y as usize);
+                for ch in 0..3 {
+                    px_out[ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
+                }
+            }
+        }
+    }
 
     /// The triangle (0,0)-(side,0)-(0,side), mapped onto itself, with per-vertex alphas.
     fn corner_triangle(side: f32, alpha: [f32; 3]) -> [WarpVertex; 3] {
@@ -369,6 +516,119 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// A camera-like picture: smooth shading, hard edges and sensor noise.
+    fn photo_like(w: u32, h: u32) -> RgbImage {
+        let mut seed = 7u32;
+        RgbImage::from_fn(w, h, |x, y| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = (seed >> 28) as f32 - 8.0;
+            let (fx, fy) = (x as f32, y as f32);
+            let shade = 128.0 + 90.0 * (fx * 0.11).sin() * (fy * 0.07).cos();
+            let edge = if (fx - 0.6 * fy - 20.0).abs() < 9.0 {
+                200.0
+            } else {
+                0.0
+            };
+            let q = |v: f32| v.clamp(0.0, 255.0) as u8;
+            image::Rgb([
+                q(shade + noise),
+                q(255.0 - shade + edge * 0.5 - noise),
+                q(edge + fy * 2.0 + noise),
+            ])
+        })
+    }
+
+    #[test]
+    fn the_opaque_fast_path_matches_the_per_pixel_warp_within_one_level() {
+        // Random triangles, their source corners reaching past the picture's borders (clamped
+        // taps) or lying on them, drawn onto a noise canvas in two bands (so that coverage
+        // mismatches would show as large differences too), against the per-pixel reference.
+        let (sw, sh) = (97u32, 83u32);
+        let src = photo_like(sw, sh);
+        let mut seed = 2024u32;
+        let mut rnd = |lo: f32, hi: f32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            lo + (seed >> 8) as f32 / (1u32 << 24) as f32 * (hi - lo)
+        };
+        let background = RgbImage::from_fn(96, 96, |x, y| {
+            image::Rgb([
+                (x * 37 % 251) as u8,
+                (y * 91 % 241) as u8,
+                ((x ^ y) * 13) as u8,
+            ])
+        });
+        let (mut drawn, mut off_by_one) = (0usize, 0usize);
+        for k in 0..400 {
+            let mut v = [0, 1, 2].map(|_| WarpVertex {
+                src: [rnd(-8.0, sw as f32 + 8.0), rnd(-8.0, sh as f32 + 8.0)],
+                dst: [rnd(-10.0, 106.0), rnd(-10.0, 106.0)],
+                alpha: 1.0,
+            });
+            match k % 4 {
+                // Source corners exactly on the picture's corners and edges.
+                0 => {
+                    v[0].src = [0.0, 0.0];
+                    v[1].src = [sw as f32, 0.0];
+                    v[2].src = [rnd(0.0, sw as f32), sh as f32];
+                }
+                // A nearly uniform scale (the common case), touching the left border.
+                1 => {
+                    let (k, tx, ty) = (rnd(0.5, 2.5), rnd(-20.0, 40.0), rnd(-20.0, 40.0));
+                    v[0].src[0] = 0.0;
+                    for p in &mut v {
+                        p.dst = [p.src[0] * k + tx, p.src[1] * k + ty];
+                    }
+                }
+                _ => {}
+            }
+            let par = if k % 3 == 0 { 0.9 } else { 1.0 };
+            let mut want = background.clone();
+            warp_triangle_reference(&mut CanvasRows::of(&mut want), &src, par, &v);
+            let mut got = background.clone();
+            let (mut top, mut bottom) = CanvasRows::of(&mut got).split_at(41);
+            warp_triangle(&mut top, &src, par, &v, &Blend::COPY);
+            warp_triangle(&mut bottom, &src, par, &v, &Blend::COPY);
+            for ((g, w), b) in got.pixels().zip(want.pixels()).zip(background.pixels()) {
+                drawn += usize::from(w != b);
+                for ch in 0..3 {
+                    let d = (g.0[ch] as i32 - w.0[ch] as i32).abs();
+                    assert!(d <= 1, "triangle {k} {v:?}: {g:?} vs {w:?}");
+                    off_by_one += usize::from(d == 1);
+                }
+            }
+        }
+        assert!(drawn > 100_000, "{drawn} pixels drawn");
+        assert!(
+            off_by_one * 100 < drawn,
+            "{off_by_one} channels off by one in {drawn} pixels"
+        );
+    }
+
+    #[test]
+    fn integer_floor_and_ceil_agree_with_the_library_ones() {
+        for v in [
+            0.0f32,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999,
+            -2.999,
+            1e-30,
+            -1e-30,
+            8_388_609.0,
+            3e9,
+            -3e9,
+            1e30,
+            -1e30,
+            f32::NAN,
+        ] {
+            assert_eq!(floor_i64(v), v.floor() as i64, "floor {v}");
+            assert_eq!(ceil_i64(v), v.ceil() as i64, "ceil {v}");
         }
     }
 }

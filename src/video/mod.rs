@@ -9,7 +9,7 @@ pub mod yuv;
 
 use image::RgbImage;
 
-use crate::sampling::bilinear;
+use crate::sampling::{bilinear, bilinear_span};
 pub use rect::Rect;
 pub use yuv::YuvMatrix;
 
@@ -36,6 +36,21 @@ pub trait RgbSource {
             *o = self.sample(px, py);
         }
     }
+
+    /// Samples along a line into packed 8-bit RGB: pixel `k` of `out` (3 bytes a pixel) gets the
+    /// sample at (`x` + k `dx`, `y` + k `dy`), rounded to the nearest level and clamped to 0..255.
+    ///
+    /// The row loop of an opaque warp; a picture can override it with a faster equivalent (8-bit
+    /// results may then differ by one level from rounding).
+    fn sample_span(&self, x: f32, y: f32, dx: f32, dy: f32, out: &mut [u8]) {
+        for (k, px) in out.chunks_exact_mut(3).enumerate() {
+            let (px_x, px_y) = row_position(x, y, dx, dy, k);
+            let s = self.sample(px_x, px_y);
+            for ch in 0..3 {
+                px[ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
 }
 
 /// Position of sample `k` of [`RgbSource::sample_row`] from (`x`, `y`) in steps of (`step_x`,
@@ -54,6 +69,11 @@ impl RgbSource for RgbImage {
     #[inline(always)]
     fn sample(&self, x: f32, y: f32) -> [f32; 3] {
         bilinear(self, x, y)
+    }
+
+    #[inline]
+    fn sample_span(&self, x: f32, y: f32, dx: f32, dy: f32, out: &mut [u8]) {
+        bilinear_span(self, x, y, dx, dy, out)
     }
 }
 
