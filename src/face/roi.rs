@@ -190,6 +190,29 @@ mod tests {
         assert!((r(0) - (-1.0)).abs() < 1e-6, "red 0 maps to lo");
     }
 
+    /// Asserts that each crop pixel (u, v) of `out` (`n`x`n`x3, values 0..255) is `sample` at
+    /// the picture point the crop maps its centre to, within 1e-2.
+    fn assert_crop_samples(
+        roi: &Roi,
+        n: usize,
+        out: &[f32],
+        pixels: impl IntoIterator<Item = (usize, usize)>,
+        sample: impl Fn(f32, f32) -> [f32; 3],
+    ) {
+        for (u, v) in pixels {
+            let (x, y) = roi.to_picture(u as f32 + 0.5, v as f32 + 0.5, n as f32);
+            let want = sample(x, y);
+            let o = (v * n + u) * 3;
+            for ch in 0..3 {
+                assert!(
+                    (out[o + ch] - want[ch]).abs() < 1e-2,
+                    "({u},{v}) {:?} vs {want:?}",
+                    &out[o..o + 3]
+                );
+            }
+        }
+    }
+
     #[test]
     fn crop_of_a_rotated_roi_samples_where_to_picture_points() {
         let img = RgbImage::from_fn(90, 70, |x, y| image::Rgb([(x * 2) as u8, (y * 3) as u8, 7]));
@@ -202,18 +225,8 @@ mod tests {
         let n = 24;
         let mut out = vec![0.0; n * n * 3];
         roi.crop_into(&img, 1.25, n, 0.0, 255.0, &mut out);
-        for (u, v) in [(0, 0), (5, 17), (23, 23), (12, 3)] {
-            let (x, y) = roi.to_picture(u as f32 + 0.5, v as f32 + 0.5, n as f32);
-            let want = bilinear(&img, x / 1.25, y);
-            let o = (v * n + u) * 3;
-            for ch in 0..3 {
-                assert!(
-                    (out[o + ch] - want[ch]).abs() < 1e-2,
-                    "({u},{v}) {:?} vs {want:?}",
-                    &out[o..o + 3]
-                );
-            }
-        }
+        let pixels = [(0, 0), (5, 17), (23, 23), (12, 3)];
+        assert_crop_samples(&roi, n, &out, pixels, |x, y| bilinear(&img, x / 1.25, y));
     }
 
     #[test]
@@ -236,20 +249,8 @@ mod tests {
         let n = 2 * CROP_CHUNK + 7;
         let mut out = vec![0.0; n * n * 3];
         roi.crop_into(&view, 0.9, n, 0.0, 255.0, &mut out);
-        for v in 0..n {
-            for u in 0..n {
-                let (x, y) = roi.to_picture(u as f32 + 0.5, v as f32 + 0.5, n as f32);
-                let want = view.sample(x / 0.9, y);
-                let o = (v * n + u) * 3;
-                for ch in 0..3 {
-                    assert!(
-                        (out[o + ch] - want[ch]).abs() < 1e-2,
-                        "({u},{v}) {:?} vs {want:?}",
-                        &out[o..o + 3]
-                    );
-                }
-            }
-        }
+        let pixels = (0..n).flat_map(|v| (0..n).map(move |u| (u, v)));
+        assert_crop_samples(&roi, n, &out, pixels, |x, y| view.sample(x / 0.9, y));
     }
 
     const BAND: RoiDeadBand = RoiDeadBand {

@@ -47,6 +47,41 @@ impl Blend {
     };
 }
 
+/// The pixels a destination triangle can touch within `out`'s rows, and 1 / its doubled signed
+/// area (for barycentric coordinates).
+struct RasterBox {
+    min_x: i64,
+    max_x: i64,
+    min_y: i64,
+    max_y: i64,
+    inv: f32,
+}
+
+impl RasterBox {
+    /// `None` for a degenerate triangle (area below 1e-6 px², or not finite) or one outside
+    /// `out`.
+    fn of(out: &CanvasRows, v: &[WarpVertex; 3]) -> Option<RasterBox> {
+        let [a, b, c] = [v[0].dst, v[1].dst, v[2].dst];
+        let area = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
+        if area.abs() < 1e-6 || !area.is_finite() {
+            return None;
+        }
+        let w = out.width();
+        let (y0, y1) = out.rows();
+        let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
+        let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
+        let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
+        let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
+        (min_x <= max_x && min_y <= max_y).then_some(RasterBox {
+            min_x,
+            max_x,
+            min_y,
+            max_y,
+            inv: 1.0 / area,
+        })
+    }
+}
+
 /// Warps the source triangle of `v` onto its destination triangle in `out`.
 ///
 /// `src_par` is the source picture's pixel aspect ratio (source x in square pixels is divided by
@@ -66,20 +101,16 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
     blend: &Blend,
 ) {
     let [a, b, c] = [v[0].dst, v[1].dst, v[2].dst];
-    let area = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
-    if area.abs() < 1e-6 || !area.is_finite() {
+    let Some(RasterBox {
+        min_x,
+        max_x,
+        min_y,
+        max_y,
+        inv,
+    }) = RasterBox::of(out, v)
+    else {
         return;
-    }
-    let w = out.width();
-    let (y0, y1) = out.rows();
-    let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
-    let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
-    let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
-    let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
-    if min_x > max_x || min_y > max_y {
-        return;
-    }
-    let inv = 1.0 / area;
+    };
     const EPS: f32 = -1e-4;
     let opaque = v.iter().all(|p| p.alpha >= 1.0)
         && blend.gain == [1.0; 3]
@@ -257,20 +288,16 @@ mod tests {
         v: &[WarpVertex; 3],
     ) {
         let [a, b, c] = [v[0].dst, v[1].dst, v[2].dst];
-        let area = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
-        if area.abs() < 1e-6 || !area.is_finite() {
+        let Some(RasterBox {
+            min_x,
+            max_x,
+            min_y,
+            max_y,
+            inv,
+        }) = RasterBox::of(out, v)
+        else {
             return;
-        }
-        let w = out.width();
-        let (y0, y1) = out.rows();
-        let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
-        let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
-        let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
-        let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
-        if min_x > max_x || min_y > max_y {
-            return;
-        }
-        let inv = 1.0 / area;
+        };
         const EPS: f32 = -1e-4;
         let sxs = v.map(|p| p.src[0] / src_par);
         for y in min_y..=max_y {
