@@ -90,20 +90,35 @@ fn main() {
     }
     report("landmarks (face mesh)", t.elapsed(), n);
 
-    let mut eyes = EyeRefiner::new(models.iris.session.clone());
-    let t = Instant::now();
-    for _ in 0..ROUNDS {
-        for (i, f) in frames.iter().enumerate() {
-            let mut lm = lms[i].clone();
-            std::hint::black_box(eyes.refine(f, par, &mut lm).unwrap());
+    // One session (the eyes one after the other), then a session per eye (both at once when
+    // both need the model), as the element does.
+    for (label, mut eyes) in [
+        (
+            "eyelids (iris model, x2)",
+            EyeRefiner::new(models.iris.session.clone()),
+        ),
+        (
+            "  the same, both eyes at once",
+            EyeRefiner::with_session_per_eye([
+                models.iris.session.clone(),
+                models.iris_second.session.clone(),
+            ]),
+        ),
+    ] {
+        let t = Instant::now();
+        for _ in 0..ROUNDS {
+            for (i, f) in frames.iter().enumerate() {
+                let mut lm = lms[i].clone();
+                std::hint::black_box(eyes.refine(f, par, &mut lm).unwrap());
+            }
         }
+        report(label, t.elapsed(), n);
+        println!(
+            "  iris model runs: {} of {} eye crops (the others reused an unchanged eye's output)",
+            eyes.runs,
+            eyes.runs + eyes.reuses
+        );
     }
-    report("eyelids (iris model, x2)", t.elapsed(), n);
-    println!(
-        "  iris model runs: {} of {} eye crops (the others reused an unchanged eye's output)",
-        eyes.runs,
-        eyes.runs + eyes.reuses
-    );
 
     let mut motion = MotionTransfer::new();
     let mut filter = OneEuroFilter::new();

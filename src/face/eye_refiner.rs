@@ -96,7 +96,7 @@ struct EyeCache {
 /// [`REUSE_MAX_CHANGE`]): the iris model costs more than the face landmarker, and a still eye
 /// gives it the same input again. When both eyes need the model and the refiner has a session
 /// per eye ([`EyeRefiner::with_session_per_eye`]), the two runs go to two threads at once
-/// (rayon's pool): the iris model's cost per frame halves on two cores.
+/// (rayon's pool), so that they overlap when a second core is free.
 pub struct EyeRefiner {
     /// Sessions for the subject's right and left eye (the same session twice, or two sessions
     /// of the same model that can run at the same time).

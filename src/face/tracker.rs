@@ -64,11 +64,11 @@ pub const MAX_OUTSIDE: f32 = 0.25;
 /// How far the landmarks' tracking crop may drift before the crop follows (see
 /// [`Roi::follow`]): 2 % of its side, 2 % of its size, 1 degree.
 ///
-/// Measured with the quality report (`scripts/report_matrix.sh`): with the crop placed afresh
-/// from every frame's landmarks, the output jitter of grin_512 + mona_lisa_720x1280 was 1.61x the
-/// actor's; with this band 0.96x, and the roll correlation 0.81 -> 0.90. Half this band (1 %)
-/// and twice it (4 %) gave about the same; with none the measurement's own crop feedback on
-/// the painting dominates.
+/// Why: the landmarker's output depends a little on where its crop lies, and a crop placed afresh
+/// from every frame's landmarks fed that noise back, most on paintings. Measured with the quality
+/// report (`scripts/report_matrix.sh`, which tracks the output with this same tracker): the
+/// output jitter of grin_512 + mona_lisa_720x1280 was 1.61x the actor's without the band and is
+/// 0.95x with it. Half this band (1 %) and twice it (4 %) gave about the same.
 pub const CROP_DEAD_BAND: RoiDeadBand = RoiDeadBand {
     shift: 0.02,
     scale: 0.02,
