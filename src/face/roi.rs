@@ -4,7 +4,7 @@
 //! aspect ratio (`par`), y is in pixels, origin at the top-left corner, y down. For ordinary
 //! square-pixel pictures (`par == 1`) they are plain pixel coordinates.
 
-use crate::video::RgbSource;
+use crate::video::{for_each_row_sample, RgbSource};
 
 /// A square crop of side `size` centred on (`cx`, `cy`), rotated by `angle` radians.
 ///
@@ -101,37 +101,21 @@ impl Roi {
         // once per pixel (it was half the landmarker's cost).
         let (s, c) = self.angle.sin_cos();
         let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * self.size;
-        // A crop row is a line in the picture: sampled with one `sample_row` call per chunk
-        // (the source chooses its sampling code once per call, not once per pixel), into a
-        // buffer on the stack.
-        let (step_x, step_y) = (c * self.size / nf / par, s * self.size / nf);
-        let mut samples = [[0.0f32; 3]; CROP_CHUNK];
+        // A crop row is a line in the picture, sampled a chunk at a time (the source chooses its
+        // sampling code once per chunk, not once per pixel).
+        let step = (c * self.size / nf / par, s * self.size / nf);
         for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
-            let ly = local(v);
-            let (row_x, row_y) = (self.cx - s * ly, self.cy + c * ly);
-            for (chunk, out_chunk) in out_row.chunks_mut(CROP_CHUNK * 3).enumerate() {
-                let lx = local(chunk * CROP_CHUNK);
-                let samples = &mut samples[..out_chunk.len() / 3];
-                img.sample_row(
-                    (row_x + c * lx) / par,
-                    row_y + s * lx,
-                    step_x,
-                    step_y,
-                    samples,
-                );
-                for (o, px) in out_chunk.chunks_exact_mut(3).zip(samples.iter()) {
-                    o[0] = lo + px[0] * scale;
-                    o[1] = lo + px[1] * scale;
-                    o[2] = lo + px[2] * scale;
-                }
-            }
+            let (ly, lx) = (local(v), local(0));
+            let start = ((self.cx - s * ly + c * lx) / par, self.cy + c * ly + s * lx);
+            for_each_row_sample(img, start, step, n, |u, px| {
+                let o = &mut out_row[3 * u..3 * u + 3];
+                o[0] = lo + px[0] * scale;
+                o[1] = lo + px[1] * scale;
+                o[2] = lo + px[2] * scale;
+            });
         }
     }
 }
-
-/// Samples per [`RgbSource::sample_row`] call of [`Roi::crop_into`] (a row of the 192x192
-/// landmarker input takes three).
-const CROP_CHUNK: usize = 64;
 
 /// How far a crop's target may move before [`Roi::follow`] moves the crop.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -246,7 +230,7 @@ mod tests {
             size: 50.0,
             angle: -0.3,
         };
-        let n = 2 * CROP_CHUNK + 7;
+        let n = 2 * crate::video::ROW_CHUNK + 7;
         let mut out = vec![0.0; n * n * 3];
         roi.crop_into(&view, 0.9, n, 0.0, 255.0, &mut out);
         let pixels = (0..n).flat_map(|v| (0..n).map(move |u| (u, v)));

@@ -20,7 +20,7 @@
 
 use image::RgbImage;
 
-use crate::video::RgbSource;
+use crate::video::{for_each_row_sample, RgbSource};
 
 use super::detector::{Detection, FaceDetector};
 use super::eye_refiner::EyeRefiner;
@@ -101,23 +101,22 @@ impl Thumbnail {
         let mut n = [0u32; THUMB * THUMB];
         let sx = (w / (THUMB * 8)).max(1);
         let sy = (h / (THUMB * 8)).max(1);
-        // At pixel centres (the pixels themselves), every `sx`-th pixel of every `sy`-th row,
-        // read a chunk of a row per `sample_row` call.
-        const CHUNK: usize = 64;
-        let mut samples = [[0.0f32; 3]; CHUNK];
+        // At pixel centres (the pixels themselves), every `sx`-th pixel of every `sy`-th row.
         for y in (0..h).step_by(sy) {
             let by = y * THUMB / h;
-            for x0 in (0..w).step_by(sx * CHUNK) {
-                let count = (w - x0).div_ceil(sx).min(CHUNK);
-                let samples = &mut samples[..count];
-                img.sample_row(x0 as f32 + 0.5, y as f32 + 0.5, sx as f32, 0.0, samples);
-                for (k, &[r, g, b]) in samples.iter().enumerate() {
+            let start = (0.5, y as f32 + 0.5);
+            for_each_row_sample(
+                img,
+                start,
+                (sx as f32, 0.0),
+                w.div_ceil(sx),
+                |k, [r, g, b]| {
                     let luma = 0.299 * r + 0.587 * g + 0.114 * b;
-                    let b = by * THUMB + (x0 + k * sx) * THUMB / w;
+                    let b = by * THUMB + k * sx * THUMB / w;
                     sum[b] += luma;
                     n[b] += 1;
-                }
-            }
+                },
+            );
         }
         for (s, &k) in sum.iter_mut().zip(&n) {
             *s /= k.max(1) as f32;

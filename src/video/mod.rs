@@ -61,6 +61,30 @@ pub fn row_position(x: f32, y: f32, step_x: f32, step_y: f32, k: usize) -> (f32,
     (x + k * step_x, y + k * step_y)
 }
 
+/// Samples per [`RgbSource::sample_row`] call of [`for_each_row_sample`].
+pub const ROW_CHUNK: usize = 64;
+
+/// Calls `f(k, sample)` for the `n` samples of a line from (`x`, `y`) in steps of (`step_x`,
+/// `step_y`), pixels, as [`RgbSource::sample_row`] places them: read [`ROW_CHUNK`] at a time into
+/// a buffer on the stack, so a line of any length costs one call per chunk and no allocation.
+pub fn for_each_row_sample<S: RgbSource + ?Sized>(
+    img: &S,
+    (x, y): (f32, f32),
+    (step_x, step_y): (f32, f32),
+    n: usize,
+    mut f: impl FnMut(usize, [f32; 3]),
+) {
+    let mut buffer = [[0.0f32; 3]; ROW_CHUNK];
+    for k0 in (0..n).step_by(ROW_CHUNK) {
+        let samples = &mut buffer[..(n - k0).min(ROW_CHUNK)];
+        let (cx, cy) = row_position(x, y, step_x, step_y, k0);
+        img.sample_row(cx, cy, step_x, step_y, samples);
+        for (k, &px) in samples.iter().enumerate() {
+            f(k0 + k, px);
+        }
+    }
+}
+
 impl RgbSource for RgbImage {
     fn dimensions(&self) -> (u32, u32) {
         RgbImage::dimensions(self)
