@@ -5,8 +5,10 @@ mod common;
 
 use common::*;
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::face::mesh_topology::{LEFT_EYE, LIPS_INNER, RIGHT_EYE};
 use gstfacereenact::face::FaceLandmarks;
-use gstfacereenact::motion::openings::{LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
+use gstfacereenact::motion::foldover::FoldGuard;
+use gstfacereenact::motion::openings::{face_axes, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use gstfacereenact::motion::pose::head_pose;
 use gstfacereenact::quality::{mouth_opening, mouth_opening_of, pearson};
 
@@ -160,4 +162,57 @@ fn an_avatar_pictured_with_closed_eyes_keeps_its_lids_together() {
         widest < 1.5 * pictured_max,
         "the closed eyes never open to a stare: {widest} vs pictured {pictured_max}"
     );
+}
+
+/// Lower outer lip, centre and both sides (MediaPipe face-mesh indices).
+const LOWER_OUTER_LIP: [usize; 9] = [146, 91, 181, 84, 17, 314, 405, 321, 375];
+
+#[test]
+fn a_lip_pushed_into_the_chin_drags_the_chin_along_instead_of_folding() {
+    let avatar = AvatarModel::load(
+        &shared_media("avatar/mona_lisa_720x1280.jpg"),
+        &mut tracker(),
+    )
+    .unwrap();
+    let neutral = &avatar.neutral;
+    let (_, down, io) = face_axes(neutral);
+    // An opening mouth whose lower lip moves down by 0.12 eye-corner distances while the skin
+    // under it stays: the rows under the lip turn over.
+    let push = 0.12 * io;
+    let mut target = neutral.clone();
+    for &i in &LOWER_OUTER_LIP {
+        target[i][0] += down.x * push;
+        target[i][1] += down.y * push;
+    }
+    let folded = FoldGuard::folded(&target, neutral);
+    assert!(folded > 0, "the push should turn triangles over");
+    let mut guard = FoldGuard::new();
+    let before = target.clone();
+    guard.unfold(&mut target, neutral);
+    assert_eq!(guard.last_folded, folded);
+    assert_eq!(FoldGuard::folded(&target, neutral), 0, "still folded");
+    // Eyelids and inner lips are not moved.
+    for i in LIPS_INNER.iter().chain(&RIGHT_EYE).chain(&LEFT_EYE) {
+        assert_eq!(target[*i], before[*i], "landmark {i} moved");
+    }
+    // The lip keeps most of its motion; the chin under it comes along.
+    let moved = |i: usize| {
+        ((target[i][0] - neutral[i][0]) * down.x + (target[i][1] - neutral[i][1]) * down.y) / io
+    };
+    let lip = LOWER_OUTER_LIP.iter().map(|&i| moved(i)).sum::<f32>() / 9.0;
+    assert!(
+        lip > 0.06,
+        "lip moved {lip} eye-corner distances, pushed 0.12"
+    );
+    for i in [18, 83, 313] {
+        assert!(moved(i) > 0.005, "chin landmark {i} moved {}", moved(i));
+    }
+    // A target without folds is left exactly as it is.
+    let mut calm = neutral.clone();
+    for &i in &LOWER_OUTER_LIP {
+        calm[i][1] += 0.01 * io;
+    }
+    let unchanged = calm.clone();
+    guard.unfold(&mut calm, neutral);
+    assert_eq!(calm, unchanged);
 }

@@ -1,9 +1,11 @@
 //! Head pose, expression, relative motion and temporal smoothing. Knows nothing of GStreamer.
 
+pub mod foldover;
 pub mod limits;
 pub mod mouth_corners;
 pub mod one_euro;
 pub mod openings;
+pub mod philtrum;
 pub mod pose;
 pub mod reacquire;
 pub mod region;

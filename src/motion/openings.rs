@@ -150,7 +150,7 @@ fn clamp_gap(
 /// The jaw closes: each lower inner-lip point rises to its upper partner, and everything below
 /// the mouth line (lower lip, chin, jaw) rises, fading out sideways beyond the mouth corners
 /// (towards the jaw hinges) and upwards within a tenth of the eye-corner distance below the mouth
-/// line. Just under the lips a point rises by the lip gap above it ([`lip_gap_across`]: a smile's
+/// line. Just under the lips a point rises by the lip gap above it ([`lip_line_across`]: a smile's
 /// gap narrows towards the corners), lower down (chin, jaw) by the central gap: a point never
 /// rises past the lip above it, so the lower lip does not fold over itself. The upper lip stays.
 /// Used as the avatar's neutral pose so that an avatar pictured with an open mouth closes it when

@@ -15,8 +15,10 @@
 //!   glasses_512x480 + Mona Lisa, roll correlation 0.84 conjugated, 0.99 in camera coordinates),
 //!   the expression in the face's own frame; `m` the expression multiplier, `g` the region weight of the landmark ([`MotionRegion`]), `c_r` and `c`
 //!   the centroids of the rigid points of the reference and of the avatar. Lip gaps are then set
-//!   from the actor's own ([`transfer_lip_gaps`]), the mouth corners kept within a mouth's reach
-//!   ([`limit_mouth_corners`]) and eyelids and lips kept from crossing ([`keep_openings_apart`]).
+//!   from the actor's own ([`transfer_lip_gaps`]), the philtrum kept from shrinking more than the
+//!   actor's in proportion ([`keep_philtrum_proportional`]), the mouth corners kept within a
+//!   mouth's reach ([`limit_mouth_corners`]), turned-over skin triangles smoothed out
+//!   ([`FoldGuard`]) and eyelids and lips kept from crossing ([`keep_openings_apart`]).
 //!
 //! When the avatar *is* the reference frame, `w = a_t` exactly (see the tests).
 //!
@@ -30,12 +32,14 @@
 
 use nalgebra::Vector3;
 
+use super::foldover::FoldGuard;
 use super::limits::{limit_pose, limit_shift};
 use super::mouth_corners::limit_mouth_corners;
 use super::openings::{
     face_axes, gap, keep_openings_apart, transfer_lip_gaps, LEFT_LID_PAIRS, LIP_PAIRS,
     RIGHT_LID_PAIRS,
 };
+use super::philtrum::keep_philtrum_proportional;
 use super::pose::{head_pose, Similarity, RIGID_POINTS};
 use super::region::MotionRegion;
 use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
@@ -89,6 +93,7 @@ pub struct MotionTransfer {
     unposed: Vec<[f32; 3]>,
     weights: Vec<f32>,
     latch: Vec<f32>,
+    fold_guard: FoldGuard,
 }
 
 fn centroid(points: &[[f32; 3]]) -> Vector3<f32> {
@@ -238,7 +243,15 @@ impl MotionTransfer {
             s.expression_multiplier,
             &self.weights,
         );
+        keep_philtrum_proportional(
+            points,
+            avatar,
+            &self.unposed,
+            reference,
+            s.expression_multiplier,
+        );
         limit_mouth_corners(points, avatar);
+        self.fold_guard.unfold(points, avatar);
         keep_openings_apart(points, avatar);
         for p in points.iter_mut() {
             *p = rigid.apply(&Vector3::from(*p)).into();
