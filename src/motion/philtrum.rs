@@ -115,29 +115,27 @@ mod tests {
         p
     }
 
+    /// Moves the whole mouth of `p` up by `px` pixels.
+    fn raise_mouth(p: &mut [[f32; 3]], px: f32) {
+        for i in [
+            UPPER_LIP_TOP,
+            LOWER_LIP_BOTTOM,
+            MOUTH_CORNERS.0,
+            MOUTH_CORNERS.1,
+        ] {
+            p[i][1] -= px;
+        }
+    }
+
     #[test]
     fn a_short_philtrum_shrinks_in_proportion_not_by_the_actors_pixels() {
         // The actor's philtrum (30 px) shrinks by 10 px: to two thirds. The avatar's is 12 px;
         // the same 10 px rise would leave it 2 px long.
         let (reference, mut actor) = (face(30.0), face(30.0));
-        for i in [
-            UPPER_LIP_TOP,
-            LOWER_LIP_BOTTOM,
-            MOUTH_CORNERS.0,
-            MOUTH_CORNERS.1,
-        ] {
-            actor[i][1] -= 10.0;
-        }
+        raise_mouth(&mut actor, 10.0);
         let avatar = face(12.0);
         let mut target = avatar.clone();
-        for i in [
-            UPPER_LIP_TOP,
-            LOWER_LIP_BOTTOM,
-            MOUTH_CORNERS.0,
-            MOUTH_CORNERS.1,
-        ] {
-            target[i][1] -= 10.0;
-        }
+        raise_mouth(&mut target, 10.0);
         let shift = keep_philtrum_proportional(&mut target, &avatar, &actor, &reference, 1.0);
         let kept = target[UPPER_LIP_TOP][1] - target[NOSE_BASE][1];
         assert!(
