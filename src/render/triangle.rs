@@ -257,6 +257,100 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
     }
 }
 
+/// Width of the fringe [`feather_edges`] draws outside a triangle's edge, output pixels.
+pub const FEATHER_WIDTH: f32 = 1.0;
+
+/// Anti-aliases the chosen edges of an opaque triangle already drawn by [`warp_triangle`]: the
+/// pixels whose centre lies outside the destination triangle across edge `k` (from vertex `k` to
+/// vertex `(k + 1) % 3`, for each `edges[k]` set) by less than [`FEATHER_WIDTH`], and inside its
+/// other edges, get the triangle's own colour at its border next to them blended over what they
+/// show, with coverage `1 - distance / FEATHER_WIDTH` (a product over the edges a
+/// pixel is outside of). Pixels inside the triangle and farther ones are untouched.
+///
+/// Meant for occlusion edges: where a nearer part of the face covers a farther one (a fold of the
+/// mesh when the head turns or nods), the nearer triangle's edge would otherwise be a staircase
+/// against the farther skin. Not for edges shared with a neighbour that continues the surface: its
+/// pixels would be blended with this triangle's extrapolation for nothing.
+pub fn feather_edges<S: RgbSource + ?Sized>(
+    out: &mut CanvasRows,
+    src: &S,
+    src_par: f32,
+    v: &[WarpVertex; 3],
+    edges: [bool; 3],
+) {
+    if !edges.iter().any(|&e| e) {
+        return;
+    }
+    let d = [v[0].dst, v[1].dst, v[2].dst];
+    let area =
+        (d[1][0] - d[0][0]) * (d[2][1] - d[0][1]) - (d[2][0] - d[0][0]) * (d[1][1] - d[0][1]);
+    if area.abs() < 1e-6 || !area.is_finite() {
+        return;
+    }
+    // Edge k as a signed distance (pixels, positive inside) of a point: n_k . p + o_k.
+    let mut lines = [([0.0f32; 2], 0.0f32); 3];
+    for (k, line) in lines.iter_mut().enumerate() {
+        let (p, q) = (d[k], d[(k + 1) % 3]);
+        let (ex, ey) = (q[0] - p[0], q[1] - p[1]);
+        let len = (ex * ex + ey * ey).sqrt();
+        if len < 1e-6 {
+            return;
+        }
+        // Left normal for a counter-clockwise (positive area) triangle points inside.
+        let s = area.signum() / len;
+        let n = [-ey * s, ex * s];
+        *line = (n, -(n[0] * p[0] + n[1] * p[1]));
+    }
+    let w = out.width() as i64;
+    let (r0, r1) = out.rows();
+    let min_x = ((d[0][0].min(d[1][0]).min(d[2][0]) - FEATHER_WIDTH).floor() as i64).max(0);
+    let max_x = ((d[0][0].max(d[1][0]).max(d[2][0]) + FEATHER_WIDTH).ceil() as i64).min(w - 1);
+    let min_y = ((d[0][1].min(d[1][1]).min(d[2][1]) - FEATHER_WIDTH).floor() as i64).max(r0 as i64);
+    let max_y =
+        ((d[0][1].max(d[1][1]).max(d[2][1]) + FEATHER_WIDTH).ceil() as i64).min(r1 as i64 - 1);
+    let inv = 1.0 / area;
+    for y in min_y..=max_y {
+        let py = y as f32 + 0.5;
+        for x in min_x..=max_x {
+            let px = x as f32 + 0.5;
+            let mut coverage = 1.0f32;
+            let mut outside = false;
+            for (k, (n, o)) in lines.iter().enumerate() {
+                let dist = n[0] * px + n[1] * py + o;
+                if dist >= 0.0 {
+                    continue;
+                }
+                if !edges[k] || dist <= -FEATHER_WIDTH {
+                    coverage = 0.0;
+                    break;
+                }
+                outside = true;
+                coverage *= 1.0 + dist / FEATHER_WIDTH;
+            }
+            if !outside || coverage <= 0.0 {
+                continue;
+            }
+            // The colour at the triangle's border next to the pixel (barycentric coordinates
+            // clamped to the triangle): carrying the affine map on past the edge would, on a
+            // squeezed triangle, reach far into the source picture.
+            let (a, b, c) = (d[0], d[1], d[2]);
+            let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
+            let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
+            let (l0, l1, l2) = ((1.0 - l1 - l2).max(0.0), l1.max(0.0), l2.max(0.0));
+            let sum = l0 + l1 + l2;
+            let (l0, l1, l2) = (l0 / sum, l1 / sum, l2 / sum);
+            let sx = (l0 * v[0].src[0] + l1 * v[1].src[0] + l2 * v[2].src[0]) / src_par;
+            let sy = l0 * v[0].src[1] + l1 * v[1].src[1] + l2 * v[2].src[1];
+            let s = src.sample(sx, sy);
+            let px_out = out.pixel_mut(x as usize, y as usize);
+            for ch in 0..3 {
+                let old = px_out[ch] as f32;
+                px_out[ch] = (old + (s[ch].clamp(0.0, 255.0) - old) * coverage + 0.5) as u8;
+            }
+        }
+    }
+}
+
 /// `v.floor() as i64` without a call to the C library's `floorf` (x86-64's baseline has no
 /// rounding instruction): it runs a few times per row.
 #[inline(always)]
@@ -420,6 +514,64 @@ mod tests {
             }
         }
         assert!(checked > 4000, "checked {checked} pixels");
+    }
+
+    #[test]
+    fn a_feathered_edge_fades_over_one_pixel_outside_it_and_only_there() {
+        // A white triangle with a shallow top edge (from (4, 10.2) to (60, 13.0)) over black.
+        let src = RgbImage::from_pixel(64, 64, image::Rgb([255, 255, 255]));
+        let corners = [[4.0, 10.2], [60.0, 13.0], [30.0, 50.0]];
+        let v = corners.map(|c| WarpVertex {
+            src: c,
+            dst: c,
+            alpha: 1.0,
+        });
+        let draw = |edges: [bool; 3]| {
+            let mut out = RgbImage::new(64, 64);
+            warp_triangle(&mut CanvasRows::of(&mut out), &src, 1.0, &v, &Blend::COPY);
+            feather_edges(&mut CanvasRows::of(&mut out), &src, 1.0, &v, edges);
+            out
+        };
+        let (plain, feathered) = (draw([false; 3]), draw([true, false, false]));
+        // Signed distance of a pixel centre above the top edge, pixels.
+        let (ex, ey) = (56.0f32, 2.8f32);
+        let len = (ex * ex + ey * ey).sqrt();
+        let above = |x: u32, y: u32| {
+            let (px, py) = (x as f32 + 0.5 - 4.0, y as f32 + 0.5 - 10.2);
+            (ex * py - ey * px) / -len
+        };
+        let mut blended = 0;
+        for y in 0..64 {
+            for x in 0..64 {
+                let (p, f) = (plain.get_pixel(x, y)[0], feathered.get_pixel(x, y)[0]);
+                if p == 255 {
+                    assert_eq!(f, 255, "inside pixel ({x}, {y}) changed");
+                    continue;
+                }
+                let d = above(x, y);
+                let near_top = d > 0.0 && d < FEATHER_WIDTH && (10..40).contains(&x);
+                if near_top {
+                    // Coverage falls with the distance from the edge.
+                    let want = 255.0 * (1.0 - d / FEATHER_WIDTH);
+                    assert!(
+                        (f as f32 - want).abs() <= 1.5,
+                        "({x}, {y}): {f}, want {want}"
+                    );
+                    blended += (f > 0 && f < 255) as usize;
+                } else if d >= FEATHER_WIDTH || !(2..62).contains(&x) {
+                    assert_eq!(f, 0, "pixel ({x}, {y}) far from the edge changed");
+                }
+            }
+        }
+        // The staircase of a 1-in-20 edge becomes a ramp: about one blended pixel per column.
+        assert!(blended >= 25, "{blended} blended pixels");
+        // Pixels outside the other, not feathered, edges stay as they were.
+        for y in 14..50 {
+            let lx = (4.0 + (y as f32 + 0.5 - 10.2) * 26.0 / 39.8) as u32;
+            if lx >= 2 {
+                assert_eq!(feathered.get_pixel(lx - 2, y)[0], 0, "left of row {y}");
+            }
+        }
     }
 
     #[test]

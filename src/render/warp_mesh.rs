@@ -17,14 +17,22 @@
 //! every band pixel is opaque. (An alpha fade across the outer band, as in earlier versions,
 //! showed the displaced hair and the original hair at once: a ghost beside the head.)
 //!
-//! Drawing order: outer band (ring 1 → ring 2), inner band (oval → ring 1), the mouth interior (by the caller, between
-//! [`WarpMesh::draw_band`] and [`WarpMesh::draw_face`]), then face triangles back to front by depth
-//! so that a near cheek covers a far one when the head turns.
+//! Drawing order: outer band (ring 1 → ring 2), inner band (oval → ring 1), the mouth interior (by
+//! the caller, between [`WarpMesh::draw_band`] and [`WarpMesh::draw_face`]), then face triangles
+//! back to front by depth so that a near cheek covers a far one when the head turns.
+//!
+//! Occlusion edges: a face triangle that the head pose turns over (compared with the same
+//! triangle before the pose, so folds made by the expression do not count) is the far side of a
+//! fold; where a front-facing triangle nearer than it borders it, that edge is where the near
+//! part (a nose, a cheek) covers the far one, and it is anti-aliased over what lies behind
+//! ([`feather_edges`]) instead of leaving a staircase. Measured on glasses_512x480 +
+//! glasses_beard_400 (frames 300, 420, 480): 95-390 pixels per frame change, along the nose's
+//! lower edge over the moustache and the far jaw line.
 
 use image::RgbImage;
 use nalgebra::{Vector2, Vector3};
 
-use super::triangle::{warp_triangle, Blend, WarpVertex};
+use super::triangle::{feather_edges, warp_triangle, Blend, WarpVertex};
 use super::CanvasRows;
 use crate::face::eye_refiner::IRIS_CENTRES;
 use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
@@ -62,7 +70,48 @@ pub struct WarpMesh {
     band_outer: Vec<[usize; 3]>,
     band_inner: Vec<[usize; 3]>,
     face: Vec<[usize; 3]>,
+    /// Per face triangle, the face triangle across each edge (`tri[k]` to `tri[(k + 1) % 3]`).
+    neighbours: Vec<[Option<usize>; 3]>,
+    /// Per face triangle, whether the head pose keeps its orientation (front-facing) or turns it
+    /// over (the far side of a nose or cheek); set by [`WarpMesh::sort_by_depth`].
+    facing: Vec<bool>,
+    /// The destination vertices before the head pose (the target's rigid motion undone), set by
+    /// [`WarpMesh::pose`]: what the expression alone makes of the face.
+    frontal: Vec<[f32; 3]>,
     order: Vec<(f32, usize)>,
+}
+
+/// Signed doubled area of triangle `t` of `p` (x, y), pixels².
+fn doubled_area(p: &[[f32; 3]], t: &[usize; 3]) -> f32 {
+    let [a, b, c] = t.map(|i| p[i]);
+    (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])
+}
+
+/// For each triangle of `tris`, the triangle sharing each of its edges (`t[k]` to
+/// `t[(k + 1) % 3]`), if any.
+fn edge_neighbours(tris: &[[usize; 3]]) -> Vec<[Option<usize>; 3]> {
+    let mut by_edge = std::collections::HashMap::with_capacity(tris.len() * 3);
+    for (i, t) in tris.iter().enumerate() {
+        for k in 0..3 {
+            let (a, b) = (t[k], t[(k + 1) % 3]);
+            by_edge
+                .entry((a.min(b), a.max(b)))
+                .or_insert_with(Vec::new)
+                .push(i);
+        }
+    }
+    tris.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            std::array::from_fn(|k| {
+                let (a, b) = (t[k], t[(k + 1) % 3]);
+                by_edge[&(a.min(b), a.max(b))]
+                    .iter()
+                    .copied()
+                    .find(|&j| j != i)
+            })
+        })
+        .collect()
 }
 
 fn mean_of(points: &[[f32; 3]], idx: &[usize]) -> [f32; 3] {
@@ -174,6 +223,9 @@ impl WarpMesh {
             src,
             band_outer,
             band_inner,
+            neighbours: edge_neighbours(&face),
+            facing: vec![true; face.len()],
+            frontal: vec![[0.0; 3]; N_VERTICES],
             face,
             order,
         }
@@ -218,6 +270,10 @@ impl WarpMesh {
             self.dst[RING1 + i] = [s[0] + shift[0] * k, s[1] + shift[1] * k, s[2] + shift[2]];
             self.dst[RING2 + i] = self.src[RING2 + i];
         }
+        let unpose = target.rigid.inverse();
+        for (f, d) in self.frontal.iter_mut().zip(&self.dst) {
+            *f = unpose.apply(&Vector3::from(*d)).into();
+        }
     }
 
     fn vertex(&self, i: usize) -> WarpVertex {
@@ -249,6 +305,9 @@ impl WarpMesh {
     /// Orders the face triangles far to near for [`WarpMesh::draw_face`]: call it after
     /// [`WarpMesh::pose`], once per pose.
     pub fn sort_by_depth(&mut self) {
+        for (f, t) in self.facing.iter_mut().zip(&self.face) {
+            *f = doubled_area(&self.frontal, t) * doubled_area(&self.dst, t) >= 0.0;
+        }
         self.order.clear();
         for (k, t) in self.face.iter().enumerate() {
             let z = self.dst[t[0]][2] + self.dst[t[1]][2] + self.dst[t[2]][2];
@@ -259,11 +318,27 @@ impl WarpMesh {
     }
 
     /// Draws the face triangles from the avatar picture onto `out` (its rows only), far to near
-    /// in the order of the last [`WarpMesh::sort_by_depth`].
+    /// in the order of the last [`WarpMesh::sort_by_depth`]. Where a front-facing triangle borders
+    /// one the pose turned over, that edge is an occlusion edge (the near side of a fold) and is
+    /// anti-aliased over what lies behind it ([`feather_edges`]).
     pub fn draw_face(&self, out: &mut CanvasRows, avatar: &RgbImage) {
         for &(_, k) in &self.order {
             let tri = self.face[k];
             self.draw(out, avatar, &tri);
+            if self.facing[k] {
+                // An edge is an occlusion edge when the triangle across it is turned over and
+                // farther from the camera (larger z) than this one.
+                let depth = |t: &[usize; 3]| t.iter().map(|&i| self.dst[i][2]).sum::<f32>();
+                let near = depth(&tri);
+                let edges = self.neighbours[k]
+                    .map(|n| n.is_some_and(|n| !self.facing[n] && depth(&self.face[n]) > near));
+                let v = [
+                    self.vertex(tri[0]),
+                    self.vertex(tri[1]),
+                    self.vertex(tri[2]),
+                ];
+                feather_edges(out, avatar, 1.0, &v, edges);
+            }
         }
     }
 
@@ -351,6 +426,84 @@ mod tests {
             moved.get_pixel(138, 128),
             avatar.get_pixel(128, 128),
             "centre moved by 10 px"
+        );
+    }
+
+    /// The disc face with a bump towards the camera (a nose, 40 px high) at its centre, posed by
+    /// `rigid` about the picture point (128, 128).
+    fn posed_bump(rigid: Similarity) -> (Vec<[f32; 3]>, TargetPose) {
+        let face: Vec<[f32; 3]> = disc_face()
+            .into_iter()
+            .map(|p| {
+                let r2 = (p[0] - 128.0).powi(2) + (p[1] - 128.0).powi(2);
+                [p[0], p[1], -40.0 * (-r2 / 400.0).exp()]
+            })
+            .collect();
+        let c = Vector3::new(128.0, 128.0, 0.0);
+        let rigid = Similarity {
+            translation: c - rigid.rotation * c + rigid.translation,
+            ..rigid
+        };
+        let points = face
+            .iter()
+            .map(|p| rigid.apply(&Vector3::from(*p)).into())
+            .collect();
+        (face, TargetPose { points, rigid })
+    }
+
+    fn draw_posed(mesh: &WarpMesh, avatar: &RgbImage) -> RgbImage {
+        let mut out = avatar.clone();
+        mesh.draw_band(&mut CanvasRows::of(&mut out), avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut out), avatar);
+        out
+    }
+
+    #[test]
+    fn a_turned_head_feathers_its_occlusion_edges_and_a_tilted_one_draws_none() {
+        let avatar = RgbImage::from_fn(256, 256, |x, y| {
+            image::Rgb([
+                (x * 7 % 256) as u8,
+                (y * 5 % 256) as u8,
+                ((x + y) % 256) as u8,
+            ])
+        });
+        let changed =
+            |a: &RgbImage, b: &RgbImage| a.pixels().zip(b.pixels()).filter(|(p, q)| p != q).count();
+        // Roll 20° and a shift: in the picture plane, nothing turns over.
+        let roll = Similarity {
+            rotation: *nalgebra::Rotation3::from_euler_angles(0.0, 0.0, 0.35).matrix(),
+            translation: Vector3::new(6.0, -4.0, 0.0),
+            ..Similarity::identity()
+        };
+        let (face, target) = posed_bump(roll);
+        let mut mesh = WarpMesh::new(&face);
+        mesh.pose(&target);
+        mesh.sort_by_depth();
+        assert!(
+            mesh.facing.iter().all(|&f| f),
+            "roll turned a triangle over"
+        );
+        // Yaw 50°: the bump's far flank turns over, and its near flank's edges are feathered.
+        let yaw = Similarity {
+            rotation: *nalgebra::Rotation3::from_euler_angles(0.0, 0.87, 0.0).matrix(),
+            ..Similarity::identity()
+        };
+        let (face, target) = posed_bump(yaw);
+        let mut mesh = WarpMesh::new(&face);
+        mesh.pose(&target);
+        mesh.sort_by_depth();
+        let turned = mesh.facing.iter().filter(|&&f| !f).count();
+        assert!(turned > 0, "yaw turned nothing over");
+        let feathered = draw_posed(&mesh, &avatar);
+        let mut hard = mesh.clone();
+        hard.facing.fill(true);
+        let hard = draw_posed(&hard, &avatar);
+        let n = changed(&feathered, &hard);
+        // A fringe a pixel wide along the occlusion edges: some pixels, a small share of the
+        // head (about 11,000 pixels).
+        assert!(
+            n > 0 && n < 1500,
+            "{n} pixels feathered ({turned} triangles turned over)"
         );
     }
 
