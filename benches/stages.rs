@@ -155,7 +155,7 @@ fn main() {
             mesh.pose(target);
             mesh.sort_by_depth();
             mesh.draw_band(&mut CanvasRows::of(&mut out), &avatar.image);
-            mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar.image);
+            mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar.image, false);
         }
     }
     report("warp (canvas copy + mesh)", t.elapsed(), n);

@@ -10,7 +10,9 @@ use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
 use crate::motion::TargetPose;
 use crate::motion::{MotionTransfer, OneEuroFilter};
-use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
+use crate::render::mouth::{
+    actor_interior_weight, colour_match, draw_mouth_interior, skin_colour, MouthSource,
+};
 use crate::render::{CanvasRows, WarpMesh};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
@@ -203,6 +205,9 @@ impl ReenactEngine for MeshEngine {
         let mesh = &*mesh;
         let colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
         let actor_points = &self.actor_points;
+        // Whether the actor's mouth interior is drawn in the opening (the lips' edge is then
+        // anti-aliased over it).
+        let actor_mouth = actor_interior_weight(actor_points) > 0.0;
         let draw = |rows: &mut CanvasRows| {
             mesh.draw_band(rows, &avatar.image);
             draw_mouth_interior(
@@ -220,7 +225,7 @@ impl ReenactEngine for MeshEngine {
                 &target.points,
                 colour,
             );
-            mesh.draw_face(rows, &avatar.image);
+            mesh.draw_face(rows, &avatar.image, actor_mouth);
         };
         let bands = match settings.render_threads {
             0 => auto_bands(region),

@@ -13,6 +13,7 @@ use super::triangle::{warp_triangle, Blend, WarpVertex};
 use super::CanvasRows;
 use crate::face::mesh_topology::LIPS_INNER;
 use crate::motion::limits::smoothstep;
+use crate::motion::openings::OPEN_MOUTH_GAP;
 use crate::quality::mouth_opening_of;
 use crate::video::RgbSource;
 
@@ -113,7 +114,10 @@ pub struct MouthSource<'a> {
 /// own interior shows through: teeth under the lips, as in a real open mouth. The report's mouth
 /// correlation on talk_wink_480 moved within its noise (0.85-0.94 for 0.15 to 0.6); 0.6 looked
 /// the most natural on the open "oh" of glasses_512x480 (frame 70) with astronaut_512 and
-/// glasses_beard_400.
+/// glasses_beard_400. Only for an avatar pictured with its mouth open: one pictured with its lips
+/// together has no interior of its own (the ramp showed its stretched lip line, a pale band that
+/// made mona_lisa_720x1280's open mouth read as thick closed lips), so the actor's interior reaches
+/// its lips, and the lips' edge is anti-aliased over it ([`crate::render::WarpMesh::draw_face`]).
 pub const RIM_FEATHER: f32 = 0.6;
 
 /// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
@@ -200,7 +204,11 @@ pub fn draw_mouth_interior(
         saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
-    warp_mouth_fan(out, actor, target_points, (w, RIM_FEATHER), &blend);
+    // An avatar pictured with its mouth closed has no interior of its own to show under the lips
+    // (the fan would stretch its lip line): the actor's interior then reaches the lips, whose
+    // edge is anti-aliased over it by the warp mesh.
+    let feather = RIM_FEATHER * smoothstep(OPEN_MOUTH_GAP / 2.0, OPEN_MOUTH_GAP, pictured);
+    warp_mouth_fan(out, actor, target_points, (w, feather), &blend);
 }
 
 #[cfg(test)]
@@ -232,6 +240,59 @@ mod tests {
         assert_eq!(actor_interior_weight(&p), 0.0);
         p[14] = [50.0, 60.0, 0.0];
         assert_eq!(actor_interior_weight(&p), 1.0);
+    }
+
+    #[test]
+    fn an_avatar_pictured_with_a_closed_mouth_shows_the_actors_interior_up_to_the_lips() {
+        // Actor: dark interior (20) in a 40x10 box inside its open contour, on bright skin.
+        let actor = RgbImage::from_fn(200, 200, |x, y| {
+            let inside = (80..120).contains(&x) && (95..105).contains(&y);
+            image::Rgb(if inside { [20; 3] } else { [200; 3] })
+        });
+        let (mut actor_pts, mut target_pts) = (vec![[0.0f32; 3]; 468], vec![[0.0f32; 3]; 468]);
+        let n = LIPS_INNER.len();
+        for (k, &i) in LIPS_INNER.iter().enumerate() {
+            let a = k as f32 / n as f32 * std::f32::consts::TAU;
+            actor_pts[i] = [100.0 + 20.0 * a.cos(), 100.0 + 5.0 * a.sin(), 0.0];
+            target_pts[i] = [50.0 + 40.0 * a.cos(), 50.0 + 20.0 * a.sin(), 0.0];
+        }
+        actor_pts[263] = [100.0, 0.0, 0.0];
+        // The avatar (red) is pictured with its lips together: eye corners 100 px apart, the
+        // inner lip contour a line.
+        let avatar = RgbImage::from_pixel(100, 100, image::Rgb([250, 0, 0]));
+        let mut avatar_pts = vec![[0.0f32; 3]; 468];
+        avatar_pts[263] = [100.0, 0.0, 0.0];
+        for (k, &i) in LIPS_INNER.iter().enumerate() {
+            let a = k as f32 / n as f32 * std::f32::consts::TAU;
+            // 13 (k = 0) and 14 (k = 10) meet at the centre, the corners are 60 px apart.
+            avatar_pts[i] = [50.0 + 30.0 * a.sin(), 50.0, 0.0];
+        }
+        let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150; 3]));
+        draw_mouth_interior(
+            &mut CanvasRows::of(&mut out),
+            MouthSource {
+                image: &avatar,
+                par: 1.0,
+                points: &avatar_pts,
+            },
+            MouthSource {
+                image: &actor,
+                par: 1.0,
+                points: &actor_pts,
+            },
+            &target_pts,
+            ColourMatch {
+                gain: 1.0,
+                saturation: 1.0,
+            },
+        );
+        // 85 % of the way from the centre to the lips' corner: the actor's dark cavity (tinted
+        // red, luma 20), not the avatar's stretched lip line.
+        let near_rim = out.get_pixel(84, 50).0;
+        assert!(
+            near_rim[1] < 40 && near_rim[0] < 80,
+            "near the lips: {near_rim:?}"
+        );
     }
 
     #[test]

@@ -35,7 +35,7 @@ use nalgebra::{Vector2, Vector3};
 use super::triangle::{feather_edges, warp_triangle, Blend, WarpVertex};
 use super::CanvasRows;
 use crate::face::eye_refiner::IRIS_CENTRES;
-use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, RIGHT_EYE, TRIANGLES};
+use crate::face::mesh_topology::{FACE_OVAL, LEFT_EYE, LIPS_INNER, RIGHT_EYE, TRIANGLES};
 use crate::motion::openings::{face_axes, gap as lid_gap, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use crate::motion::TargetPose;
 
@@ -72,6 +72,8 @@ pub struct WarpMesh {
     face: Vec<[usize; 3]>,
     /// Per face triangle, the face triangle across each edge (`tri[k]` to `tri[(k + 1) % 3]`).
     neighbours: Vec<[Option<usize>; 3]>,
+    /// Per face triangle, which edges border the mouth opening (the inner lip contour).
+    mouth_rim: Vec<[bool; 3]>,
     /// Per face triangle, whether the head pose keeps its orientation (front-facing) or turns it
     /// over (the far side of a nose or cheek); set by [`WarpMesh::sort_by_depth`].
     facing: Vec<bool>,
@@ -224,6 +226,19 @@ impl WarpMesh {
             band_outer,
             band_inner,
             neighbours: edge_neighbours(&face),
+            mouth_rim: face
+                .iter()
+                .map(|t| {
+                    std::array::from_fn(|k| {
+                        let (a, b) = (t[k], t[(k + 1) % 3]);
+                        let n = LIPS_INNER.len();
+                        (0..n).any(|i| {
+                            let (p, q) = (LIPS_INNER[i], LIPS_INNER[(i + 1) % n]);
+                            (a, b) == (p, q) || (a, b) == (q, p)
+                        })
+                    })
+                })
+                .collect(),
             facing: vec![true; face.len()],
             frontal: vec![[0.0; 3]; N_VERTICES],
             face,
@@ -320,8 +335,11 @@ impl WarpMesh {
     /// Draws the face triangles from the avatar picture onto `out` (its rows only), far to near
     /// in the order of the last [`WarpMesh::sort_by_depth`]. Where a front-facing triangle borders
     /// one the pose turned over, that edge is an occlusion edge (the near side of a fold) and is
-    /// anti-aliased over what lies behind it ([`feather_edges`]).
-    pub fn draw_face(&self, out: &mut CanvasRows, avatar: &RgbImage) {
+    /// anti-aliased over what lies behind it ([`feather_edges`]). With `feather_mouth` (the
+    /// actor's mouth interior was drawn in the opening), the lips' inner edge is anti-aliased
+    /// over it too; without, the opening shows the avatar's own interior, which continues the
+    /// lips, and is left exact.
+    pub fn draw_face(&self, out: &mut CanvasRows, avatar: &RgbImage, feather_mouth: bool) {
         for &(_, k) in &self.order {
             let tri = self.face[k];
             self.draw(out, avatar, &tri);
@@ -330,8 +348,11 @@ impl WarpMesh {
                 // farther from the camera (larger z) than this one.
                 let depth = |t: &[usize; 3]| t.iter().map(|&i| self.dst[i][2]).sum::<f32>();
                 let near = depth(&tri);
-                let edges = self.neighbours[k]
+                let occluding = self.neighbours[k]
                     .map(|n| n.is_some_and(|n| !self.facing[n] && depth(&self.face[n]) > near));
+                // The lips' inner edge, over the mouth interior drawn before them.
+                let rim = self.mouth_rim[k];
+                let edges = std::array::from_fn(|e| occluding[e] || (feather_mouth && rim[e]));
                 let v = [
                     self.vertex(tri[0]),
                     self.vertex(tri[1]),
@@ -389,7 +410,7 @@ mod tests {
         let mut out = avatar.clone();
         mesh.sort_by_depth();
         mesh.draw_band(&mut CanvasRows::of(&mut out), &avatar);
-        mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut out), &avatar, false);
         let max_diff = out
             .pixels()
             .zip(avatar.pixels())
@@ -411,7 +432,7 @@ mod tests {
         let mut moved = avatar.clone();
         mesh.sort_by_depth();
         mesh.draw_band(&mut CanvasRows::of(&mut moved), &avatar);
-        mesh.draw_face(&mut CanvasRows::of(&mut moved), &avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut moved), &avatar, false);
         let (x0, y0, x1, y1) = mesh.moving_region();
         for (x, y, p) in moved.enumerate_pixels() {
             let inside = (x as f32) >= x0 - 1.0
@@ -454,7 +475,7 @@ mod tests {
     fn draw_posed(mesh: &WarpMesh, avatar: &RgbImage) -> RgbImage {
         let mut out = avatar.clone();
         mesh.draw_band(&mut CanvasRows::of(&mut out), avatar);
-        mesh.draw_face(&mut CanvasRows::of(&mut out), avatar);
+        mesh.draw_face(&mut CanvasRows::of(&mut out), avatar, false);
         out
     }
 
