@@ -116,9 +116,13 @@ pub struct MouthSource<'a> {
 /// the most natural on the open "oh" of glasses_512x480 (frame 70) with astronaut_512 and
 /// glasses_beard_400. Only for an avatar pictured with its mouth open: one pictured with its lips
 /// together has no interior of its own (the ramp showed its stretched lip line, a pale band that
-/// made mona_lisa_720x1280's open mouth read as thick closed lips), so the actor's interior reaches
-/// its lips, and the lips' edge is anti-aliased over it ([`crate::render::WarpMesh::draw_face`]).
+/// made mona_lisa_720x1280's open mouth read as thick closed lips). There that line is darkened
+/// to [`NEAR_CLOSED_GAIN`] (the shadow inside the lips), the actor's interior fades in over
+/// [`CLOSED_RIM_FEATHER`] only, and the lips' edge is anti-aliased over it
+/// ([`crate::render::WarpMesh::draw_face`]).
 pub const RIM_FEATHER: f32 = 0.6;
+/// [`RIM_FEATHER`] for an avatar pictured with its lips together, over a dark rim.
+pub const CLOSED_RIM_FEATHER: f32 = 0.25;
 
 /// Warps the region inside the inner lip contour of `src` onto the inner lip contour of
 /// `dst_points` in `out`, as a fan about the contour's centre, with opacity `alpha`. With
@@ -182,10 +186,18 @@ pub fn draw_mouth_interior(
     target_points: &[[f32; 3]],
     colour: ColourMatch,
 ) {
-    // The avatar's own interior, as it is at the lips (so that nothing steps there) ...
-    warp_mouth_fan(out, avatar, target_points, (1.0, 0.0), &Blend::COPY);
-    // ... darkened towards the centre while the target opens less than the picture.
+    // How open the avatar's mouth is in the picture: 0 lips together, 1 open (teeth).
     let pictured = mouth_opening_of(avatar.points);
+    let open = smoothstep(OPEN_MOUTH_GAP / 2.0, OPEN_MOUTH_GAP, pictured);
+    // The avatar's own interior, as it is at the lips (so that nothing steps there); with the
+    // lips together in the picture that is only their stretched line, kept as a dark rim (the
+    // shadow inside the lips) ...
+    let base = Blend {
+        gain: [NEAR_CLOSED_GAIN + (1.0 - NEAR_CLOSED_GAIN) * open; 3],
+        ..Blend::COPY
+    };
+    warp_mouth_fan(out, avatar, target_points, (1.0, 0.0), &base);
+    // ... darkened towards the centre while the target opens less than the picture.
     let t = (mouth_opening_of(target_points) / pictured.max(1e-3)).clamp(0.0, 1.0);
     if t < 1.0 {
         let dark = Blend {
@@ -204,10 +216,8 @@ pub fn draw_mouth_interior(
         saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
-    // An avatar pictured with its mouth closed has no interior of its own to show under the lips
-    // (the fan would stretch its lip line): the actor's interior then reaches the lips, whose
-    // edge is anti-aliased over it by the warp mesh.
-    let feather = RIM_FEATHER * smoothstep(OPEN_MOUTH_GAP / 2.0, OPEN_MOUTH_GAP, pictured);
+    // Without an interior of its own, the actor's reaches nearer the lips: over the dark rim.
+    let feather = CLOSED_RIM_FEATHER + (RIM_FEATHER - CLOSED_RIM_FEATHER) * open;
     warp_mouth_fan(out, actor, target_points, (w, feather), &blend);
 }
 
