@@ -4,7 +4,7 @@
 //! aspect ratio (`par`), y is in pixels, origin at the top-left corner, y down. For ordinary
 //! square-pixel pictures (`par == 1`) they are plain pixel coordinates.
 
-use crate::video::{for_each_row_sample, RgbSource};
+use crate::video::RgbSource;
 
 /// A square crop of side `size` centred on (`cx`, `cy`), rotated by `angle` radians.
 ///
@@ -82,6 +82,9 @@ impl Roi {
     /// Fills `out` (length `n*n*3`, NHWC, RGB) with the crop, bilinear-sampled, values mapped
     /// linearly from 0..255 to `lo..hi` (0..1 for the landmarker, -1..1 for the detector).
     /// `par` is the picture's pixel aspect ratio (x of the picture = square-pixel x / par).
+    /// Positions outside the picture take the border's value (edge extension). Each crop row is
+    /// one [`RgbSource::crop_row`] call: within a quarter of a level ((`hi` - `lo`) / 1020) of
+    /// [`RgbSource::sample`] at each pixel centre.
     pub fn crop_into<S: RgbSource + ?Sized>(
         &self,
         img: &S,
@@ -101,18 +104,13 @@ impl Roi {
         // once per pixel (it was half the landmarker's cost).
         let (s, c) = self.angle.sin_cos();
         let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * self.size;
-        // A crop row is a line in the picture, sampled a chunk at a time (the source chooses its
-        // sampling code once per chunk, not once per pixel).
+        // A crop row is a line in the picture, written by the source's row kernel straight into
+        // the tensor (it chooses its sampling code once per row, not once per pixel).
         let step = (c * self.size / nf / par, s * self.size / nf);
         for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
             let (ly, lx) = (local(v), local(0));
             let start = ((self.cx - s * ly + c * lx) / par, self.cy + c * ly + s * lx);
-            for_each_row_sample(img, start, step, n, |u, px| {
-                let o = &mut out_row[3 * u..3 * u + 3];
-                o[0] = lo + px[0] * scale;
-                o[1] = lo + px[1] * scale;
-                o[2] = lo + px[2] * scale;
-            });
+            img.crop_row(start, step, (lo, scale), out_row);
         }
     }
 }
@@ -235,6 +233,173 @@ mod tests {
         roi.crop_into(&view, 0.9, n, 0.0, 255.0, &mut out);
         let pixels = (0..n).flat_map(|v| (0..n).map(move |u| (u, v)));
         assert_crop_samples(&roi, n, &out, pixels, |x, y| view.sample(x / 0.9, y));
+    }
+
+    /// The crop as [`Roi::crop_into`] cut it before the fixed-point row kernels: every sample
+    /// through [`RgbSource::sample_row`] in `f32`, then scaled (the reference the kernels are
+    /// held to).
+    #[allow(clippy::too_many_arguments)]
+    fn crop_by_samples<S: RgbSource + ?Sized>(
+        roi: &Roi,
+        img: &S,
+        par: f32,
+        n: usize,
+        lo: f32,
+        hi: f32,
+        out: &mut [f32],
+    ) {
+        let scale = (hi - lo) / 255.0;
+        let nf = n as f32;
+        let (s, c) = roi.angle.sin_cos();
+        let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * roi.size;
+        let step = (c * roi.size / nf / par, s * roi.size / nf);
+        for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
+            let (ly, lx) = (local(v), local(0));
+            let start = ((roi.cx - s * ly + c * lx) / par, roi.cy + c * ly + s * lx);
+            crate::video::for_each_row_sample(img, start, step, n, |u, px| {
+                let o = &mut out_row[3 * u..3 * u + 3];
+                o[0] = lo + px[0] * scale;
+                o[1] = lo + px[1] * scale;
+                o[2] = lo + px[2] * scale;
+            });
+        }
+    }
+
+    /// A fixed LCG: uniform in 0..1.
+    struct Lcg(u32);
+
+    impl Lcg {
+        fn next(&mut self) -> f32 {
+            self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (self.0 >> 8) as f32 / (1u32 << 24) as f32
+        }
+        fn bytes(&mut self, n: usize) -> Vec<u8> {
+            (0..n).map(|_| (self.next() * 256.0) as u8).collect()
+        }
+        fn range(&mut self, lo: f32, hi: f32) -> f32 {
+            lo + (hi - lo) * self.next()
+        }
+    }
+
+    /// The largest difference, in levels (1/255 of `hi - lo`), between [`Roi::crop_into`] and
+    /// [`crop_by_samples`] on `img` over random crops: rotated, of any size, partly or wholly
+    /// outside the picture, with pixel aspect ratios from 0.5 to 2 and output sides 1 to 130
+    /// (more than two [`crate::video::ROW_CHUNK`]s).
+    fn worst_crop_difference<S: RgbSource + ?Sized>(img: &S, seed: u32) -> f32 {
+        let (w, h) = img.dimensions();
+        let (w, h) = (w as f32, h as f32);
+        let mut rng = Lcg(seed);
+        let mut worst = 0.0f32;
+        let ranges = [(0.0, 1.0), (-1.0, 1.0), (0.0, 255.0)];
+        // The last 2x2 block of the picture, every tap inside: with 3-byte pixels and unpadded
+        // rows, the packed kernel cannot read its four lanes past the end there.
+        let corner = Roi {
+            cx: w - 1.0,
+            cy: h - 1.0,
+            size: 0.8,
+            angle: 0.0,
+        };
+        let mut got = [f32::NAN; 4 * 4 * 3];
+        let mut want = [f32::NAN; 4 * 4 * 3];
+        corner.crop_into(img, 1.0, 4, 0.0, 255.0, &mut got);
+        crop_by_samples(&corner, img, 1.0, 4, 0.0, 255.0, &mut want);
+        for (g, w) in got.iter().zip(&want) {
+            worst = worst.max((g - w).abs());
+        }
+        for i in 0..60 {
+            let par = [1.0, 0.9, 4.0 / 3.0, rng.range(0.5, 2.0)][i % 4];
+            // Every third crop well inside (whole rows on the clamp-free path).
+            let inside = i % 3 == 0;
+            let (cx, cy, size) = if inside {
+                let size = rng.range(2.0, 0.4 * w.min(h));
+                (rng.range(0.4, 0.6) * w * par, rng.range(0.4, 0.6) * h, size)
+            } else {
+                (
+                    rng.range(-0.3, 1.3) * w * par,
+                    rng.range(-0.3, 1.3) * h,
+                    rng.range(1.0, 1.5 * w.max(h)),
+                )
+            };
+            let roi = Roi {
+                cx,
+                cy,
+                size,
+                angle: rng.range(-3.2, 3.2),
+            };
+            let n = [1, 7, 64, 65, 130, 192][i % 6];
+            let (lo, hi) = ranges[i % 3];
+            let mut got = vec![f32::NAN; n * n * 3];
+            let mut want = vec![f32::NAN; n * n * 3];
+            roi.crop_into(img, par, n, lo, hi, &mut got);
+            crop_by_samples(&roi, img, par, n, lo, hi, &mut want);
+            for (g, w) in got.iter().zip(&want) {
+                let d = (g - w).abs() / ((hi - lo) / 255.0);
+                assert!(d.is_finite(), "{roi:?} n {n}: {g} vs {w}");
+                worst = worst.max(d);
+            }
+        }
+        worst
+    }
+
+    #[test]
+    fn crops_of_packed_frames_stay_within_a_tenth_of_a_level_of_the_per_sample_path() {
+        let mut rng = Lcg(11);
+        let (w, h) = (97, 75);
+        for (pixel_stride, offsets, what) in [
+            (4, [0, 1, 2], "RGBx"),
+            (4, [2, 1, 0], "BGRx"),
+            (4, [1, 2, 3], "xRGB"),
+            (4, [3, 2, 1], "xBGR"),
+            (3, [0, 1, 2], "RGB"),
+            (3, [2, 1, 0], "BGR"),
+            (6, [4, 2, 0], "6-byte pixels"),
+        ] {
+            let stride = w * pixel_stride + 5; // padded rows
+            let data = rng.bytes(stride * h);
+            let layout = crate::video::Layout::Packed {
+                pixel_stride,
+                offsets,
+            };
+            let view = crate::video::FrameView::new(w as u32, h as u32, layout, &[(&data, stride)])
+                .unwrap();
+            let worst = worst_crop_difference(&view, pixel_stride as u32);
+            println!("{what}: largest difference {worst:.4} levels");
+            assert!(worst < 0.1, "{what}: {worst} levels");
+        }
+        let img = RgbImage::from_raw(w as u32, h as u32, rng.bytes(w * h * 3)).unwrap();
+        let worst = worst_crop_difference(&img, 5);
+        println!("RgbImage: largest difference {worst:.4} levels");
+        assert!(worst < 0.1, "RgbImage: {worst} levels");
+    }
+
+    #[test]
+    fn crops_of_i420_and_nv12_frames_stay_within_a_quarter_of_a_level_of_the_per_sample_path() {
+        use crate::video::{FrameView, Layout, YuvMatrix};
+        let mut rng = Lcg(12);
+        // Odd and even sizes (chroma planes ceil(w / 2) x ceil(h / 2)), padded strides.
+        for (w, h) in [(97usize, 75usize), (1280, 720)] {
+            let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+            let luma = rng.bytes((w + 3) * h);
+            let (u, v) = (rng.bytes((cw + 1) * ch), rng.bytes((cw + 7) * ch));
+            let uv = rng.bytes((2 * cw + 2) * ch);
+            for m in [
+                YuvMatrix::BT601,
+                YuvMatrix::BT709,
+                YuvMatrix::BT709.full(),
+                YuvMatrix::BT2020,
+            ] {
+                let (wu, hu) = (w as u32, h as u32);
+                let planes = [(&luma[..], w + 3), (&u[..], cw + 1), (&v[..], cw + 7)];
+                let i420 = FrameView::new(wu, hu, Layout::I420(m), &planes).unwrap();
+                let planes = [(&luma[..], w + 3), (&uv[..], 2 * cw + 2)];
+                let nv12 = FrameView::new(wu, hu, Layout::Nv12(m), &planes).unwrap();
+                for (view, what) in [(i420, "I420"), (nv12, "NV12")] {
+                    let worst = worst_crop_difference(&view, w as u32);
+                    println!("{what} {w}x{h} {m:?}: largest difference {worst:.4} levels");
+                    assert!(worst < 0.25, "{what} {w}x{h} {m:?}: {worst} levels");
+                }
+            }
+        }
     }
 
     const BAND: RoiDeadBand = RoiDeadBand {

@@ -3,6 +3,7 @@
 //! models and the mouth need them ([`RgbSource`]), so that an actor frame is never converted
 //! whole, and written back only where the avatar changed ([`write`]).
 
+mod crop;
 pub mod rect;
 pub mod write;
 pub mod yuv;
@@ -35,6 +36,25 @@ pub trait RgbSource {
             let (px, py) = row_position(x, y, step_x, step_y, k);
             *o = self.sample(px, py);
         }
+    }
+
+    /// A row of a model-input crop: `out.len() / 3` samples along a line, placed as
+    /// [`RgbSource::sample_row`] places them (sample k at (`x` + k `step_x`, `y` + k `step_y`),
+    /// pixels), written as `f32` tensor values: `out[3 k + c]` = `lo` + `scale` * channel c (R,
+    /// G, B) of sample k.
+    ///
+    /// Each value is within 0.25 of a level (0.25 `scale`) of [`RgbSource::sample`]'s there. The
+    /// default goes through [`RgbSource::sample_row`]; the frame views and RGB pictures step the
+    /// positions in fixed point, blend with 12-bit weights and write straight into `out` (see
+    /// `src/video/crop.rs`).
+    fn crop_row(
+        &self,
+        (x, y): (f32, f32),
+        (step_x, step_y): (f32, f32),
+        (lo, scale): (f32, f32),
+        out: &mut [f32],
+    ) {
+        crop::crop_row_by_samples(self, (x, y), (step_x, step_y), (lo, scale), out)
     }
 
     /// Samples along a line into packed 8-bit RGB: pixel `k` of `out` (3 bytes a pixel) gets the
@@ -98,6 +118,21 @@ impl RgbSource for RgbImage {
     #[inline]
     fn sample_span(&self, x: f32, y: f32, dx: f32, dy: f32, out: &mut [u8]) {
         bilinear_span(self, x, y, dx, dy, out)
+    }
+
+    /// The packed fixed-point kernel of `src/video/crop.rs` (3-byte pixels).
+    fn crop_row(&self, start: (f32, f32), step: (f32, f32), output: (f32, f32), out: &mut [f32]) {
+        let (w, h) = RgbImage::dimensions(self);
+        let packed = crop::Packed {
+            plane: self.as_raw(),
+            stride: w as usize * 3,
+            pixel_stride: 3,
+            offsets: [0, 1, 2],
+            size: (w as usize, h as usize),
+        };
+        if !crop::packed_row::<3>(&packed, start, step, output, out) {
+            crop::crop_row_by_samples(self, start, step, output, out);
+        }
     }
 }
 
@@ -583,6 +618,43 @@ impl RgbSource for FrameView<'_> {
             ),
             Layout::I420(m) => kernel_row(&self.yuv::<false>(m), x, y, step_x, step_y, out),
             Layout::Nv12(m) => kernel_row(&self.yuv::<true>(m), x, y, step_x, step_y, out),
+        }
+    }
+
+    /// The fixed-point kernels of `src/video/crop.rs`, chosen once per row by layout.
+    fn crop_row(&self, start: (f32, f32), step: (f32, f32), output: (f32, f32), out: &mut [f32]) {
+        let size = (self.width as usize, self.height as usize);
+        let packed = |pixel_stride, offsets| crop::Packed {
+            plane: self.planes[0],
+            stride: self.strides[0],
+            pixel_stride,
+            offsets,
+            size,
+        };
+        let yuv = |matrix| crop::Yuv {
+            planes: self.planes,
+            strides: self.strides,
+            size,
+            matrix,
+        };
+        let done = match self.layout {
+            Layout::Packed {
+                pixel_stride: 4,
+                offsets,
+            } => crop::packed_row::<4>(&packed(4, offsets), start, step, output, out),
+            Layout::Packed {
+                pixel_stride: 3,
+                offsets,
+            } => crop::packed_row::<3>(&packed(3, offsets), start, step, output, out),
+            Layout::Packed {
+                pixel_stride,
+                offsets,
+            } => crop::packed_row::<0>(&packed(pixel_stride, offsets), start, step, output, out),
+            Layout::I420(m) => crop::yuv_row::<false>(&yuv(m), start, step, output, out),
+            Layout::Nv12(m) => crop::yuv_row::<true>(&yuv(m), start, step, output, out),
+        };
+        if !done {
+            crop::crop_row_by_samples(self, start, step, output, out);
         }
     }
 }

@@ -65,6 +65,25 @@ impl YuvMatrix {
         [r, g, b]
     }
 
+    /// [`YuvMatrix::to_rgb`] as an affine map, in `f64`: row `c` (R, G, B) is `[ky, ku, kv, k0]`
+    /// with channel `c` = `ky` y + `ku` u + `kv` v + `k0` for stored values `y`, `u` (Cb), `v`
+    /// (Cr). For kernels that fold the conversion into their own scaling.
+    pub fn to_rgb_affine(&self) -> [[f64; 4]; 3] {
+        let (kr, kb) = (self.kr as f64, self.kb as f64);
+        let kg = 1.0 - kr - kb;
+        // Y' = ky (y - y0), Cb = kc (u - 128), Cr = kc (v - 128).
+        let (ky, y0, kc) = if self.full_range {
+            (1.0, 0.0, 1.0)
+        } else {
+            (255.0 / 219.0, 16.0, 255.0 / 224.0)
+        };
+        // R = Y' + 2 (1 - kr) Cr, B = Y' + 2 (1 - kb) Cb, G = (Y' - kr R - kb B) / kg.
+        let (r_v, b_u) = (2.0 * (1.0 - kr) * kc, 2.0 * (1.0 - kb) * kc);
+        let (g_v, g_u) = (-kr * r_v / kg, -kb * b_u / kg);
+        let row = |ku: f64, kv: f64| [ky, ku, kv, -ky * y0 - 128.0 * (ku + kv)];
+        [row(0.0, r_v), row(g_u, g_v), row(b_u, 0.0)]
+    }
+
     /// Stored 8-bit Y, Cb, Cr of an R, G, B colour (0..255), rounded and clamped.
     #[inline]
     pub fn from_rgb(&self, rgb: [f32; 3]) -> [u8; 3] {
@@ -112,6 +131,28 @@ mod tests {
             YuvMatrix::BT709.full().from_rgb([255.0; 3]),
             [255, 128, 128]
         );
+    }
+
+    #[test]
+    fn the_affine_form_converts_like_to_rgb() {
+        for m in [YuvMatrix::BT601, YuvMatrix::BT709.full(), YuvMatrix::BT2020] {
+            let k = m.to_rgb_affine();
+            for (y, u, v) in [
+                (16.0, 128.0, 128.0),
+                (235.0, 16.0, 240.0),
+                (81.3, 90.7, 239.9),
+            ] {
+                let want = m.to_rgb(y, u, v);
+                for c in 0..3 {
+                    let got =
+                        k[c][0] * y as f64 + k[c][1] * u as f64 + k[c][2] * v as f64 + k[c][3];
+                    assert!(
+                        (got as f32 - want[c]).abs() < 1e-3,
+                        "{m:?} {c}: {got} vs {want:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
