@@ -99,18 +99,33 @@ impl Roi {
             return;
         }
         let scale = (hi - lo) / 255.0;
+        // A crop row is a line in the picture, written by the source's row kernel straight into
+        // the tensor (it chooses its sampling code once per row, not once per pixel).
+        self.for_each_row(par, n, out, |start, step, out_row| {
+            img.crop_row(start, step, (lo, scale), out_row)
+        });
+    }
+
+    /// Calls `row(start, step, out_row)` for each of the `n` rows of an `n`x`n` crop: the
+    /// picture position of the row's first sample centre and the step to the next (`par`-scaled
+    /// x, y; pixels), and the row's `3 n` values of `out`.
+    fn for_each_row(
+        &self,
+        par: f32,
+        n: usize,
+        out: &mut [f32],
+        mut row: impl FnMut((f32, f32), (f32, f32), &mut [f32]),
+    ) {
         let nf = n as f32;
         // The affine map of `to_picture`, with the rotation computed once per crop rather than
         // once per pixel (it was half the landmarker's cost).
         let (s, c) = self.angle.sin_cos();
         let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * self.size;
-        // A crop row is a line in the picture, written by the source's row kernel straight into
-        // the tensor (it chooses its sampling code once per row, not once per pixel).
         let step = (c * self.size / nf / par, s * self.size / nf);
         for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
             let (ly, lx) = (local(v), local(0));
             let start = ((self.cx - s * ly + c * lx) / par, self.cy + c * ly + s * lx);
-            img.crop_row(start, step, (lo, scale), out_row);
+            row(start, step, out_row);
         }
     }
 }
@@ -249,20 +264,14 @@ mod tests {
         out: &mut [f32],
     ) {
         let scale = (hi - lo) / 255.0;
-        let nf = n as f32;
-        let (s, c) = roi.angle.sin_cos();
-        let local = |k: usize| ((k as f32 + 0.5) / nf - 0.5) * roi.size;
-        let step = (c * roi.size / nf / par, s * roi.size / nf);
-        for (v, out_row) in out.chunks_exact_mut(n * 3).enumerate() {
-            let (ly, lx) = (local(v), local(0));
-            let start = ((roi.cx - s * ly + c * lx) / par, roi.cy + c * ly + s * lx);
+        roi.for_each_row(par, n, out, |start, step, out_row| {
             crate::video::for_each_row_sample(img, start, step, n, |u, px| {
                 let o = &mut out_row[3 * u..3 * u + 3];
                 o[0] = lo + px[0] * scale;
                 o[1] = lo + px[1] * scale;
                 o[2] = lo + px[2] * scale;
             });
-        }
+        });
     }
 
     /// A fixed LCG: uniform in 0..1.

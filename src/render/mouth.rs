@@ -226,6 +226,35 @@ mod tests {
     use super::*;
     use image::RgbImage;
 
+    /// [`draw_mouth_interior`] of `avatar` and `actor` (picture, landmarks) onto a 100x100 grey
+    /// (150) canvas, with colours kept.
+    fn draw_on_grey(
+        (avatar, avatar_pts): (&RgbImage, &[[f32; 3]]),
+        (actor, actor_pts): (&RgbImage, &[[f32; 3]]),
+        target: &[[f32; 3]],
+    ) -> RgbImage {
+        let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150; 3]));
+        draw_mouth_interior(
+            &mut CanvasRows::of(&mut out),
+            MouthSource {
+                image: avatar,
+                par: 1.0,
+                points: avatar_pts,
+            },
+            MouthSource {
+                image: actor,
+                par: 1.0,
+                points: actor_pts,
+            },
+            target,
+            ColourMatch {
+                gain: 1.0,
+                saturation: 1.0,
+            },
+        );
+        out
+    }
+
     #[test]
     fn colour_match_follows_skin_brightness_and_greys_a_black_and_white_avatar() {
         let m = colour_match([100.0, 80.0, 60.0], [150.0, 120.0, 90.0]);
@@ -277,25 +306,7 @@ mod tests {
             // 13 (k = 0) and 14 (k = 10) meet at the centre, the corners are 60 px apart.
             avatar_pts[i] = [50.0 + 30.0 * a.sin(), 50.0, 0.0];
         }
-        let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150; 3]));
-        draw_mouth_interior(
-            &mut CanvasRows::of(&mut out),
-            MouthSource {
-                image: &avatar,
-                par: 1.0,
-                points: &avatar_pts,
-            },
-            MouthSource {
-                image: &actor,
-                par: 1.0,
-                points: &actor_pts,
-            },
-            &target_pts,
-            ColourMatch {
-                gain: 1.0,
-                saturation: 1.0,
-            },
-        );
+        let out = draw_on_grey((&avatar, &avatar_pts), (&actor, &actor_pts), &target_pts);
         // 85 % of the way from the centre to the lips' corner: the actor's dark cavity (tinted
         // red, luma 20), not the avatar's stretched lip line.
         let near_rim = out.get_pixel(84, 50).0;
@@ -330,25 +341,7 @@ mod tests {
         for (k, &i) in LIPS_INNER.iter().enumerate() {
             avatar_pts[i] = [30.0 + k as f32, 50.0, 0.0];
         }
-        let mut out = RgbImage::from_pixel(100, 100, image::Rgb([150, 150, 150]));
-        draw_mouth_interior(
-            &mut CanvasRows::of(&mut out),
-            MouthSource {
-                image: &avatar,
-                par: 1.0,
-                points: &avatar_pts,
-            },
-            MouthSource {
-                image: &actor,
-                par: 1.0,
-                points: &actor_pts,
-            },
-            &target_pts,
-            ColourMatch {
-                gain: 1.0,
-                saturation: 1.0,
-            },
-        );
+        let out = draw_on_grey((&avatar, &avatar_pts), (&actor, &actor_pts), &target_pts);
         assert!(
             out.get_pixel(50, 50).0[0] < 40,
             "centre is the actor's dark interior"
