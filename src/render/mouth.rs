@@ -44,9 +44,22 @@ pub fn skin_colour(img: &(impl RgbSource + ?Sized), par: f32, points: &[[f32; 3]
 pub struct ColourMatch {
     /// One brightness factor for all channels.
     pub gain: f32,
+    /// Per-channel factor (R, G, B) on top of `gain`, luma-neutral: a share of the avatar's skin
+    /// hue against the actor's, so that the interior takes on the picture's palette (a
+    /// varnished painting's warm cast) without losing its own hues. 1 each for equal skin hues.
+    pub tint: [f32; 3],
     /// Chroma factor: 1 keeps the actor's colours, 0 makes the interior grey (for a
     /// black-and-white avatar).
     pub saturation: f32,
+}
+
+impl ColourMatch {
+    /// No change.
+    pub const NONE: ColourMatch = ColourMatch {
+        gain: 1.0,
+        tint: [1.0; 3],
+        saturation: 1.0,
+    };
 }
 
 fn luma(c: [f32; 3]) -> f32 {
@@ -57,19 +70,30 @@ fn chroma(c: [f32; 3]) -> f32 {
     (c[0].max(c[1]).max(c[2]) - c[0].min(c[1]).min(c[2])) / luma(c)
 }
 
+/// Share (as a power) of the avatar's skin hue against the actor's that [`ColourMatch::tint`]
+/// carries: 0 none, 1 the whole per-channel ratio (which tinted a tongue the colour of skin).
+pub const TINT_SHARE: f32 = 0.5;
+
 /// Colour match of the actor's mouth interior to the avatar, from the two mean skin colours.
 ///
 /// Gain: one factor for all channels, the square root of the ratio of skin lumas (Rec. 601)
-/// avatar / actor, clamped to 0.7..1.4. One factor keeps the interior's own hues (red tongue, white
-/// teeth) instead of tinting them with the difference in skin tones; the square root because a
-/// mouth cavity is dark whatever the lighting of the face (the full ratio turned a brightly lit
-/// avatar's cavity grey). Saturation: 1.5x the ratio of skin chromas avatar / actor, clamped to
-/// 0..1, so a black-and-white photo gets a grey mouth and a colour portrait keeps its colours.
+/// avatar / actor, clamped to 0.7..1.4 (the square root because a mouth cavity is dark whatever
+/// the lighting of the face: the full ratio turned a brightly lit avatar's cavity grey). Tint: per
+/// channel, the ratio of skin colours avatar / actor over the ratio of their lumas, to the power
+/// [`TINT_SHARE`], clamped to 0.6..1.6: the interior keeps its own hues (red tongue, white teeth)
+/// but leans towards the picture's palette (on mona_lisa_720x1280 a pink tongue pasted on the
+/// painting's warm varnish looked like a sticker). Saturation: 1.5x the ratio of skin chromas
+/// avatar / actor, clamped to 0..1, so a black-and-white photo gets a grey mouth and a colour
+/// portrait keeps its colours.
 pub fn colour_match(actor_skin: [f32; 3], avatar_skin: [f32; 3]) -> ColourMatch {
+    let ratio = luma(avatar_skin) / luma(actor_skin);
     ColourMatch {
-        gain: (luma(avatar_skin) / luma(actor_skin))
-            .sqrt()
-            .clamp(0.7, 1.4),
+        gain: ratio.sqrt().clamp(0.7, 1.4),
+        tint: std::array::from_fn(|c| {
+            (avatar_skin[c].max(1.0) / actor_skin[c].max(1.0) / ratio)
+                .powf(TINT_SHARE)
+                .clamp(0.6, 1.6)
+        }),
         saturation: (1.5 * chroma(avatar_skin) / chroma(actor_skin).max(1e-3)).clamp(0.0, 1.0),
     }
 }
@@ -212,7 +236,7 @@ pub fn draw_mouth_interior(
     }
     let blend = Blend {
         sharpness: 1.0,
-        gain: [colour.gain; 3],
+        gain: colour.tint.map(|t| t * colour.gain),
         saturation: colour.saturation,
         shadow_tint: Some(CAVITY_TINT),
     };
@@ -247,10 +271,7 @@ mod tests {
                 points: actor_pts,
             },
             target,
-            ColourMatch {
-                gain: 1.0,
-                saturation: 1.0,
-            },
+            ColourMatch::NONE,
         );
         out
     }
@@ -259,6 +280,10 @@ mod tests {
     fn colour_match_follows_skin_brightness_and_greys_a_black_and_white_avatar() {
         let m = colour_match([100.0, 80.0, 60.0], [150.0, 120.0, 90.0]);
         assert!((m.gain - 1.5f32.sqrt()).abs() < 1e-3, "{m:?}");
+        assert!(
+            m.tint.iter().all(|t| (t - 1.0).abs() < 1e-3),
+            "same skin hue: no tint"
+        );
         assert_eq!(m.saturation, 1.0, "same skin hue: colours kept");
         assert_eq!(colour_match([0.0; 3], [255.0; 3]).gain, 1.4);
         assert_eq!(colour_match([255.0; 3], [0.0; 3]).gain, 0.7);
@@ -266,6 +291,22 @@ mod tests {
             colour_match([200.0, 150.0, 120.0], [140.0; 3]).saturation,
             0.0,
             "grey avatar"
+        );
+    }
+
+    #[test]
+    fn a_warm_avatar_tints_the_interior_warm_but_keeps_its_brightness() {
+        // A painting's varnished skin (less blue) against an actor's neutral skin.
+        let m = colour_match([200.0, 150.0, 130.0], [200.0, 150.0, 70.0]);
+        assert!(m.tint[2] < 0.8, "blue kept: {m:?}");
+        assert!(m.tint[0] > 1.0 && m.tint[1] > 1.0, "red and green: {m:?}");
+        // A pink tongue turns warmer, about as bright.
+        let tongue = [200.0f32, 110.0, 120.0];
+        let tinted: [f32; 3] = std::array::from_fn(|c| tongue[c] * m.tint[c]);
+        assert!(tinted[2] < tinted[1], "{tinted:?}");
+        assert!(
+            (luma(tinted) / luma(tongue) - 1.0).abs() < 0.06,
+            "{tinted:?}"
         );
     }
 
