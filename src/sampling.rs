@@ -49,33 +49,141 @@ pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     out
 }
 
-/// Fractional bits of the positions in [`bilinear_span`]: enough that stepping along a row of
-/// thousands of pixels drifts by far less than a weight step.
-const POS_BITS: u32 = 32;
-/// Fractional bits of the bilinear weights in [`bilinear_span`]: the four taps' weights sum to
-/// 4096², so a weighted sum of 8-bit taps plus rounding stays within `u32` (255 * 4096² + 2^23 <
-/// 2^32), and rounding the position to 1/4096 pixel moves a result by at most about 0.06 of a
-/// level.
-const WEIGHT_BITS: u32 = 12;
+/// Fractional bits of the fixed-point positions: enough that stepping along a row of thousands
+/// of pixels drifts by far less than a weight step.
+pub(crate) const POS_BITS: u32 = 32;
+/// Fractional bits of the bilinear weights: the four taps' weights sum to 4096², so a weighted
+/// sum of 8-bit taps plus rounding stays within `u32` (255 * 4096² + 2^23 < 2^32), and rounding
+/// the position to 1/4096 pixel moves a result by at most about 0.06 of a level.
+pub(crate) const WEIGHT_BITS: u32 = 12;
+/// One pixel in position units.
+pub(crate) const ONE: f64 = (1u64 << POS_BITS) as f64;
+/// Half a weight step: added to every position so that truncating it to the weights' precision
+/// rounds it to the nearest step (the bias carries into the tap index where it should).
+pub(crate) const BIAS: i64 = 1 << (POS_BITS - WEIGHT_BITS - 1);
+/// Weight mask after shifting a position right by `POS_BITS - WEIGHT_BITS`.
+pub(crate) const MASK: i64 = (1 << WEIGHT_BITS) - 1;
+/// One in weight units.
+pub(crate) const FULL: u32 = 1 << WEIGHT_BITS;
+/// Positions (and steps), pixels, beyond which [`FixedLine::new`] gives up (the caller samples
+/// each pixel the plain way): they then fit an `i64` with room to spare (NaN goes there too).
+pub(crate) const LIMIT: f64 = (1u64 << 24) as f64;
+
+/// Sample positions along a row on one plane, fixed point ([`POS_BITS`] fractional bits),
+/// measured from the top-left tap's centre (a plane position minus 0.5) and biased by [`BIAS`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FixedLine {
+    pub x: i64,
+    pub y: i64,
+    pub dx: i64,
+    pub dy: i64,
+}
+
+impl FixedLine {
+    /// The `n` positions (`x` + k `dx`, `y` + k `dy`) of the frame, pixels, on a plane of
+    /// `1 / sub` of its resolution (`sub` 1 or 2); `None` where one of them or a step is not
+    /// finite or beyond [`LIMIT`].
+    pub(crate) fn new(
+        (x, y): (f32, f32),
+        (dx, dy): (f32, f32),
+        n: usize,
+        sub: f64,
+    ) -> Option<FixedLine> {
+        let (fx, fy) = (x as f64 / sub - 0.5, y as f64 / sub - 0.5);
+        let (dx, dy) = (dx as f64 / sub, dy as f64 / sub);
+        let last = n.saturating_sub(1) as f64;
+        let ends = [fx, fy, dx, dy, fx + dx * last, fy + dy * last];
+        ends.iter().all(|v| v.abs() < LIMIT).then(|| FixedLine {
+            x: (fx * ONE) as i64 + BIAS,
+            y: (fy * ONE) as i64 + BIAS,
+            dx: (dx * ONE) as i64,
+            dy: (dy * ONE) as i64,
+        })
+    }
+
+    /// Whether the taps of all `n` samples lie inside a `w` x `h` plane unclamped (positions
+    /// are linear in k and the region is a box: checking both ends is enough).
+    pub(crate) fn inside(&self, n: usize, w: usize, h: usize) -> bool {
+        let last = n.saturating_sub(1) as i64;
+        n == 0
+            || (taps_inside(self.x, self.y, w, h)
+                && taps_inside(self.x + last * self.dx, self.y + last * self.dy, w, h))
+    }
+
+    /// Whether the current sample's taps lie inside a `w` x `h` plane unclamped.
+    #[inline(always)]
+    pub(crate) fn here_inside(&self, w: usize, h: usize) -> bool {
+        taps_inside(self.x, self.y, w, h)
+    }
+
+    /// The current position on the plane, pixels (the bias and the tap-centre offset undone).
+    pub(crate) fn position(&self) -> (f32, f32) {
+        let at = |v: i64| ((v - BIAS) as f64 / ONE + 0.5) as f32;
+        (at(self.x), at(self.y))
+    }
+
+    /// The next position.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self) {
+        self.x += self.dx;
+        self.y += self.dy;
+    }
+
+    /// Column and row of the top-left tap and the four weights, where [`FixedLine::inside`] holds.
+    #[inline(always)]
+    pub(crate) fn inside_taps(&self) -> (usize, usize, [u32; 4]) {
+        let (x0, y0) = ((self.x >> POS_BITS) as usize, (self.y >> POS_BITS) as usize);
+        (x0, y0, weights(self.x, self.y))
+    }
+
+    /// Column and row of the top-left tap, the column and row steps to the other taps (0 on the
+    /// last column or row) and the four weights, clamped to a `w` x `h` plane.
+    #[inline(always)]
+    pub(crate) fn clamped_taps(
+        &self,
+        w: usize,
+        h: usize,
+    ) -> (usize, usize, usize, usize, [u32; 4]) {
+        let x = self.x.clamp(BIAS, (((w - 1) as i64) << POS_BITS) + BIAS);
+        let y = self.y.clamp(BIAS, (((h - 1) as i64) << POS_BITS) + BIAS);
+        let (x0, y0) = ((x >> POS_BITS) as usize, (y >> POS_BITS) as usize);
+        let (dx, dy) = (usize::from(x0 + 1 < w), usize::from(y0 + 1 < h));
+        (x0, y0, dx, dy, weights(x, y))
+    }
+}
+
+/// Whether the 2x2 taps at fixed-point position (`x`, `y`) lie inside a `w` x `h` plane.
+#[inline(always)]
+fn taps_inside(x: i64, y: i64, w: usize, h: usize) -> bool {
+    // A negative index wraps to a huge u64: one unsigned comparison per axis.
+    ((x >> POS_BITS) as u64) < w as u64 - 1 && ((y >> POS_BITS) as u64) < h as u64 - 1
+}
+
+/// The weights of the top-left, top-right, bottom-left and bottom-right taps at the fixed-point
+/// position (`x`, `y`), summing to `FULL²`: the same integers as blending along x, then y.
+#[inline(always)]
+pub(crate) fn weights(x: i64, y: i64) -> [u32; 4] {
+    let ax = ((x >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
+    let ay = ((y >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
+    let w11 = ax * ay;
+    let (w10, w01) = ((ax << WEIGHT_BITS) - w11, (ay << WEIGHT_BITS) - w11);
+    [FULL * FULL - w10 - w01 - w11, w10, w01, w11]
+}
 
 /// [`bilinear`] along a line, rounded to 8 bits: pixel `k` of `out` (packed RGB, 3 bytes a pixel)
 /// gets `img` sampled at (`x` + k `dx`, `y` + k `dy`).
 ///
-/// The row loop of the mesh warp. Positions advance in 32.32 fixed point and the 2x2 taps are
-/// blended with 12-bit integer weights where they lie inside the picture; near or past its border
+/// The row loop of the mesh warp. Positions advance in 32.32 fixed point (`FixedLine`) and the
+/// 2x2 taps are blended with 12-bit integer weights where they lie inside the picture; near or past its border
 /// each pixel goes through [`bilinear`]'s clamped path. Results may differ from rounding
 /// [`bilinear`] by one level.
 pub fn bilinear_span(img: &RgbImage, x: f32, y: f32, dx: f32, dy: f32, out: &mut [u8]) {
     let n = out.len() / 3;
-    let (w, h) = img.dimensions();
-    let one = (1u64 << POS_BITS) as f64;
-    // Pixel-centre convention: tap (i, j) sits at (i + 0.5, j + 0.5).
-    let (fx, fy) = (x as f64 - 0.5, y as f64 - 0.5);
-    let (fx_end, fy_end) = (fx + dx as f64 * n as f64, fy + dy as f64 * n as f64);
+    let (w, h) = (img.width() as usize, img.height() as usize);
     // The fixed-point walk needs every position to fit in an i64 (NaN fails too), and a 2x2
     // footprint to exist: otherwise, sample each pixel the plain way.
-    let limit = (1u64 << 24) as f64;
-    if w < 2 || h < 2 || ![fx, fy, fx_end, fy_end].iter().all(|v| v.abs() < limit) {
+    let Some(mut line) = FixedLine::new((x, y), (dx, dy), n, 1.0).filter(|_| w >= 2 && h >= 2)
+    else {
         for (k, px) in out.chunks_exact_mut(3).enumerate() {
             let s = bilinear(img, x + k as f32 * dx, y + k as f32 * dy);
             for ch in 0..3 {
@@ -83,31 +191,14 @@ pub fn bilinear_span(img: &RgbImage, x: f32, y: f32, dx: f32, dy: f32, out: &mut
             }
         }
         return;
-    }
-    // Biased by half a weight step, so that truncating a position to the weights' precision
-    // rounds it to the nearest step (the bias carries into the tap index where it should).
-    let bias = 1i64 << (POS_BITS - WEIGHT_BITS - 1);
-    let mut px = (fx * one) as i64 + bias;
-    let mut py = (fy * one) as i64 + bias;
-    let (step_x, step_y) = ((dx as f64 * one) as i64, (dy as f64 * one) as i64);
-    let (last_x, last_y) = (w as u64 - 1, h as u64 - 1);
-    let stride = w as usize * 3;
+    };
+    let stride = w * 3;
     let raw = img.as_raw();
-    const FULL: u32 = 1 << WEIGHT_BITS;
-    const MASK: i64 = (1 << WEIGHT_BITS) - 1;
     const ROUND: u32 = 1 << (2 * WEIGHT_BITS - 1);
     for o in out.chunks_exact_mut(3) {
-        let (x0, y0) = (px >> POS_BITS, py >> POS_BITS);
-        // A negative index wraps to a huge u64: one unsigned comparison per axis.
-        if (x0 as u64) < last_x && (y0 as u64) < last_y {
-            let ax = ((px >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
-            let ay = ((py >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
-            // The four taps' weights, summing to FULL²: the same integer as blending along x,
-            // then along y, with fewer products.
-            let w11 = ax * ay;
-            let (w10, w01) = ((ax << WEIGHT_BITS) - w11, (ay << WEIGHT_BITS) - w11);
-            let w00 = FULL * FULL - w10 - w01 - w11;
-            let i = y0 as usize * stride + x0 as usize * 3;
+        if line.here_inside(w, h) {
+            let (x0, y0, [w00, w10, w01, w11]) = line.inside_taps();
+            let i = y0 * stride + x0 * 3;
             let top = &raw[i..i + 6];
             let bottom = &raw[i + stride..i + stride + 6];
             for c in 0..3 {
@@ -118,15 +209,13 @@ pub fn bilinear_span(img: &RgbImage, x: f32, y: f32, dx: f32, dy: f32, out: &mut
                 o[c] = ((sum + ROUND) >> (2 * WEIGHT_BITS)) as u8;
             }
         } else {
-            let sx = ((px - bias) as f64 / one + 0.5) as f32;
-            let sy = ((py - bias) as f64 / one + 0.5) as f32;
+            let (sx, sy) = line.position();
             let s = bilinear(img, sx, sy);
             for ch in 0..3 {
                 o[ch] = (s[ch] + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
-        px += step_x;
-        py += step_y;
+        line.advance();
     }
 }
 

@@ -2,7 +2,7 @@
 //! [`RgbSource::crop_row`] for packed RGB, I420 and NV12 planes.
 //!
 //! A crop row is a line of sample positions. The kernels walk it in 32.32 fixed point, take the
-//! bilinear weights to 12 bits (as [`crate::sampling::bilinear_span`] does) and write
+//! bilinear weights to 12 bits ([`crate::sampling::FixedLine`], as [`crate::sampling::bilinear_span`] does) and write
 //! `lo + scale * value` straight into the `f32` tensor, without an intermediate buffer:
 //!
 //! * packed 3- and 4-byte pixels: a row whose taps all lie inside the picture blends each
@@ -20,26 +20,10 @@
 //! `src/face/roi.rs` tests both against the per-sample path over random crops.
 
 use super::{for_each_row_sample, RgbSource, YuvMatrix};
+use crate::sampling::{FixedLine as Line, FULL, MASK, POS_BITS, WEIGHT_BITS};
 
-/// Fractional bits of the positions.
-const POS_BITS: u32 = 32;
-/// Fractional bits of the bilinear weights: the four weights sum to 4096², so a weighted sum of
-/// 8-bit taps stays within `u32` (255 * 4096² < 2^32).
-const WEIGHT_BITS: u32 = 12;
-/// One pixel in position units.
-const ONE: f64 = (1u64 << POS_BITS) as f64;
-/// Half a weight step: added to every position so that truncating it to the weights' precision
-/// rounds it to the nearest step (the bias carries into the tap index where it should).
-const BIAS: i64 = 1 << (POS_BITS - WEIGHT_BITS - 1);
-/// Weight mask after shifting a position right by `POS_BITS - WEIGHT_BITS`.
-const MASK: i64 = (1 << WEIGHT_BITS) - 1;
-/// One in weight units.
-const FULL: u32 = 1 << WEIGHT_BITS;
 /// The value of one unit of a blended sum (the four weights sum to `FULL²`).
 const UNIT: f64 = 1.0 / (FULL as f64 * FULL as f64);
-/// Positions (and steps), pixels, beyond which a row goes through [`crop_row_by_samples`]
-/// instead: they then fit an `i64` with room to spare (NaN goes there too).
-const LIMIT: f64 = (1u64 << 24) as f64;
 
 /// [`RgbSource::crop_row`] through [`RgbSource::sample_row`] (the per-sample `f32` path): for
 /// sources without a kernel of their own, and rows the kernels cannot walk.
@@ -56,81 +40,6 @@ pub(crate) fn crop_row_by_samples<S: RgbSource + ?Sized>(
         o[1] = lo + px[1] * scale;
         o[2] = lo + px[2] * scale;
     });
-}
-
-/// Sample positions along a row on one plane, fixed point ([`POS_BITS`] fractional bits),
-/// measured from the top-left tap's centre (a plane position minus 0.5) and biased by [`BIAS`].
-#[derive(Debug, Clone, Copy)]
-struct Line {
-    x: i64,
-    y: i64,
-    dx: i64,
-    dy: i64,
-}
-
-impl Line {
-    /// The `n` positions (`x` + k `dx`, `y` + k `dy`) of the frame, pixels, on a plane of
-    /// `1 / sub` of its resolution (`sub` 1 or 2); `None` where one of them or a step is not
-    /// finite or beyond [`LIMIT`].
-    fn new((x, y): (f32, f32), (dx, dy): (f32, f32), n: usize, sub: f64) -> Option<Line> {
-        let (fx, fy) = (x as f64 / sub - 0.5, y as f64 / sub - 0.5);
-        let (dx, dy) = (dx as f64 / sub, dy as f64 / sub);
-        let last = n.saturating_sub(1) as f64;
-        let ends = [fx, fy, dx, dy, fx + dx * last, fy + dy * last];
-        ends.iter().all(|v| v.abs() < LIMIT).then(|| Line {
-            x: (fx * ONE) as i64 + BIAS,
-            y: (fy * ONE) as i64 + BIAS,
-            dx: (dx * ONE) as i64,
-            dy: (dy * ONE) as i64,
-        })
-    }
-
-    /// Whether the taps of all `n` samples lie inside a `w` x `h` plane unclamped (positions
-    /// are linear in k and the region is a box: checking both ends is enough).
-    fn inside(&self, n: usize, w: usize, h: usize) -> bool {
-        let ok = |x: i64, y: i64| {
-            // A negative index wraps to a huge u64: one unsigned comparison per axis.
-            ((x >> POS_BITS) as u64) < w as u64 - 1 && ((y >> POS_BITS) as u64) < h as u64 - 1
-        };
-        let last = n.saturating_sub(1) as i64;
-        n == 0 || (ok(self.x, self.y) && ok(self.x + last * self.dx, self.y + last * self.dy))
-    }
-
-    /// The next position.
-    #[inline(always)]
-    fn advance(&mut self) {
-        self.x += self.dx;
-        self.y += self.dy;
-    }
-
-    /// Column and row of the top-left tap and the four weights, where [`Line::inside`] holds.
-    #[inline(always)]
-    fn inside_taps(&self) -> (usize, usize, [u32; 4]) {
-        let (x0, y0) = ((self.x >> POS_BITS) as usize, (self.y >> POS_BITS) as usize);
-        (x0, y0, weights(self.x, self.y))
-    }
-
-    /// Column and row of the top-left tap, the column and row steps to the other taps (0 on the
-    /// last column or row) and the four weights, clamped to a `w` x `h` plane.
-    #[inline(always)]
-    fn clamped_taps(&self, w: usize, h: usize) -> (usize, usize, usize, usize, [u32; 4]) {
-        let x = self.x.clamp(BIAS, (((w - 1) as i64) << POS_BITS) + BIAS);
-        let y = self.y.clamp(BIAS, (((h - 1) as i64) << POS_BITS) + BIAS);
-        let (x0, y0) = ((x >> POS_BITS) as usize, (y >> POS_BITS) as usize);
-        let (dx, dy) = (usize::from(x0 + 1 < w), usize::from(y0 + 1 < h));
-        (x0, y0, dx, dy, weights(x, y))
-    }
-}
-
-/// The weights of the top-left, top-right, bottom-left and bottom-right taps at the fixed-point
-/// position (`x`, `y`), summing to `FULL²`: the same integers as blending along x, then y.
-#[inline(always)]
-fn weights(x: i64, y: i64) -> [u32; 4] {
-    let ax = ((x >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
-    let ay = ((y >> (POS_BITS - WEIGHT_BITS)) & MASK) as u32;
-    let w11 = ax * ay;
-    let (w10, w01) = ((ax << WEIGHT_BITS) - w11, (ay << WEIGHT_BITS) - w11);
-    [FULL * FULL - w10 - w01 - w11, w10, w01, w11]
 }
 
 /// Taps `a` (top left), `b` (top right), `d` (bottom left), `e` (bottom right) blended with
