@@ -59,8 +59,8 @@ struct RasterBox {
 
 impl RasterBox {
     /// `None` for a degenerate triangle (area below 1e-6 px², or not finite) or one outside
-    /// `out`.
-    fn of(out: &CanvasRows, v: &[WarpVertex; 3]) -> Option<RasterBox> {
+    /// `out`. The box reaches `pad` pixels beyond the triangle (0: its own pixels).
+    fn of(out: &CanvasRows, v: &[WarpVertex; 3], pad: f32) -> Option<RasterBox> {
         let [a, b, c] = [v[0].dst, v[1].dst, v[2].dst];
         let area = (b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1]);
         if area.abs() < 1e-6 || !area.is_finite() {
@@ -68,10 +68,10 @@ impl RasterBox {
         }
         let w = out.width();
         let (y0, y1) = out.rows();
-        let min_x = a[0].min(b[0]).min(c[0]).floor().max(0.0) as i64;
-        let max_x = (a[0].max(b[0]).max(c[0]).ceil() as i64).min(w as i64 - 1);
-        let min_y = (a[1].min(b[1]).min(c[1]).floor() as i64).max(y0 as i64);
-        let max_y = (a[1].max(b[1]).max(c[1]).ceil() as i64).min(y1 as i64 - 1);
+        let min_x = (a[0].min(b[0]).min(c[0]) - pad).floor().max(0.0) as i64;
+        let max_x = ((a[0].max(b[0]).max(c[0]) + pad).ceil() as i64).min(w as i64 - 1);
+        let min_y = ((a[1].min(b[1]).min(c[1]) - pad).floor() as i64).max(y0 as i64);
+        let max_y = ((a[1].max(b[1]).max(c[1]) + pad).ceil() as i64).min(y1 as i64 - 1);
         (min_x <= max_x && min_y <= max_y).then_some(RasterBox {
             min_x,
             max_x,
@@ -80,6 +80,16 @@ impl RasterBox {
             inv: 1.0 / area,
         })
     }
+}
+
+/// Barycentric coordinates (l0, l1, l2) of the point (`px`, `py`) in the triangle `d`, with
+/// `inv` = 1 / its doubled signed area ([`RasterBox::inv`]).
+#[inline(always)]
+fn barycentric(d: [[f32; 2]; 3], inv: f32, px: f32, py: f32) -> (f32, f32, f32) {
+    let [a, b, c] = d;
+    let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
+    let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
+    (1.0 - l1 - l2, l1, l2)
 }
 
 /// Warps the source triangle of `v` onto its destination triangle in `out`.
@@ -107,7 +117,7 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
         min_y,
         max_y,
         inv,
-    }) = RasterBox::of(out, v)
+    }) = RasterBox::of(out, v, 0.0)
     else {
         return;
     };
@@ -137,12 +147,7 @@ pub fn warp_triangle<S: RgbSource + ?Sized>(
         (step(sxs), step(sys))
     };
     // Barycentric coordinates (l0, l1, l2) of pixel (x, y)'s centre, and whether it is inside.
-    let bary = |x: i64, py: f32| {
-        let px = x as f32 + 0.5;
-        let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
-        let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
-        (1.0 - l1 - l2, l1, l2)
-    };
+    let bary = |x: i64, py: f32| barycentric([a, b, c], inv, x as f32 + 0.5, py);
     let inside = |(l0, l1, l2): (f32, f32, f32)| !(l0 < EPS || l1 < EPS || l2 < EPS);
     // Along a row each barycentric coordinate is affine in px: l = l_at0 + slope * px, the
     // slopes the same for every row (their reciprocals too: a row then needs no division).
@@ -282,11 +287,16 @@ pub fn feather_edges<S: RgbSource + ?Sized>(
         return;
     }
     let d = [v[0].dst, v[1].dst, v[2].dst];
-    let area =
-        (d[1][0] - d[0][0]) * (d[2][1] - d[0][1]) - (d[2][0] - d[0][0]) * (d[1][1] - d[0][1]);
-    if area.abs() < 1e-6 || !area.is_finite() {
+    let Some(RasterBox {
+        min_x,
+        max_x,
+        min_y,
+        max_y,
+        inv,
+    }) = RasterBox::of(out, v, FEATHER_WIDTH)
+    else {
         return;
-    }
+    };
     // Edge k as a signed distance (pixels, positive inside) of a point: n_k . p + o_k.
     let mut lines = [([0.0f32; 2], 0.0f32); 3];
     for (k, line) in lines.iter_mut().enumerate() {
@@ -297,18 +307,10 @@ pub fn feather_edges<S: RgbSource + ?Sized>(
             return;
         }
         // Left normal for a counter-clockwise (positive area) triangle points inside.
-        let s = area.signum() / len;
+        let s = inv.signum() / len;
         let n = [-ey * s, ex * s];
         *line = (n, -(n[0] * p[0] + n[1] * p[1]));
     }
-    let w = out.width() as i64;
-    let (r0, r1) = out.rows();
-    let min_x = ((d[0][0].min(d[1][0]).min(d[2][0]) - FEATHER_WIDTH).floor() as i64).max(0);
-    let max_x = ((d[0][0].max(d[1][0]).max(d[2][0]) + FEATHER_WIDTH).ceil() as i64).min(w - 1);
-    let min_y = ((d[0][1].min(d[1][1]).min(d[2][1]) - FEATHER_WIDTH).floor() as i64).max(r0 as i64);
-    let max_y =
-        ((d[0][1].max(d[1][1]).max(d[2][1]) + FEATHER_WIDTH).ceil() as i64).min(r1 as i64 - 1);
-    let inv = 1.0 / area;
     for y in min_y..=max_y {
         let py = y as f32 + 0.5;
         for x in min_x..=max_x {
@@ -333,10 +335,8 @@ pub fn feather_edges<S: RgbSource + ?Sized>(
             // The colour at the triangle's border next to the pixel (barycentric coordinates
             // clamped to the triangle): carrying the affine map on past the edge would, on a
             // squeezed triangle, reach far into the source picture.
-            let (a, b, c) = (d[0], d[1], d[2]);
-            let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
-            let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
-            let (l0, l1, l2) = ((1.0 - l1 - l2).max(0.0), l1.max(0.0), l2.max(0.0));
+            let (l0, l1, l2) = barycentric(d, inv, px, py);
+            let (l0, l1, l2) = (l0.max(0.0), l1.max(0.0), l2.max(0.0));
             let sum = l0 + l1 + l2;
             let (l0, l1, l2) = (l0 / sum, l1 / sum, l2 / sum);
             let sx = (l0 * v[0].src[0] + l1 * v[1].src[0] + l2 * v[2].src[0]) / src_par;
@@ -388,7 +388,7 @@ mod tests {
             min_y,
             max_y,
             inv,
-        }) = RasterBox::of(out, v)
+        }) = RasterBox::of(out, v, 0.0)
         else {
             return;
         };
@@ -420,10 +420,7 @@ mod tests {
             let x_from = (lo.floor() as i64 - 1).max(min_x);
             let x_to = (hi.ceil() as i64 + 1).min(max_x);
             for x in x_from..=x_to {
-                let px = x as f32 + 0.5;
-                let l1 = ((px - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (py - a[1])) * inv;
-                let l2 = ((b[0] - a[0]) * (py - a[1]) - (px - a[0]) * (b[1] - a[1])) * inv;
-                let l0 = 1.0 - l1 - l2;
+                let (l0, l1, l2) = barycentric([a, b, c], inv, x as f32 + 0.5, py);
                 if l0 < EPS || l1 < EPS || l2 < EPS {
                     continue;
                 }
