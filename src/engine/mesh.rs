@@ -10,9 +10,7 @@ use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
 use crate::motion::TargetPose;
 use crate::motion::{MotionTransfer, OneEuroFilter};
-use crate::render::mouth::{
-    actor_interior_weight, colour_match, draw_mouth_interior, skin_colour, MouthSource,
-};
+use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
 use crate::render::{CanvasRows, WarpMesh};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
@@ -205,12 +203,10 @@ impl ReenactEngine for MeshEngine {
         let mesh = &*mesh;
         let colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
         let actor_points = &self.actor_points;
-        // Whether the actor's mouth interior is drawn in the opening (the lips' edge is then
-        // anti-aliased over it).
-        let actor_mouth = actor_interior_weight(actor_points) > 0.0;
         let draw = |rows: &mut CanvasRows| {
             mesh.draw_band(rows, &avatar.image);
-            draw_mouth_interior(
+            // The lips' edge is anti-aliased over the actor's interior when it is drawn.
+            let actor_mouth = draw_mouth_interior(
                 rows,
                 MouthSource {
                     image: &avatar.image,

@@ -202,14 +202,16 @@ pub const NEAR_CLOSED_GAIN: f32 = 0.3;
 /// one, the same darkened towards [`NEAR_CLOSED_GAIN`], then the actor's interior, weighted by
 /// [`actor_interior_weight`], adjusted by `colour` ([`colour_match`]), its shadows tinted to
 /// [`CAVITY_TINT`]. The two last layers fade in over [`RIM_FEATHER`] from the lips, where the
-/// avatar's own interior continues its lips without a step.
+/// avatar's own interior continues its lips without a step. Returns whether the actor's interior
+/// was drawn (the lips' edge over it is then anti-aliased, see
+/// [`crate::render::WarpMesh::draw_face`]).
 pub fn draw_mouth_interior(
     out: &mut CanvasRows,
     avatar: MouthSource,
     actor: MouthSource,
     target_points: &[[f32; 3]],
     colour: ColourMatch,
-) {
+) -> bool {
     // How open the avatar's mouth is in the picture: 0 lips together, 1 open (teeth).
     let pictured = mouth_opening_of(avatar.points);
     let open = smoothstep(OPEN_MOUTH_GAP / 2.0, OPEN_MOUTH_GAP, pictured);
@@ -232,7 +234,7 @@ pub fn draw_mouth_interior(
     }
     let w = actor_interior_weight(actor.points);
     if w <= 0.0 {
-        return;
+        return false;
     }
     let blend = Blend {
         sharpness: 1.0,
@@ -243,6 +245,7 @@ pub fn draw_mouth_interior(
     // Without an interior of its own, the actor's reaches nearer the lips: over the dark rim.
     let feather = CLOSED_RIM_FEATHER + (RIM_FEATHER - CLOSED_RIM_FEATHER) * open;
     warp_mouth_fan(out, actor, target_points, (w, feather), &blend);
+    true
 }
 
 #[cfg(test)]
