@@ -125,7 +125,8 @@ pub(crate) fn packed_row<const PS: usize>(
     let (plane, stride) = (p.plane, p.stride);
     let out = &mut out[..3 * n];
     let k = (lo, scale * UNIT as f32);
-    if (PS == 3 || PS == 4) && line.inside(n, w, h) {
+    let inside = line.inside(n, w, h);
+    if (PS == 3 || PS == 4) && inside {
         // Two pixels' bytes from each tap row, blended as four float lanes (the compiler keeps
         // them in one vector register); with 3-byte pixels the fourth lane is the next pixel's
         // first byte, unused. Where that lane would run past the plane (3-byte pixels at its
@@ -148,7 +149,7 @@ pub(crate) fn packed_row<const PS: usize>(
             }
             line.advance();
         }
-    } else if line.inside(n, w, h) {
+    } else if inside {
         for o in out.chunks_exact_mut(3) {
             let (x0, y0, wt) = line.inside_taps();
             let i = y0 * stride + x0 * ps;
