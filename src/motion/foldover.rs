@@ -45,6 +45,14 @@ const EYE_PINNED: usize = 16;
 /// than a pixel or two shows it.
 pub const MIN_AREA: f32 = 2.0;
 
+/// The skin triangles the guard tests: those without a pinned corner.
+fn tested_triangles() -> impl Iterator<Item = [u16; 3]> {
+    TRIANGLES
+        .iter()
+        .copied()
+        .filter(|t| !t.iter().any(|&i| pinned(i as usize)))
+}
+
 /// Whether landmark `i` is pinned: an eyelid or the inner lips.
 fn pinned(i: usize) -> bool {
     LIPS_INNER.contains(&i)
@@ -89,10 +97,8 @@ impl FoldGuard {
     /// Number of tested skin triangles (no eyelid or inner-lip corner, no sliver)
     /// turned over in `points` relative to `neutral` (both at least 468 landmarks, pixels).
     pub fn folded(points: &[[f32; 3]], neutral: &[[f32; 3]]) -> usize {
-        TRIANGLES
-            .iter()
-            .filter(|t| !t.iter().any(|&i| pinned(i as usize)))
-            .filter(|&&t| folds(points, neutral, t))
+        tested_triangles()
+            .filter(|&t| folds(points, neutral, t))
             .count()
     }
 
@@ -115,12 +121,7 @@ impl FoldGuard {
             self.moving.reserve(MESH_POINTS);
             self.near.reserve(MESH_POINTS);
             self.pinned.extend((0..MESH_POINTS).map(pinned));
-            let pinned = &self.pinned;
-            self.tested.extend(
-                TRIANGLES
-                    .iter()
-                    .filter(|t| !t.iter().any(|&i| pinned[i as usize])),
-            );
+            self.tested.extend(tested_triangles());
         }
         self.shift.clear();
         self.shift.extend(
