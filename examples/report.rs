@@ -14,7 +14,13 @@
 //!   hair, ears, neck);
 //! * `jitter`: output jitter / actor jitter, jitter being the mean second difference of the
 //!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier);
-//! * `head jitter`: the same over the rigid points only (the head's shaking, without expression).
+//! * `head jitter`: the same over the rigid points only (the head's shaking, without expression);
+//! * `drawn mouth/eyes/roll`: the `mouth`, `eyes` and `roll` correlations again, but with what
+//!   the engine drew (the target pose the element logs at the LOG level, see
+//!   `gstfacereenact::quality::DrawnPose`) in place of the landmarker's reading of the output.
+//!   Where these are high and the measured ones low, the shortfall is in how the landmarker reads
+//!   the avatar back, not in the motion the avatar was given. The report takes over GStreamer's
+//!   log output for this (set `GST_DEBUG` has no effect while it runs).
 //!
 //! The output's landmarks are tracked frame to frame like the actor's; with `REPORT_FIXED_CROP=1`
 //! they are measured on one fixed crop around the avatar's face (no tracking loop).
@@ -34,7 +40,7 @@ use gstfacereenact::face::tracker::MIN_PRESENCE;
 use gstfacereenact::face::FaceLandmarks;
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::pose::{head_pose, RIGID_POINTS};
-use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
+use gstfacereenact::quality::{eye_opening, mouth_opening, pearson, DrawnPose};
 use gstfacereenact::runtime::ExecutionProvider;
 use image::{imageops, RgbImage};
 
@@ -64,6 +70,9 @@ struct Metrics {
     background: f64,
     jitter: f32,
     head_jitter: f32,
+    /// Correlation of the actor's mouth, eyes and roll with the drawn ones, over the frames that
+    /// have both (NaN when the element logged no drawn pose).
+    drawn: [f32; 3],
 }
 
 /// Head roll and yaw (degrees) of each frame relative to the first (Umeyama pose on rigid points).
@@ -140,7 +149,12 @@ fn landmarks_on_fixed_crop(
         .collect()
 }
 
-fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel) -> Metrics {
+fn measure(
+    actor: &[common::Frame],
+    out: &[common::Frame],
+    avatar: &AvatarModel,
+    drawn: &[Option<DrawnPose>],
+) -> Metrics {
     let actor_lm = common::landmarks_of(actor);
     let out_lm = if std::env::var_os("REPORT_FIXED_CROP").is_some() {
         landmarks_on_fixed_crop(out, avatar)
@@ -207,6 +221,24 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
             out_pose.1[k]
         );
     }
+    // The actor's series against the drawn ones, over the frames that have a drawn pose.
+    let with_drawn: Vec<usize> = (0..pairs.len())
+        .filter(|&k| drawn.get(pairs[k].0).is_some_and(|d| d.is_some()))
+        .collect();
+    let drawn_corr = |actor_value: &dyn Fn(usize) -> f32,
+                      drawn_value: &dyn Fn(&DrawnPose) -> f32| {
+        let a: Vec<f32> = with_drawn.iter().map(|&k| actor_value(k)).collect();
+        let d: Vec<f32> = with_drawn
+            .iter()
+            .map(|&k| drawn_value(drawn[pairs[k].0].as_ref().expect("filtered")))
+            .collect();
+        pearson(&a, &d).unwrap_or(f32::NAN)
+    };
+    let drawn = [
+        drawn_corr(&|k| mouth_opening(a[k]), &|d| d.mouth),
+        drawn_corr(&|k| eyes(a[k]), &|d| d.eyes[0] + d.eyes[1]),
+        drawn_corr(&|k| actor_pose.0[k], &|d| d.roll_yaw_pitch.0),
+    ];
     let roll_range = actor_pose.0.iter().fold(f32::MIN, |m, &x| m.max(x))
         - actor_pose.0.iter().fold(f32::MAX, |m, &x| m.min(x));
     let (worst_bg_frame, background) =
@@ -228,6 +260,7 @@ fn measure(actor: &[common::Frame], out: &[common::Frame], avatar: &AvatarModel)
         background,
         jitter: jitter(&o, &all) / jitter(&a, &all).max(1e-9),
         head_jitter: jitter(&o, &RIGID_POINTS) / jitter(&a, &RIGID_POINTS).max(1e-9),
+        drawn,
     }
 }
 
@@ -299,11 +332,13 @@ fn main() {
     std::fs::create_dir_all(&out_dir).expect("create the output folder");
 
     common::init();
+    let drawn = common::capture_drawn_poses();
     let actor = common::decode(actor_path);
     let out = common::reenact(actor_path, avatar_path, &props);
+    let drawn = std::mem::take(&mut *drawn.lock().unwrap());
     let avatar =
         AvatarModel::load(avatar_path, &mut common::tracker()).unwrap_or_else(|e| panic!("{e}"));
-    let m = measure(&actor, &out, &avatar);
+    let m = measure(&actor, &out, &avatar, &drawn);
 
     let stem = |p: &Path| p.file_stem().unwrap().to_string_lossy().into_owned();
     let sheet_path = out_dir.join(format!("{}__{}.png", stem(actor_path), stem(avatar_path)));
@@ -315,9 +350,9 @@ fn main() {
         .image
         .save(sheet_path.with_extension("worst_bg.png"))
         .expect("write the worst background frame");
-    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | sheet |");
+    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | drawn mouth/eyes/roll | sheet |");
     println!(
-        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {:.2} | {} |",
+        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {:.2} | {:.3}/{:.3}/{:.3} | {} |",
         stem(actor_path),
         stem(avatar_path),
         m.frames,
@@ -330,6 +365,9 @@ fn main() {
         m.background,
         m.jitter,
         m.head_jitter,
+        m.drawn[0],
+        m.drawn[1],
+        m.drawn[2],
         sheet_path.display()
     );
 }

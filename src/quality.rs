@@ -1,7 +1,10 @@
 //! Measures of reenactment quality computed from face-mesh landmarks: what the tests and the
 //! benchmark use to check that the avatar moves like the actor.
 
+use std::fmt;
+
 use crate::face::FaceLandmarks;
+use crate::motion::TargetPose;
 
 /// Upper and lower inner-lip midpoints.
 pub const MOUTH_GAP: (usize, usize) = (13, 14);
@@ -26,11 +29,77 @@ pub fn mouth_opening_of(points: &[[f32; 3]]) -> f32 {
 /// Eye opening of each eye (subject's right, left): lid gap over the outer-eye-corner distance
 /// (about 0.1 open, 0.05 or less closed with this landmarker).
 pub fn eye_opening(face: &FaceLandmarks) -> [f32; 2] {
-    let io = face.interocular().max(1e-3);
+    eye_opening_of(&face.points)
+}
+
+/// [`eye_opening`] of 468 bare landmark points.
+pub fn eye_opening_of(points: &[[f32; 3]]) -> [f32; 2] {
+    let io = dist(points, 33, 263).max(1e-3);
     [
-        dist(&face.points, EYE_GAPS[0].0, EYE_GAPS[0].1) / io,
-        dist(&face.points, EYE_GAPS[1].0, EYE_GAPS[1].1) / io,
+        dist(points, EYE_GAPS[0].0, EYE_GAPS[0].1) / io,
+        dist(points, EYE_GAPS[1].0, EYE_GAPS[1].1) / io,
     ]
+}
+
+/// What the engine drew in one frame, in the units of the measures above: the same numbers the
+/// quality report measures on the output with the landmarker, but read from the target pose, so
+/// that the report can tell the engine's motion from the measuring landmarker's noise.
+///
+/// Its `Display` form, logged by the element at the LOG level for every re-posed frame, is
+/// `mouth=0.1234 eyes=0.1012,0.0987 roll=-1.23 yaw=4.56 pitch=0.78` (openings as in
+/// [`mouth_opening`] and [`eye_opening`]; the head's roll, yaw and pitch in degrees relative to
+/// the reference actor frame, as limited by the motion transfer).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrawnPose {
+    /// [`mouth_opening_of`] the target landmarks.
+    pub mouth: f32,
+    /// [`eye_opening_of`] the target landmarks (subject's right, left).
+    pub eyes: [f32; 2],
+    /// Head roll, yaw and pitch, degrees (see [`crate::motion::pose::Similarity::roll_yaw_pitch_deg`]).
+    pub roll_yaw_pitch: (f32, f32, f32),
+}
+
+impl DrawnPose {
+    /// The measures of `pose` (468 or more target landmarks).
+    pub fn of(pose: &TargetPose) -> Self {
+        DrawnPose {
+            mouth: mouth_opening_of(&pose.points),
+            eyes: eye_opening_of(&pose.points),
+            roll_yaw_pitch: pose.rigid.roll_yaw_pitch_deg(),
+        }
+    }
+
+    /// Parses the `Display` form back; `None` for any other text.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut fields = text.split_whitespace().map(|f| f.split_once('='));
+        let mut next = |key: &str| match fields.next()? {
+            Some((k, v)) if k == key => Some(v),
+            _ => None,
+        };
+        let num = |v: &str| v.parse::<f32>().ok();
+        let mouth = num(next("mouth")?)?;
+        let (r, l) = next("eyes")?.split_once(',')?;
+        let eyes = [num(r)?, num(l)?];
+        let roll = num(next("roll")?)?;
+        let yaw = num(next("yaw")?)?;
+        let pitch = num(next("pitch")?)?;
+        Some(DrawnPose {
+            mouth,
+            eyes,
+            roll_yaw_pitch: (roll, yaw, pitch),
+        })
+    }
+}
+
+impl fmt::Display for DrawnPose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (roll, yaw, pitch) = self.roll_yaw_pitch;
+        write!(
+            f,
+            "mouth={:.4} eyes={:.4},{:.4} roll={roll:.2} yaw={yaw:.2} pitch={pitch:.2}",
+            self.mouth, self.eyes[0], self.eyes[1]
+        )
+    }
 }
 
 /// Head roll in degrees: angle of the line from the right to the left outer eye corner (0 level,
@@ -100,5 +169,36 @@ mod tests {
         };
         assert!((mouth_opening(&big) - 0.2).abs() < 1e-6, "scale invariant");
         assert_eq!(roll_deg(&face), 0.0);
+    }
+
+    #[test]
+    fn a_drawn_pose_reads_back_from_its_log_line() {
+        let mut points = vec![[0.0f32; 3]; 468];
+        points[263] = [100.0, 0.0, 0.0];
+        points[14] = [0.0, 25.0, 0.0];
+        points[145] = [0.0, 8.0, 0.0];
+        let rigid = crate::motion::Similarity {
+            rotation: *nalgebra::Rotation3::from_euler_angles(0.0, 0.0, 0.1).matrix(),
+            ..crate::motion::Similarity::identity()
+        };
+        let drawn = DrawnPose::of(&TargetPose { points, rigid });
+        assert!((drawn.mouth - 0.25).abs() < 1e-6, "{drawn}");
+        assert!(
+            (drawn.eyes[0] - 0.08).abs() < 1e-6 && drawn.eyes[1] == 0.0,
+            "{drawn}"
+        );
+        assert!((drawn.roll_yaw_pitch.0 - 5.73).abs() < 0.01, "{drawn}");
+        let line = drawn.to_string();
+        let back = DrawnPose::parse(&line).expect("parses");
+        assert!(
+            (back.mouth - drawn.mouth).abs() < 1e-4 && back.eyes == [0.08, 0.0],
+            "{line}"
+        );
+        assert!((back.roll_yaw_pitch.0 - 5.73).abs() < 0.01, "{line}");
+        assert_eq!(DrawnPose::parse("no face in actor frame 3"), None);
+        assert_eq!(
+            DrawnPose::parse("mouth=0.1 eyes=0.1 roll=0 yaw=0 pitch=0"),
+            None
+        );
     }
 }

@@ -145,3 +145,41 @@ fn shared_media_grin_drives_a_painting() {
     assert_eq!(r.frames_out, 78);
     assert_follows_the_actor(&r, 76);
 }
+
+#[test]
+fn the_element_logs_the_pose_it_drew_for_every_frame_and_it_follows_the_actor() {
+    // The log capture is per process: run alone, so that no other test's element logs into it.
+    if !in_own_process(
+        "the_element_logs_the_pose_it_drew_for_every_frame_and_it_follows_the_actor",
+        "drawn poses:",
+    ) {
+        return;
+    }
+    init();
+    let drawn = capture_drawn_poses();
+    let actor = shared_media("driving/grin_512.mp4");
+    let out = reenact(&actor, &shared_media("avatar/astronaut_512.png"), "");
+    let drawn = std::mem::take(&mut *drawn.lock().unwrap());
+    println!(
+        "drawn poses: {} for {} frames",
+        drawn.iter().flatten().count(),
+        out.len()
+    );
+    assert_eq!(drawn.len(), out.len(), "one slot per output frame");
+    let actor_lm = landmarks_of(&decode(&actor));
+    let (mut actor_mouth, mut drawn_mouth) = (vec![], vec![]);
+    for (a, d) in actor_lm.iter().zip(&drawn) {
+        let d = d
+            .as_ref()
+            .expect("every frame of grin_512 has a face, so a drawn pose");
+        assert!(d.roll_yaw_pitch.0.abs() < 5.0, "grin_512 barely turns: {d}");
+        if let Some(a) = a {
+            actor_mouth.push(mouth_opening(a));
+            drawn_mouth.push(d.mouth);
+        }
+    }
+    // The drawn mouth is the actor's, smoothed and transferred: much closer than the 0.8 that
+    // the landmarker's reading of the output must reach.
+    let corr = pearson(&actor_mouth, &drawn_mouth).unwrap_or(f32::NAN);
+    assert!(corr >= 0.95, "drawn mouth correlation {corr}");
+}

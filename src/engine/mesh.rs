@@ -240,6 +240,10 @@ impl ReenactEngine for MeshEngine {
         (&self.canvas, self.changed)
     }
 
+    fn drawn_pose(&self) -> Option<&TargetPose> {
+        (!self.target.points.is_empty()).then_some(&self.target)
+    }
+
     fn reset_reference(&mut self) {
         self.motion.reset_reference();
     }

@@ -6,7 +6,7 @@ pub mod mesh;
 use image::RgbImage;
 
 use crate::avatar::AvatarModel;
-use crate::motion::{MotionSettings, OneEuroParams};
+use crate::motion::{MotionSettings, OneEuroParams, TargetPose};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
@@ -53,6 +53,9 @@ pub trait ReenactEngine: Send {
     /// The current rendering (the avatar's size, 8-bit RGB) and the rectangle outside which it
     /// equals the avatar picture (empty before the first face).
     fn output(&self) -> (&RgbImage, Rect);
+    /// The avatar's pose drawn by the last frame that returned [`FrameOutcome::Reenacted`]
+    /// (468 target landmarks in avatar pixels and the head's rigid motion); `None` before any.
+    fn drawn_pose(&self) -> Option<&TargetPose>;
     /// The next actor frame with a face becomes the reference ("neutral") frame.
     fn reset_reference(&mut self);
 

@@ -17,6 +17,7 @@ use crate::avatar::{AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::models::{default_models_dir, FaceModels};
 use crate::motion::{MotionSettings, OneEuroParams};
+use crate::quality::DrawnPose;
 use crate::runtime::RuntimeError;
 use crate::video::write::{write_rect, Canvas};
 use crate::video::{FrameView, FrameViewMut, Layout, Rect, YuvMatrix};
@@ -719,6 +720,19 @@ impl VideoFilterImpl for FaceReenact {
                 );
             }
             state.faceless_run = 0;
+            if CAT.above_threshold(gst::DebugLevel::Log) {
+                if let Some(pose) = state.engine.drawn_pose() {
+                    // Read by examples/report.rs: the motion drawn, apart from how a landmarker
+                    // reads it back from the output.
+                    gst::log!(
+                        CAT,
+                        imp = self,
+                        "drawn frame {}: {}",
+                        state.frames - 1,
+                        DrawnPose::of(pose)
+                    );
+                }
+            }
         }
         let mut out = view_mut_of(outframe).map_err(|e| {
             self.post_error_message(e);

@@ -8,6 +8,7 @@ use gst::prelude::*;
 use gst_video::prelude::*;
 use gstfacereenact::face::{FaceLandmarks, FaceTracker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
+use gstfacereenact::quality::DrawnPose;
 use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
@@ -388,4 +389,33 @@ pub fn plugin_dir() -> PathBuf {
         dir.display()
     );
     dir
+}
+
+/// Captures the element's `drawn frame N: ...` log lines (see [`DrawnPose`]) for the rest of the
+/// process: slot N of the returned list holds frame N's drawn pose.
+pub fn capture_drawn_poses() -> std::sync::Arc<std::sync::Mutex<Vec<Option<DrawnPose>>>> {
+    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = drawn.clone();
+    gst::log::remove_default_log_function();
+    gst::log::set_threshold_for_name("facereenact", gst::DebugLevel::Log);
+    gst::log::add_log_function(move |cat, _, _, _, _, _, msg| {
+        if cat.name() != "facereenact" {
+            return;
+        }
+        let Some(text) = msg.get() else { return };
+        let Some((frame, pose)) = text
+            .strip_prefix("drawn frame ")
+            .and_then(|t| t.split_once(": "))
+        else {
+            return;
+        };
+        if let (Ok(i), Some(pose)) = (frame.parse::<usize>(), DrawnPose::parse(pose)) {
+            let mut d = sink.lock().unwrap();
+            if d.len() <= i {
+                d.resize(i + 1, None);
+            }
+            d[i] = Some(pose);
+        }
+    });
+    drawn
 }
