@@ -4,8 +4,9 @@
 //! Source: G. Casiez, N. Roussel, D. Vogel, "1 Euro Filter: A Simple Speed-based Low-pass Filter
 //! for Noisy Input in Interactive Systems", CHI 2012.
 //!
-//! One change to the paper's filter: a sample that lands farther than [`JUMP_FLOOR`] from the
-//! filter's last output opens the cut-off by the excess at once (see [`OneEuroFilter::filter`]).
+//! One change to the paper's filter: a sample that lands farther than [`JUMP_FLOOR`] face sizes and
+//! [`JUMP_FLOOR_PIXELS`] from the filter's last output opens the cut-off by the excess at once
+//! (see [`OneEuroFilter::filter`]).
 //! The paper's speed is a low-passed derivative, which passes through zero when a motion reverses,
 //! so the cut-off drops just when the motion turns back. On glasses_512x480's short "oh"s (mouth
 //! opening in eye-corner distances, actor -> drawn on astronaut_512): frame 72, 0.019 -> 0.040
@@ -43,6 +44,10 @@ impl Default for OneEuroParams {
 /// largest distance of any coordinate in a frame is 0.013 face sizes (median over frames; 0.028
 /// on glasses_512x480, which moves), while a mouth snapping shut moves the lips 0.12-0.16.
 pub const JUMP_FLOOR: f32 = 0.03;
+/// The jump floor in the values' own units (pixels), for small faces where landmark noise is
+/// larger than [`JUMP_FLOOR`] face sizes: on carphone_pristine (176x144, 32 px between the eye
+/// corners) the largest distance in a frame is 1.6 px (0.049 face sizes, median over frames).
+pub const JUMP_FLOOR_PIXELS: f32 = 2.0;
 
 fn alpha(cutoff: f32, dt: f32) -> f32 {
     let tau = 1.0 / (2.0 * PI * cutoff);
@@ -73,9 +78,11 @@ impl OneEuroFilter {
     /// Filters `values` in place, sampled at time `t` seconds. `scale` is the signal's natural
     /// size (face size in pixels); speeds are measured in `scale` units per second. The speed
     /// that opens each value's cut-off is the larger of the filtered derivative (the paper's) and
-    /// the jump: how far the sample lies beyond [`JUMP_FLOOR`] from the last output, per second.
+    /// the jump: how far the sample lies beyond [`JUMP_FLOOR`] face sizes and [`JUMP_FLOOR_PIXELS`]
+    /// (whichever is farther) from the last output, per second.
     pub fn filter(&mut self, values: &mut [f32], t: f64, scale: f32, p: &OneEuroParams) {
-        self.filter_with_jump_floor(values, t, scale, p, JUMP_FLOOR);
+        let floor = JUMP_FLOOR.max(JUMP_FLOOR_PIXELS / scale.max(1e-3));
+        self.filter_with_jump_floor(values, t, scale, p, floor);
     }
 
     /// [`OneEuroFilter::filter`] with the jump floor `floor` (face sizes); infinite: the paper's
@@ -206,5 +213,21 @@ mod tests {
         // paper's output, so a still face stays as still as before.
         let samples: Vec<f32> = (0..300).map(|i| 50.0 + 2.5 * noise(i)).collect();
         assert_eq!(run(&samples, JUMP_FLOOR), run(&samples, f32::INFINITY));
+    }
+
+    #[test]
+    fn a_small_faces_pixel_noise_is_not_taken_for_jumps() {
+        // A 32 px face (carphone) with +-1.5 px of noise: 0.047 face sizes, above JUMP_FLOOR
+        // but under JUMP_FLOOR_PIXELS, so the public filter gives the paper's output.
+        let p = OneEuroParams::default();
+        let (mut ours, mut paper) = (OneEuroFilter::new(), OneEuroFilter::new());
+        for i in 0..300 {
+            let s = 50.0 + 1.5 * noise(i);
+            let (mut a, mut b) = ([s], [s]);
+            let t = i as f64 / 30.0;
+            ours.filter(&mut a, t, 32.0, &p);
+            paper.filter_with_jump_floor(&mut b, t, 32.0, &p, f32::INFINITY);
+            assert_eq!(a, b, "frame {i}");
+        }
     }
 }
