@@ -5,8 +5,9 @@
 #
 # Defaults: the demo media fetched by scripts/setup.sh, writing out/demo.mp4.
 # Needs GST_PLUGIN_PATH to contain the built plugin (target/release after scripts/setup.sh).
-# decodebin accepts any container/codec GStreamer can decode; videoconvert feeds the element the
-# packed RGB it takes and turns its output into I420 for x264enc.
+# decodebin accepts any container/codec GStreamer can decode; the first videoconvert passes I420 or
+# NV12 through untouched (the element reads them in place) and converts any other decoder output;
+# the second turns the element's output into the I420 x264enc takes.
 set -euo pipefail
 ACTOR=${1:-.deps/media/carphone_pristine.mp4}
 AVATAR=${2:-.deps/media/astronaut.png}

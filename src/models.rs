@@ -150,7 +150,9 @@ impl FaceModels {
         let mut n = self.detector.fallback_notes.clone();
         n.extend(self.landmarker.fallback_notes.iter().cloned());
         n.extend(self.iris.fallback_notes.iter().cloned());
-        n.dedup();
+        // Each session tried the same providers: say each reason once.
+        let mut seen = std::collections::HashSet::new();
+        n.retain(|note| seen.insert(note.clone()));
         n
     }
 }

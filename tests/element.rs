@@ -320,6 +320,67 @@ fn null_to_playing_to_null_a_hundred_times_neither_fails_nor_grows() {
 }
 
 #[test]
+fn a_start_only_property_set_while_playing_warns_that_it_waits_for_the_next_start() {
+    let mut h = harness(&demo_media("astronaut.png"));
+    h.push(grey_frame(0)).unwrap();
+    h.pull().unwrap();
+    let element = h.element().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    // Read once per frame: no warning.
+    element.set_property("expression-multiplier", 2.0f64);
+    assert!(bus.pop_filtered(&[gst::MessageType::Warning]).is_none());
+    // Read in start() only: a warning naming the property; the stream goes on.
+    element.set_property("iris-reuse", false);
+    let warning = bus
+        .pop_filtered(&[gst::MessageType::Warning])
+        .expect("a warning on the bus");
+    let gst::MessageView::Warning(w) = warning.view() else {
+        unreachable!()
+    };
+    let text = w.error().to_string();
+    assert!(
+        text.contains("iris-reuse") && text.contains("next starts"),
+        "{text}"
+    );
+    assert!(w.error().matches(gst::LibraryError::Settings), "{text}");
+    h.push(grey_frame(1)).unwrap();
+    assert!(h.pull().is_ok(), "the stream goes on");
+}
+
+#[test]
+fn an_empty_avatar_path_is_no_avatar() {
+    // Before the start: the same error as no avatar at all.
+    let (err, _) = first_error(
+        "videotestsrc num-buffers=1 ! video/x-raw,format=RGBx,width=64,height=48 ! facereenact avatar=\"\" ! fakesink",
+    );
+    assert!(err.message().contains("no avatar set"), "{}", err.message());
+    // While running: a warning, and the old avatar stays.
+    let mut h = harness(&demo_media("astronaut.png"));
+    h.push(grey_frame(0)).unwrap();
+    h.pull().unwrap();
+    let element = h.element().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    element.set_property("avatar", "");
+    let warning = bus
+        .pop_filtered(&[gst::MessageType::Warning])
+        .expect("a warning on the bus");
+    let gst::MessageView::Warning(w) = warning.view() else {
+        unreachable!()
+    };
+    assert!(
+        w.error().message().contains("keeping the previous avatar"),
+        "{}",
+        w.error()
+    );
+    h.push(grey_frame(1)).unwrap();
+    let out = h.pull().unwrap();
+    let caps = h.sinkpad().unwrap().current_caps().unwrap();
+    assert_eq!(rgbx_image(&out, &caps).dimensions(), (512, 512));
+}
+
+#[test]
 fn properties_set_from_another_thread_while_playing_take_effect_without_stopping() {
     let avatar = demo_media("astronaut.png");
     let mut h = harness(&avatar);

@@ -56,7 +56,8 @@ const DEFAULT_BETA: f64 = 15.0;
 /// compete with decoding and encoding in the same pipeline (1008 frames of talk_wink_480 through
 /// the conversion pipeline: 14.2 s with 1 thread, 19.9 s with ONNX Runtime's choice, 25.6 s with 2).
 const DEFAULT_THREADS: u32 = 1;
-/// Threads drawing the head region: 0 = by its size (one per megapixel, at most one per core).
+/// Threads drawing the head region: 0 = by its size (one per 0.4 megapixels, at most one per
+/// core, see [`crate::engine::mesh::AUTO_PIXELS_PER_THREAD`]).
 const DEFAULT_RENDER_THREADS: u32 = 0;
 /// A warning is posted after this many consecutive actor frames without a face (2 s at 30 fps).
 const NO_FACE_WARNING_FRAMES: u64 = 60;
@@ -347,7 +348,7 @@ impl ObjectImpl for FaceReenact {
                 glib::ParamSpecUInt::builder("render-threads")
                     .nick("Render threads")
                     .blurb("Threads drawing the re-posed head, each a horizontal band of it: 1 = the streaming thread only, \
-                            0 = one per megapixel of head region, at most one per core (a second thread pays on avatars of about 2048 pixels)")
+                            0 = one per 0.4 megapixels of head region, at most one per core (a second thread pays on avatars of about 2048 pixels)")
                     .minimum(0)
                     .maximum(16)
                     .default_value(DEFAULT_RENDER_THREADS)
@@ -356,8 +357,7 @@ impl ObjectImpl for FaceReenact {
                 glib::ParamSpecBoolean::builder("iris-reuse")
                     .nick("Iris reuse")
                     .blurb("Run the iris model (eyelids, gaze) only on an eye whose picture changed since it last ran on it: \
-                            about 1 ms less per frame; false runs it on every frame, for the steadiest eyes \
-                            (output jitter on grin_512 + bw_photo_2048: 1.38 with reuse, 1.24 without)")
+                            about 1 ms less per frame; false runs it on every frame (the quality report's jitter is the same either way)")
                     .default_value(true)
                     .mutable_ready()
                     .build(),
@@ -422,18 +422,43 @@ impl ObjectImpl for FaceReenact {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        // Properties read in start() only: set while running, they wait for the next start.
+        if pspec.flags().contains(gst::PARAM_FLAG_MUTABLE_READY) {
+            let state = self.obj().current_state();
+            if state > gst::State::Ready {
+                gst::element_imp_warning!(
+                    self,
+                    gst::LibraryError::Settings,
+                    (
+                        "{} was changed while {:?}: it takes effect when the element next starts (stop the pipeline and play it again)",
+                        pspec.name(),
+                        state
+                    )
+                );
+            }
+        }
         let mut settings = self.settings.lock().unwrap();
         match pspec.name() {
             "avatar" => {
+                // An empty path is no avatar, as no path is.
                 let path = value
                     .get::<Option<String>>()
                     .expect("type checked upstream")
+                    .filter(|p| !p.is_empty())
                     .map(PathBuf::from);
                 let changed = settings.avatar != path;
                 settings.avatar = path.clone();
                 drop(settings);
-                if let (true, Some(path)) = (changed, path) {
-                    self.swap_avatar(path);
+                match (changed, path) {
+                    (true, Some(path)) => self.swap_avatar(path),
+                    (true, None) if self.state.lock().unwrap().is_some() => {
+                        gst::element_imp_warning!(
+                            self,
+                            gst::ResourceError::NotFound,
+                            ("avatar unset while running: keeping the previous avatar; set avatar to a PNG or JPEG picture of a face")
+                        );
+                    }
+                    _ => {}
                 }
             }
             "avatar-face" => settings.avatar_face = value.get().expect("type checked upstream"),
