@@ -20,6 +20,29 @@ fn harness(avatar: &std::path::Path) -> gst_check::Harness {
     h
 }
 
+/// A harness on `avatar` that has passed one frame, its element, and a bus of the element's own
+/// (the harness has none) for the messages posted after that.
+fn running_with_bus(avatar: &std::path::Path) -> (gst_check::Harness, gst::Element, gst::Bus) {
+    let mut h = harness(avatar);
+    h.push(grey_frame(0)).unwrap();
+    h.pull().unwrap();
+    let element = h.element().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    (h, element, bus)
+}
+
+/// The error of the next warning on `bus`; panics when there is none.
+fn next_warning(bus: &gst::Bus) -> gst::glib::Error {
+    let warning = bus
+        .pop_filtered(&[gst::MessageType::Warning])
+        .expect("a warning on the bus");
+    let gst::MessageView::Warning(w) = warning.view() else {
+        unreachable!("filtered")
+    };
+    w.error()
+}
+
 fn grey_frame(i: u64) -> gst::Buffer {
     let mut buffer = gst::Buffer::from_mut_slice(vec![128u8; 320 * 240 * 4]);
     {
@@ -198,25 +221,15 @@ fn an_unavailable_gpu_provider_is_reported_not_silently_replaced() {
 
 #[test]
 fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar() {
-    let mut h = harness(&demo_media("astronaut.png"));
-    h.push(grey_frame(0)).unwrap();
-    h.pull().unwrap();
-    let element = h.element().unwrap();
-    let bus = gst::Bus::new();
-    element.set_bus(Some(&bus));
+    let (mut h, element, bus) = running_with_bus(&demo_media("astronaut.png"));
 
     // A bad file: warning, old avatar kept, stream goes on.
     element.set_property("avatar", "/nonexistent/other.png");
-    let warning = bus
-        .pop_filtered(&[gst::MessageType::Warning])
-        .expect("a warning on the bus");
-    if let gst::MessageView::Warning(w) = warning.view() {
-        assert!(
-            w.error().message().contains("/nonexistent/other.png"),
-            "{}",
-            w.error()
-        );
-    }
+    let warning = next_warning(&bus);
+    assert!(
+        warning.message().contains("/nonexistent/other.png"),
+        "{warning}"
+    );
     h.push(grey_frame(1)).unwrap();
     h.pull().unwrap();
     let caps = h.sinkpad().unwrap().current_caps().unwrap();
@@ -321,29 +334,18 @@ fn null_to_playing_to_null_a_hundred_times_neither_fails_nor_grows() {
 
 #[test]
 fn a_start_only_property_set_while_playing_warns_that_it_waits_for_the_next_start() {
-    let mut h = harness(&demo_media("astronaut.png"));
-    h.push(grey_frame(0)).unwrap();
-    h.pull().unwrap();
-    let element = h.element().unwrap();
-    let bus = gst::Bus::new();
-    element.set_bus(Some(&bus));
+    let (mut h, element, bus) = running_with_bus(&demo_media("astronaut.png"));
     // Read once per frame: no warning.
     element.set_property("expression-multiplier", 2.0f64);
     assert!(bus.pop_filtered(&[gst::MessageType::Warning]).is_none());
     // Read in start() only: a warning naming the property; the stream goes on.
     element.set_property("iris-reuse", false);
-    let warning = bus
-        .pop_filtered(&[gst::MessageType::Warning])
-        .expect("a warning on the bus");
-    let gst::MessageView::Warning(w) = warning.view() else {
-        unreachable!()
-    };
-    let text = w.error().to_string();
+    let warning = next_warning(&bus);
     assert!(
-        text.contains("iris-reuse") && text.contains("next starts"),
-        "{text}"
+        warning.message().contains("iris-reuse") && warning.message().contains("next starts"),
+        "{warning}"
     );
-    assert!(w.error().matches(gst::LibraryError::Settings), "{text}");
+    assert!(warning.matches(gst::LibraryError::Settings), "{warning}");
     h.push(grey_frame(1)).unwrap();
     assert!(h.pull().is_ok(), "the stream goes on");
 }
@@ -356,23 +358,12 @@ fn an_empty_avatar_path_is_no_avatar() {
     );
     assert!(err.message().contains("no avatar set"), "{}", err.message());
     // While running: a warning, and the old avatar stays.
-    let mut h = harness(&demo_media("astronaut.png"));
-    h.push(grey_frame(0)).unwrap();
-    h.pull().unwrap();
-    let element = h.element().unwrap();
-    let bus = gst::Bus::new();
-    element.set_bus(Some(&bus));
+    let (mut h, element, bus) = running_with_bus(&demo_media("astronaut.png"));
     element.set_property("avatar", "");
-    let warning = bus
-        .pop_filtered(&[gst::MessageType::Warning])
-        .expect("a warning on the bus");
-    let gst::MessageView::Warning(w) = warning.view() else {
-        unreachable!()
-    };
+    let warning = next_warning(&bus);
     assert!(
-        w.error().message().contains("keeping the previous avatar"),
-        "{}",
-        w.error()
+        warning.message().contains("keeping the previous avatar"),
+        "{warning}"
     );
     h.push(grey_frame(1)).unwrap();
     let out = h.pull().unwrap();
