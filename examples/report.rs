@@ -19,8 +19,12 @@
 //!   the engine drew (the target pose the element logs at the LOG level, see
 //!   `gstfacereenact::quality::DrawnPose`) in place of the landmarker's reading of the output.
 //!   Where these are high and the measured ones low, the shortfall is in how the landmarker reads
-//!   the avatar back, not in the motion the avatar was given. The report takes over GStreamer's
-//!   log output for this (set `GST_DEBUG` has no effect while it runs).
+//!   the avatar back, not in the motion the avatar was given;
+//! * `drawn jitter`: `jitter` again, with the drawn landmarks (logged at the TRACE level) in place
+//!   of the landmarker's reading of the output.
+//!
+//! The report takes over GStreamer's log output for the drawn columns (a set `GST_DEBUG` has no
+//! effect while it runs).
 //!
 //! The output's landmarks are tracked frame to frame like the actor's; with `REPORT_FIXED_CROP=1`
 //! they are measured on one fixed crop around the avatar's face (no tracking loop).
@@ -73,6 +77,8 @@ struct Metrics {
     /// Correlation of the actor's mouth, eyes and roll with the drawn ones, over the frames that
     /// have both (NaN when the element logged no drawn pose).
     drawn: [f32; 3],
+    /// Jitter of the drawn landmarks / the actor's (see `jitter`); NaN without them.
+    drawn_jitter: f32,
 }
 
 /// Head roll and yaw (degrees) of each frame relative to the first (Umeyama pose on rigid points).
@@ -153,7 +159,7 @@ fn measure(
     actor: &[common::Frame],
     out: &[common::Frame],
     avatar: &AvatarModel,
-    drawn: &[Option<DrawnPose>],
+    drawn: &common::Drawn,
 ) -> Metrics {
     let actor_lm = common::landmarks_of(actor);
     let out_lm = if std::env::var_os("REPORT_FIXED_CROP").is_some() {
@@ -222,23 +228,41 @@ fn measure(
         );
     }
     // The actor's series against the drawn ones, over the frames that have a drawn pose.
+    let poses = &drawn.poses;
     let with_drawn: Vec<usize> = (0..pairs.len())
-        .filter(|&k| drawn.get(pairs[k].0).is_some_and(|d| d.is_some()))
+        .filter(|&k| poses.get(pairs[k].0).is_some_and(|d| d.is_some()))
         .collect();
     let drawn_corr = |actor_value: &dyn Fn(usize) -> f32,
                       drawn_value: &dyn Fn(&DrawnPose) -> f32| {
         let a: Vec<f32> = with_drawn.iter().map(|&k| actor_value(k)).collect();
         let d: Vec<f32> = with_drawn
             .iter()
-            .map(|&k| drawn_value(drawn[pairs[k].0].as_ref().expect("filtered")))
+            .map(|&k| drawn_value(poses[pairs[k].0].as_ref().expect("filtered")))
             .collect();
         pearson(&a, &d).unwrap_or(f32::NAN)
     };
-    let drawn = [
+    let drawn_correlations = [
         drawn_corr(&|k| mouth_opening(a[k]), &|d| d.mouth),
         drawn_corr(&|k| eyes(a[k]), &|d| d.eyes[0] + d.eyes[1]),
         drawn_corr(&|k| actor_pose.0[k], &|d| d.roll_yaw_pitch.0),
     ];
+    // The drawn landmarks' jitter against the actor's, over the frames that have both.
+    let (mut actor_lms, mut drawn_lms) = (vec![], vec![]);
+    for (k, &(i, _, _)) in pairs.iter().enumerate() {
+        if let Some(Some(points)) = drawn.landmarks.get(i) {
+            actor_lms.push(a[k]);
+            drawn_lms.push(FaceLandmarks {
+                points: points.0.iter().map(|p| [p[0], p[1], 0.0]).collect(),
+                presence: 1.0,
+            });
+        }
+    }
+    let drawn_lms: Vec<&FaceLandmarks> = drawn_lms.iter().collect();
+    let drawn_jitter = if drawn_lms.len() < 3 {
+        f32::NAN
+    } else {
+        jitter(&drawn_lms, &all) / jitter(&actor_lms, &all).max(1e-9)
+    };
     let roll_range = actor_pose.0.iter().fold(f32::MIN, |m, &x| m.max(x))
         - actor_pose.0.iter().fold(f32::MAX, |m, &x| m.min(x));
     let (worst_bg_frame, background) =
@@ -260,7 +284,8 @@ fn measure(
         background,
         jitter: jitter(&o, &all) / jitter(&a, &all).max(1e-9),
         head_jitter: jitter(&o, &RIGID_POINTS) / jitter(&a, &RIGID_POINTS).max(1e-9),
-        drawn,
+        drawn: drawn_correlations,
+        drawn_jitter,
     }
 }
 
@@ -332,7 +357,7 @@ fn main() {
     std::fs::create_dir_all(&out_dir).expect("create the output folder");
 
     common::init();
-    let drawn = common::capture_drawn_poses();
+    let drawn = common::capture_drawn();
     let actor = common::decode(actor_path);
     let out = common::reenact(actor_path, avatar_path, &props);
     let drawn = std::mem::take(&mut *drawn.lock().unwrap());
@@ -350,9 +375,9 @@ fn main() {
         .image
         .save(sheet_path.with_extension("worst_bg.png"))
         .expect("write the worst background frame");
-    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | drawn mouth/eyes/roll | sheet |");
+    println!("| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | drawn mouth/eyes/roll | drawn jitter | sheet |");
     println!(
-        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {:.2} | {:.3}/{:.3}/{:.3} | {} |",
+        "| {} | {} | {} | {} | {:.3} | {:.3} | {:.3} ({:.1}°) | {:.3} | {:.2} | {:.2} | {:.2} | {:.3}/{:.3}/{:.3} | {:.2} | {} |",
         stem(actor_path),
         stem(avatar_path),
         m.frames,
@@ -368,6 +393,7 @@ fn main() {
         m.drawn[0],
         m.drawn[1],
         m.drawn[2],
+        m.drawn_jitter,
         sheet_path.display()
     );
 }

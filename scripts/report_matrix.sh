@@ -15,7 +15,7 @@ out=out/report
 mkdir -p "$out"
 cargo build --release --example report --quiet
 table=$out/matrix.md
-printf '| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | drawn mouth/eyes/roll | sheet |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' >"$table"
+printf '| actor | avatar | frames | with face | mouth | eyes | roll (actor range) | yaw | bg (/255) | jitter | head jitter | drawn mouth/eyes/roll | drawn jitter | sheet |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n' >"$table"
 for actor in "$media"/driving/*.mp4; do
   for avatar in astronaut_512.png mona_lisa_720x1280.jpg glasses_beard_400.jpg bw_photo_2048.jpg; do
     target/release/examples/report "$actor" "$media/avatar/$avatar" "$out" "$every" "$@" | tail -n 1 >>"$table"

@@ -91,6 +91,41 @@ impl DrawnPose {
     }
 }
 
+/// The drawn landmarks of one frame: the target's first 468 points (x, y in avatar pixels), as
+/// the element logs them at the TRACE level (`drawn landmarks N: x,y x,y ...`, two decimals) so
+/// that the quality report can measure the drawn jitter apart from the landmarker's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnLandmarks(pub Vec<[f32; 2]>);
+
+impl DrawnLandmarks {
+    /// The first 468 points of `pose` (fewer when it has fewer).
+    pub fn of(pose: &TargetPose) -> Self {
+        DrawnLandmarks(pose.points.iter().take(468).map(|p| [p[0], p[1]]).collect())
+    }
+
+    /// Parses the `Display` form back; `None` for any other text.
+    pub fn parse(text: &str) -> Option<Self> {
+        text.split_whitespace()
+            .map(|pair| {
+                let (x, y) = pair.split_once(',')?;
+                Some([x.parse().ok()?, y.parse().ok()?])
+            })
+            .collect::<Option<Vec<_>>>()
+            .filter(|p| !p.is_empty())
+            .map(DrawnLandmarks)
+    }
+}
+
+impl fmt::Display for DrawnLandmarks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { " " };
+            write!(f, "{sep}{:.2},{:.2}", p[0], p[1])?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for DrawnPose {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (roll, yaw, pitch) = self.roll_yaw_pitch;
@@ -200,5 +235,24 @@ mod tests {
             DrawnPose::parse("mouth=0.1 eyes=0.1 roll=0 yaw=0 pitch=0"),
             None
         );
+    }
+
+    #[test]
+    fn drawn_landmarks_read_back_from_their_log_line() {
+        let mut points = vec![[0.0f32; 3]; 470];
+        points[5] = [12.345, -6.5, 3.0];
+        let rigid = crate::motion::Similarity::identity();
+        let drawn = DrawnLandmarks::of(&TargetPose { points, rigid });
+        assert_eq!(drawn.0.len(), 468, "the iris centres are not landmarks");
+        let line = drawn.to_string();
+        let back = DrawnLandmarks::parse(&line).expect("parses");
+        assert_eq!(back.0.len(), 468);
+        assert!(
+            (back.0[5][0] - 12.345).abs() < 0.01 && back.0[5][1] == -6.5,
+            "{:?}",
+            back.0[5]
+        );
+        assert_eq!(DrawnLandmarks::parse("mouth=0.1"), None);
+        assert_eq!(DrawnLandmarks::parse(""), None);
     }
 }

@@ -156,16 +156,23 @@ fn the_element_logs_the_pose_it_drew_for_every_frame_and_it_follows_the_actor() 
         return;
     }
     init();
-    let drawn = capture_drawn_poses();
+    let drawn = capture_drawn();
     let actor = shared_media("driving/grin_512.mp4");
     let out = reenact(&actor, &shared_media("avatar/astronaut_512.png"), "");
-    let drawn = std::mem::take(&mut *drawn.lock().unwrap());
+    let Drawn {
+        poses: drawn,
+        landmarks,
+    } = std::mem::take(&mut *drawn.lock().unwrap());
     println!(
         "drawn poses: {} for {} frames",
         drawn.iter().flatten().count(),
         out.len()
     );
     assert_eq!(drawn.len(), out.len(), "one slot per output frame");
+    assert_eq!(landmarks.len(), out.len(), "drawn landmarks too");
+    assert!(landmarks
+        .iter()
+        .all(|l| l.as_ref().is_some_and(|l| l.0.len() == 468)));
     let actor_lm = landmarks_of(&decode(&actor));
     let (mut actor_mouth, mut drawn_mouth) = (vec![], vec![]);
     for (a, d) in actor_lm.iter().zip(&drawn) {

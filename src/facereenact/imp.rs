@@ -17,7 +17,7 @@ use crate::avatar::{AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::models::{default_models_dir, FaceModels};
 use crate::motion::{MotionSettings, OneEuroParams};
-use crate::quality::DrawnPose;
+use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
 use crate::video::write::{write_rect, Canvas};
 use crate::video::{FrameView, FrameViewMut, Layout, Rect, YuvMatrix};
@@ -756,6 +756,15 @@ impl VideoFilterImpl for FaceReenact {
                         state.frames - 1,
                         DrawnPose::of(pose)
                     );
+                    if CAT.above_threshold(gst::DebugLevel::Trace) {
+                        gst::trace!(
+                            CAT,
+                            imp = self,
+                            "drawn landmarks {}: {}",
+                            state.frames - 1,
+                            DrawnLandmarks::of(pose)
+                        );
+                    }
                 }
             }
         }

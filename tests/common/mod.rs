@@ -8,7 +8,7 @@ use gst::prelude::*;
 use gst_video::prelude::*;
 use gstfacereenact::face::{FaceLandmarks, FaceTracker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
-use gstfacereenact::quality::DrawnPose;
+use gstfacereenact::quality::{DrawnLandmarks, DrawnPose};
 use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
@@ -391,30 +391,48 @@ pub fn plugin_dir() -> PathBuf {
     dir
 }
 
-/// Captures the element's `drawn frame N: ...` log lines (see [`DrawnPose`]) for the rest of the
-/// process: slot N of the returned list holds frame N's drawn pose.
-pub fn capture_drawn_poses() -> std::sync::Arc<std::sync::Mutex<Vec<Option<DrawnPose>>>> {
-    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+/// What the element drew, frame by frame, read from its log (see [`capture_drawn`]).
+#[derive(Debug, Default)]
+pub struct Drawn {
+    /// Slot N: frame N's drawn pose (LOG level).
+    pub poses: Vec<Option<DrawnPose>>,
+    /// Slot N: frame N's drawn landmarks (TRACE level).
+    pub landmarks: Vec<Option<DrawnLandmarks>>,
+}
+
+/// Puts `value` into slot `i` of `slots`, growing it as needed.
+fn put<T: Clone>(slots: &mut Vec<Option<T>>, i: usize, value: T) {
+    if slots.len() <= i {
+        slots.resize(i + 1, None);
+    }
+    slots[i] = Some(value);
+}
+
+/// Captures the element's `drawn frame N: ...` and `drawn landmarks N: ...` log lines (see
+/// [`DrawnPose`], [`DrawnLandmarks`]) for the rest of the process (GStreamer's default log
+/// output is switched off).
+pub fn capture_drawn() -> std::sync::Arc<std::sync::Mutex<Drawn>> {
+    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Drawn::default()));
     let sink = drawn.clone();
     gst::log::remove_default_log_function();
-    gst::log::set_threshold_for_name("facereenact", gst::DebugLevel::Log);
+    gst::log::set_threshold_for_name("facereenact", gst::DebugLevel::Trace);
     gst::log::add_log_function(move |cat, _, _, _, _, _, msg| {
         if cat.name() != "facereenact" {
             return;
         }
         let Some(text) = msg.get() else { return };
-        let Some((frame, pose)) = text
-            .strip_prefix("drawn frame ")
-            .and_then(|t| t.split_once(": "))
-        else {
-            return;
+        let numbered = |prefix: &str| {
+            let (frame, rest) = text.strip_prefix(prefix)?.split_once(": ")?;
+            Some((frame.parse::<usize>().ok()?, rest))
         };
-        if let (Ok(i), Some(pose)) = (frame.parse::<usize>(), DrawnPose::parse(pose)) {
-            let mut d = sink.lock().unwrap();
-            if d.len() <= i {
-                d.resize(i + 1, None);
+        if let Some((i, pose)) = numbered("drawn frame ") {
+            if let Some(pose) = DrawnPose::parse(pose) {
+                put(&mut sink.lock().unwrap().poses, i, pose);
             }
-            d[i] = Some(pose);
+        } else if let Some((i, points)) = numbered("drawn landmarks ") {
+            if let Some(points) = DrawnLandmarks::parse(points) {
+                put(&mut sink.lock().unwrap().landmarks, i, points);
+            }
         }
     });
     drawn
