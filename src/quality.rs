@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::face::landmarker::{EYE_CORNERS, NUM_LANDMARKS};
 use crate::face::FaceLandmarks;
 use crate::motion::TargetPose;
 
@@ -15,6 +16,11 @@ fn dist(p: &[[f32; 3]], a: usize, b: usize) -> f32 {
     ((p[a][0] - p[b][0]).powi(2) + (p[a][1] - p[b][1]).powi(2)).sqrt()
 }
 
+/// Outer-eye-corner distance of `points`, pixels, at least 0.001: what the openings divide by.
+fn interocular_of(points: &[[f32; 3]]) -> f32 {
+    dist(points, EYE_CORNERS.0, EYE_CORNERS.1).max(1e-3)
+}
+
 /// Mouth opening: inner-lip gap over the outer-eye-corner distance (0 closed, about 0.5 wide
 /// open). Unitless, independent of face size.
 pub fn mouth_opening(face: &FaceLandmarks) -> f32 {
@@ -23,7 +29,7 @@ pub fn mouth_opening(face: &FaceLandmarks) -> f32 {
 
 /// [`mouth_opening`] of 468 bare landmark points.
 pub fn mouth_opening_of(points: &[[f32; 3]]) -> f32 {
-    dist(points, MOUTH_GAP.0, MOUTH_GAP.1) / dist(points, 33, 263).max(1e-3)
+    dist(points, MOUTH_GAP.0, MOUTH_GAP.1) / interocular_of(points)
 }
 
 /// Eye opening of each eye (subject's right, left): lid gap over the outer-eye-corner distance
@@ -34,7 +40,7 @@ pub fn eye_opening(face: &FaceLandmarks) -> [f32; 2] {
 
 /// [`eye_opening`] of 468 bare landmark points.
 pub fn eye_opening_of(points: &[[f32; 3]]) -> [f32; 2] {
-    let io = dist(points, 33, 263).max(1e-3);
+    let io = interocular_of(points);
     [
         dist(points, EYE_GAPS[0].0, EYE_GAPS[0].1) / io,
         dist(points, EYE_GAPS[1].0, EYE_GAPS[1].1) / io,
@@ -91,6 +97,17 @@ impl DrawnPose {
     }
 }
 
+impl fmt::Display for DrawnPose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (roll, yaw, pitch) = self.roll_yaw_pitch;
+        write!(
+            f,
+            "mouth={:.4} eyes={:.4},{:.4} roll={roll:.2} yaw={yaw:.2} pitch={pitch:.2}",
+            self.mouth, self.eyes[0], self.eyes[1]
+        )
+    }
+}
+
 /// The drawn landmarks of one frame: the target's first 468 points (x, y in avatar pixels), as
 /// the element logs them at the TRACE level (`drawn landmarks N: x,y x,y ...`, two decimals) so
 /// that the quality report can measure the drawn jitter apart from the landmarker's.
@@ -100,7 +117,13 @@ pub struct DrawnLandmarks(pub Vec<[f32; 2]>);
 impl DrawnLandmarks {
     /// The first 468 points of `pose` (fewer when it has fewer).
     pub fn of(pose: &TargetPose) -> Self {
-        DrawnLandmarks(pose.points.iter().take(468).map(|p| [p[0], p[1]]).collect())
+        DrawnLandmarks(
+            pose.points
+                .iter()
+                .take(NUM_LANDMARKS)
+                .map(|p| [p[0], p[1]])
+                .collect(),
+        )
     }
 
     /// Parses the `Display` form back; `None` for any other text.
@@ -126,21 +149,10 @@ impl fmt::Display for DrawnLandmarks {
     }
 }
 
-impl fmt::Display for DrawnPose {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (roll, yaw, pitch) = self.roll_yaw_pitch;
-        write!(
-            f,
-            "mouth={:.4} eyes={:.4},{:.4} roll={roll:.2} yaw={yaw:.2} pitch={pitch:.2}",
-            self.mouth, self.eyes[0], self.eyes[1]
-        )
-    }
-}
-
 /// Head roll in degrees: angle of the line from the right to the left outer eye corner (0 level,
 /// positive clockwise on screen, y down).
 pub fn roll_deg(face: &FaceLandmarks) -> f32 {
-    let (a, b) = (face.points[33], face.points[263]);
+    let (a, b) = (face.points[EYE_CORNERS.0], face.points[EYE_CORNERS.1]);
     (b[1] - a[1]).atan2(b[0] - a[0]).to_degrees()
 }
 
