@@ -13,7 +13,7 @@ mod common;
 use gst::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
-use gstfacereenact::face::{EyeRefiner, FaceDetector, Landmarker};
+use gstfacereenact::face::{DetectorModel, EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
 use gstfacereenact::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
@@ -71,14 +71,26 @@ fn main() {
         .map(|f| tracker.track(f, par).unwrap().expect("face").clone())
         .collect();
 
-    let mut detector = FaceDetector::new(models.detector.session.clone());
+    let mut detector =
+        FaceDetector::new(models.detector.session.clone(), DetectorModel::ShortRange);
     let t = Instant::now();
     for _ in 0..ROUNDS {
         for f in &frames {
             std::hint::black_box(detector.detect(f, par, None).unwrap());
         }
     }
-    report("detect (BlazeFace)", t.elapsed(), n);
+    report("detect (BlazeFace short range)", t.elapsed(), n);
+    let mut detector = FaceDetector::new(
+        models.full_range_detector.session.clone(),
+        DetectorModel::FullRange,
+    );
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for f in &frames {
+            std::hint::black_box(detector.detect(f, par, None).unwrap());
+        }
+    }
+    report("detect (BlazeFace full range)", t.elapsed(), n);
 
     let mut landmarker = Landmarker::new(models.landmarker.session.clone());
     let t = Instant::now();

@@ -8,15 +8,26 @@ use std::time::SystemTime;
 use once_cell::sync::Lazy;
 use sha2::{Digest, Sha256};
 
-use crate::face::{EyeRefiner, FaceDetector, FaceTracker, Landmarker};
+use crate::face::{DetectorModel, EyeRefiner, FaceDetector, FaceTracker, Landmarker};
 use crate::runtime::{self, ExecutionProvider, LoadedSession, RuntimeError};
 
-/// BlazeFace short-range detector, converted from MediaPipe's TFLite model (see models/README.md).
+/// BlazeFace short-range detector, converted from MediaPipe's TFLite model (see models/NOTICE).
 pub const DETECTOR_FILE: &str = "face_detection_short_range.onnx";
+/// BlazeFace full-range detector (faces far from the camera), converted from MediaPipe's sparse
+/// TFLite model.
+pub const FULL_RANGE_DETECTOR_FILE: &str = "face_detection_full_range.onnx";
 /// 468-point face-mesh landmarker, converted from MediaPipe's TFLite model.
 pub const LANDMARKER_FILE: &str = "face_landmark.onnx";
 /// Eye contour and iris model, converted from MediaPipe's TFLite model.
 pub const IRIS_FILE: &str = "iris_landmark.onnx";
+
+/// Every model file the element loads.
+pub const MODEL_FILES: [&str; 4] = [
+    DETECTOR_FILE,
+    FULL_RANGE_DETECTOR_FILE,
+    LANDMARKER_FILE,
+    IRIS_FILE,
+];
 
 /// `models/SHA256SUMS` (`sha256sum` format), embedded at build time: the models this version
 /// was built and tested with.
@@ -90,8 +101,10 @@ pub fn default_models_dir() -> PathBuf {
 /// Sessions for the detector and the landmarker (shared process-wide, see [`runtime::session`]).
 #[derive(Clone)]
 pub struct FaceModels {
-    /// Detector session.
+    /// Short-range detector session.
     pub detector: LoadedSession,
+    /// Full-range detector session.
+    pub full_range_detector: LoadedSession,
     /// Landmarker session.
     pub landmarker: LoadedSession,
     /// Eyelid / iris refinement session (the subject's right eye).
@@ -102,18 +115,23 @@ pub struct FaceModels {
 }
 
 impl FaceModels {
-    /// Loads the three models from `dir`, each checked first by [`verify_model`]. Errors name the
+    /// Loads the four models from `dir`, each checked first by [`verify_model`]. Errors name the
     /// missing, invalid or mismatching file.
     pub fn load(
         dir: &Path,
         provider: ExecutionProvider,
         threads: usize,
     ) -> Result<FaceModels, RuntimeError> {
-        for file in [DETECTOR_FILE, LANDMARKER_FILE, IRIS_FILE] {
+        for file in MODEL_FILES {
             verify_model(&dir.join(file))?;
         }
         Ok(FaceModels {
             detector: runtime::session(&dir.join(DETECTOR_FILE), provider, threads)?,
+            full_range_detector: runtime::session(
+                &dir.join(FULL_RANGE_DETECTOR_FILE),
+                provider,
+                threads,
+            )?,
             landmarker: runtime::session(&dir.join(LANDMARKER_FILE), provider, threads)?,
             iris: runtime::session(&dir.join(IRIS_FILE), provider, threads)?,
             iris_second: runtime::session_copy(&dir.join(IRIS_FILE), provider, threads, 1)?,
@@ -139,7 +157,11 @@ impl FaceModels {
             self.iris_second.session.clone(),
         ]);
         FaceTracker::new(
-            FaceDetector::new(self.detector.session.clone()),
+            FaceDetector::new(self.detector.session.clone(), DetectorModel::ShortRange),
+            FaceDetector::new(
+                self.full_range_detector.session.clone(),
+                DetectorModel::FullRange,
+            ),
             Landmarker::new(self.landmarker.session.clone()),
             Some(if reuse { eyes } else { eyes.every_frame() }),
         )
@@ -148,6 +170,7 @@ impl FaceModels {
     /// Provider fallbacks that happened while loading (empty when the requested one works).
     pub fn fallback_notes(&self) -> Vec<String> {
         let mut n = self.detector.fallback_notes.clone();
+        n.extend(self.full_range_detector.fallback_notes.iter().cloned());
         n.extend(self.landmarker.fallback_notes.iter().cloned());
         n.extend(self.iris.fallback_notes.iter().cloned());
         // Each session tried the same providers: say each reason once.
@@ -163,7 +186,7 @@ mod tests {
 
     #[test]
     fn every_model_file_has_a_listed_sha256() {
-        for file in [DETECTOR_FILE, LANDMARKER_FILE, IRIS_FILE] {
+        for file in MODEL_FILES {
             let hash = expected_sha256(file).unwrap_or_else(|| panic!("{file} not in SHA256SUMS"));
             assert_eq!(hash.len(), 64, "{file}");
         }

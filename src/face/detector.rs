@@ -1,24 +1,92 @@
-//! Face detection with MediaPipe's BlazeFace short-range model (`face_detection_short_range.onnx`).
+//! Face detection with MediaPipe's BlazeFace models: the short-range model
+//! (`face_detection_short_range.onnx`, faces within about 2 m of a phone camera) and the
+//! full-range model (`face_detection_full_range.onnx`, faces within about 5 m).
 //!
-//! Model: input `1x128x128x3` float RGB in -1..1 (NHWC); outputs `regressors` `1x896x16` and
-//! `classificators` `1x896x1` (logits) over 896 SSD anchors. Anchors, box decoding and weighted
-//! non-maximum suppression follow MediaPipe's `face_detection_short_range.pbtxt`
-//! (SsdAnchorsCalculator: 4 layers, strides 8/16/16/16, fixed anchor size; TensorsToDetections with
-//! x/y/w/h scale 128, sigmoid scores, score threshold 0.5; weighted NMS, IoU 0.3).
+//! Models ([`DetectorModel`]):
+//! - short range: input `1x128x128x3` float RGB in -1..1 (NHWC); outputs `regressors` `1x896x16`
+//!   and `classificators` `1x896x1` (logits) over 896 SSD anchors (4 layers, strides 8/16/16/16,
+//!   two anchors per stride-8 cell, six per stride-16 cell); score threshold 0.5.
+//! - full range: input `1x192x192x3` float RGB in -1..1; outputs `Identity` `1x2304x16` and
+//!   `Identity_1` `1x2304x1` over 2304 anchors (one layer, stride 4, a 48x48 grid, one anchor per
+//!   cell); score threshold 0.6.
+//!
+//! Anchors, box decoding and weighted non-maximum suppression follow MediaPipe's
+//! `face_detection_short_range.pbtxt` and `face_detection_full_range.pbtxt` (SsdAnchorsCalculator
+//! with a fixed anchor size; TensorsToDetections with x/y/w/h scale equal to the input side,
+//! sigmoid scores; weighted NMS, IoU 0.3).
 //! Source: Bazarevsky et al., "BlazeFace: Sub-millisecond Neural Face Detection on Mobile GPUs",
 //! 2019, and github.com/google/mediapipe (Apache-2.0).
+//!
+//! Measured reach (both models, talk_wink_480 frames scaled into a textured 400x400 picture, 20
+//! frames per size): a face is found when its detector box is at least 13 input pixels wide,
+//! a tenth of the short-range model's 128 and 7 % of the full-range model's 192 (17-18 of 20 at
+//! that edge, all 20 above it), up to at least 70 % of the input.
 
 use crate::video::RgbSource;
 
 use super::roi::Roi;
 use crate::runtime::{run_rgb_square, RuntimeError, SharedSession};
 
-/// Model input side, pixels.
-pub const INPUT_SIZE: usize = 128;
-/// Number of SSD anchors of the short-range model.
-pub const NUM_ANCHORS: usize = 896;
-const MIN_SCORE: f32 = 0.5;
 const NMS_IOU: f32 = 0.3;
+
+/// Which BlazeFace model a [`FaceDetector`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DetectorModel {
+    /// `face_detection_short_range.onnx`: 128x128 input, 896 anchors.
+    ShortRange,
+    /// `face_detection_full_range.onnx`: 192x192 input, 2304 anchors.
+    FullRange,
+}
+
+impl DetectorModel {
+    /// Model input side, pixels.
+    pub fn input_size(self) -> usize {
+        match self {
+            DetectorModel::ShortRange => 128,
+            DetectorModel::FullRange => 192,
+        }
+    }
+
+    /// Number of SSD anchors (rows of the model's outputs).
+    pub fn num_anchors(self) -> usize {
+        match self {
+            DetectorModel::ShortRange => 896,
+            DetectorModel::FullRange => 2304,
+        }
+    }
+
+    /// MediaPipe's score threshold for this model (0..1, after the sigmoid).
+    pub fn min_score(self) -> f32 {
+        match self {
+            DetectorModel::ShortRange => 0.5,
+            DetectorModel::FullRange => 0.6,
+        }
+    }
+
+    /// SSD anchor centres in 0..1 model-input coordinates, in the model's output order.
+    pub fn anchors(self) -> Vec<(f32, f32)> {
+        // Layers of equal strides are merged: (stride, anchors per cell).
+        let layers: &[(usize, usize)] = match self {
+            DetectorModel::ShortRange => &[(8, 2), (16, 6)],
+            DetectorModel::FullRange => &[(4, 1)],
+        };
+        let mut out = Vec::with_capacity(self.num_anchors());
+        for &(stride, per_cell) in layers {
+            let grid = self.input_size() / stride;
+            for y in 0..grid {
+                for x in 0..grid {
+                    for _ in 0..per_cell {
+                        out.push((
+                            (x as f32 + 0.5) / grid as f32,
+                            (y as f32 + 0.5) / grid as f32,
+                        ));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
 
 /// One detected face, in square-pixel picture coordinates (see [`super::roi`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,28 +139,10 @@ impl Detection {
     }
 }
 
-/// SSD anchor centres in 0..1 model-input coordinates, in the model's output order.
-pub fn anchors() -> Vec<(f32, f32)> {
-    // Layers with equal strides are merged: stride 8 (2 anchors per cell), stride 16 (6 per cell).
-    let mut out = Vec::with_capacity(NUM_ANCHORS);
-    for &(stride, per_cell) in &[(8usize, 2usize), (16, 6)] {
-        let grid = INPUT_SIZE / stride;
-        for y in 0..grid {
-            for x in 0..grid {
-                for _ in 0..per_cell {
-                    out.push((
-                        (x as f32 + 0.5) / grid as f32,
-                        (y as f32 + 0.5) / grid as f32,
-                    ));
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The face detector: a shared ONNX session plus its anchors and input buffer.
+/// The face detector: a shared ONNX session of one [`DetectorModel`] plus its anchors and input
+/// buffer.
 pub struct FaceDetector {
+    model: DetectorModel,
     session: SharedSession,
     anchors: Vec<(f32, f32)>,
     input: Vec<f32>,
@@ -101,15 +151,22 @@ pub struct FaceDetector {
 }
 
 impl FaceDetector {
-    /// Wraps a session made from `face_detection_short_range.onnx`.
-    pub fn new(session: SharedSession) -> Self {
+    /// Wraps a session made from `model`'s file.
+    pub fn new(session: SharedSession, model: DetectorModel) -> Self {
+        let n = model.input_size();
         FaceDetector {
+            model,
             session,
-            anchors: anchors(),
-            input: vec![0.0; INPUT_SIZE * INPUT_SIZE * 3],
-            regressors: Vec::with_capacity(NUM_ANCHORS * 16),
-            scores: Vec::with_capacity(NUM_ANCHORS),
+            anchors: model.anchors(),
+            input: vec![0.0; n * n * 3],
+            regressors: Vec::with_capacity(model.num_anchors() * 16),
+            scores: Vec::with_capacity(model.num_anchors()),
         }
+    }
+
+    /// The model this detector runs.
+    pub fn model(&self) -> DetectorModel {
+        self.model
     }
 
     /// Detects faces in the square region `window` of `img` (the whole picture letterboxed when
@@ -132,16 +189,18 @@ impl FaceDetector {
                 angle: 0.0,
             }
         });
-        roi.crop_into(img, par, INPUT_SIZE, -1.0, 1.0, &mut self.input);
-        let n = INPUT_SIZE as f32;
+        let side = self.model.input_size();
+        roi.crop_into(img, par, side, -1.0, 1.0, &mut self.input);
+        let n = side as f32;
         run_rgb_square(
             &self.session,
             &self.input,
-            INPUT_SIZE,
+            side,
             &mut self.regressors,
             &mut self.scores,
         )?;
-        if self.regressors.len() < NUM_ANCHORS * 16 || self.scores.len() < NUM_ANCHORS {
+        let anchors = self.model.num_anchors();
+        if self.regressors.len() < anchors * 16 || self.scores.len() < anchors {
             return Err(RuntimeError::Inference(
                 "detector returned too few values".into(),
             ));
@@ -149,7 +208,7 @@ impl FaceDetector {
         let mut raw = Vec::new();
         for (i, &(ax, ay)) in self.anchors.iter().enumerate() {
             let score = 1.0 / (1.0 + (-self.scores[i].clamp(-100.0, 100.0)).exp());
-            if score < MIN_SCORE {
+            if score < self.model.min_score() {
                 continue;
             }
             let r = &self.regressors[i * 16..(i + 1) * 16];
@@ -218,13 +277,20 @@ mod tests {
 
     #[test]
     fn anchors_match_the_model_output_count_and_lie_inside_the_input() {
-        let a = anchors();
-        assert_eq!(a.len(), NUM_ANCHORS);
-        assert!(a
-            .iter()
-            .all(|&(x, y)| x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0));
+        for model in [DetectorModel::ShortRange, DetectorModel::FullRange] {
+            let a = model.anchors();
+            assert_eq!(a.len(), model.num_anchors(), "{model:?}");
+            assert!(a
+                .iter()
+                .all(|&(x, y)| x > 0.0 && x < 1.0 && y > 0.0 && y < 1.0));
+        }
+        let a = DetectorModel::ShortRange.anchors();
         assert_eq!(a[0], (0.5 / 16.0, 0.5 / 16.0));
         assert_eq!(a[512], (0.5 / 8.0, 0.5 / 8.0));
+        // Full range: one anchor per cell of a 48x48 grid, row by row.
+        let a = DetectorModel::FullRange.anchors();
+        assert_eq!(a[1], (1.5 / 48.0, 0.5 / 48.0));
+        assert_eq!(a[48], (0.5 / 48.0, 1.5 / 48.0));
     }
 
     #[test]

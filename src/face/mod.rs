@@ -5,10 +5,12 @@ pub mod eye_refiner;
 pub mod landmarker;
 pub mod mesh_topology;
 pub mod roi;
+pub mod search;
 pub mod tracker;
 
-pub use detector::{Detection, FaceDetector};
+pub use detector::{Detection, DetectorModel, FaceDetector};
 pub use eye_refiner::EyeRefiner;
 pub use landmarker::{FaceLandmarks, Landmarker};
 pub use roi::Roi;
-pub use tracker::FaceTracker;
+pub use search::FrameRegion;
+pub use tracker::{FaceTracker, TrackOptions};

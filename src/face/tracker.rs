@@ -1,10 +1,17 @@
 //! Frame-to-frame face tracking: detection only when tracking is lost, otherwise the landmarker
 //! runs on a crop predicted from the previous frame's landmarks (MediaPipe's FaceMesh scheme).
 //!
-//! **Which face.** With no face tracked yet, or after a cut, the largest detected face is followed
-//! (ties: leftmost first, the order of `avatar-face`). While it is found on its predicted crop it is
-//! followed, whatever other faces the frame shows. When it is lost, the detector looks for a face
-//! where it was last seen (see [`is_same_face`]) before falling back to the largest.
+//! **Finding a face.** With no face tracked (the first frames, after a cut or a loss) a
+//! [`FaceSearch`] sweeps the frame (or the `actor-region`, [`TrackOptions::region`]) with the
+//! short- and full-range detectors, coarse to fine, within a budget of model runs per frame
+//! ([`TrackOptions::search_budget`]): faces from about 32 pixels wide are found in any frame size
+//! (see [`super::search`] for the windows, their cost and the bound).
+//!
+//! **Which face.** A face where the followed face was last seen is taken first (see
+//! [`is_same_face`]); else the largest (ties: leftmost first, the order of `avatar-face`), or the
+//! face of rank [`TrackOptions::rank`] by size. While a face is found on its predicted crop it
+//! is followed, whatever other faces the frame shows, as long as its centre stays inside the
+//! region.
 //!
 //! **Cuts.** A picture that changes at once ([`CUT_PICTURE_CHANGE`]) with the face found at another
 //! place or size ([`CUT_SHIFT`], [`CUT_SCALE`]), a face that jumps farther or grows/shrinks more between two consecutive frames than a
@@ -22,10 +29,11 @@ use image::RgbImage;
 
 use crate::video::{for_each_row_sample, RgbSource};
 
-use super::detector::{Detection, FaceDetector};
+use super::detector::{Detection, DetectorModel, FaceDetector};
 use super::eye_refiner::EyeRefiner;
 use super::landmarker::{FaceLandmarks, Landmarker};
 use super::roi::{Roi, RoiDeadBand};
+use super::search::{Area, FaceFinder, FaceSearch, FrameRegion, PickRule, SearchWindow};
 use crate::runtime::RuntimeError;
 
 /// Landmarks whose face-presence probability is below this are treated as "no face".
@@ -177,9 +185,71 @@ pub fn is_same_face(before: &FaceSpot, now: &FaceSpot, max_shift: f32, max_scale
     shift <= max_shift * size && ratio <= max_scale
 }
 
+/// How the tracker chooses and finds the face, read once per frame from the element's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrackOptions {
+    /// Only faces whose centre lies in this part of the frame are found and followed; `None`:
+    /// the whole frame.
+    pub region: Option<FrameRegion>,
+    /// Which face a search takes: 0 the largest, n the (n+1)-th largest (see
+    /// [`super::search`]).
+    pub rank: usize,
+    /// Model runs per frame a search may spend; 0: no bound (a whole sweep in one frame).
+    pub search_budget: usize,
+}
+
+impl Default for TrackOptions {
+    fn default() -> Self {
+        TrackOptions {
+            region: None,
+            rank: 0,
+            search_budget: super::search::DEFAULT_BUDGET,
+        }
+    }
+}
+
+/// Why a search started: which distances a face found by it may lie from where the followed
+/// face was, and still be the same shot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SearchCause {
+    /// The picture changed at once.
+    Cut,
+    /// The face jumped farther than a head moves in a frame.
+    Jump,
+    /// The face was lost (or none was tracked yet).
+    Lost,
+}
+
+/// The models a search runs on one frame.
+struct FrameFinder<'a, S: RgbSource + ?Sized> {
+    short_range: &'a mut FaceDetector,
+    full_range: &'a mut FaceDetector,
+    landmarker: &'a mut Landmarker,
+    img: &'a S,
+    par: f32,
+}
+
+impl<S: RgbSource + ?Sized> FaceFinder for FrameFinder<'_, S> {
+    fn detect(&mut self, window: &SearchWindow) -> Result<Vec<Detection>, RuntimeError> {
+        let detector = match window.model {
+            DetectorModel::ShortRange => &mut *self.short_range,
+            DetectorModel::FullRange => &mut *self.full_range,
+        };
+        detector.detect(self.img, self.par, Some(window.roi))
+    }
+
+    fn check(&mut self, detection: &Detection) -> Result<Option<FaceLandmarks>, RuntimeError> {
+        let lm = self
+            .landmarker
+            .landmarks(self.img, self.par, &detection.landmark_roi())?;
+        Ok((lm.presence >= MIN_PRESENCE).then_some(lm))
+    }
+}
+
 /// Tracks one face through a video.
 pub struct FaceTracker {
     detector: FaceDetector,
+    full_range: FaceDetector,
     landmarker: Landmarker,
     eyes: Option<EyeRefiner>,
     /// The tracked face's landmarks in the last frame, before eye refinement: its crop in the
@@ -194,23 +264,42 @@ pub struct FaceTracker {
     current: FaceLandmarks,
     /// Where the followed face was last found (kept while it is lost).
     last_seen: Option<FaceSpot>,
+    /// Whether a search looks where the face was last seen first: not after [`FaceTracker::reset`]
+    /// (a seek: nothing from before it may change what is found after it).
+    search_last_seen: bool,
     /// Whether the last [`FaceTracker::track`] started a new shot.
     new_shot: bool,
     /// A new shot started and is not reported yet (its face was mostly outside the picture).
     pending_shot: bool,
     /// The previous picture's thumbnail.
     thumb: Option<Thumbnail>,
-    /// Number of detector runs so far (tracking quality indicator, for benchmarks and tests).
+    /// The search for a face while none is tracked.
+    search: FaceSearch,
+    /// Why the running search started.
+    search_cause: SearchCause,
+    /// This frame's options.
+    options: TrackOptions,
+    /// Number of frames a search ran in so far (tracking quality indicator, for benchmarks and
+    /// tests).
     pub detections_run: u64,
     /// Number of new shots started so far (cuts seen; not the first face).
     pub shots_started: u64,
 }
 
 impl FaceTracker {
-    /// A tracker using the given models; with `eyes`, eyelids are refined by the iris model.
-    pub fn new(detector: FaceDetector, landmarker: Landmarker, eyes: Option<EyeRefiner>) -> Self {
+    /// A tracker using the given models (`detector` the short-range one, `full_range` the
+    /// full-range one, see [`DetectorModel`]); with `eyes`, eyelids are refined by the iris model.
+    pub fn new(
+        detector: FaceDetector,
+        full_range: FaceDetector,
+        landmarker: Landmarker,
+        eyes: Option<EyeRefiner>,
+    ) -> Self {
+        debug_assert_eq!(detector.model(), DetectorModel::ShortRange);
+        debug_assert_eq!(full_range.model(), DetectorModel::FullRange);
         FaceTracker {
             detector,
+            full_range,
             landmarker,
             eyes,
             previous: None,
@@ -218,12 +307,27 @@ impl FaceTracker {
             scratch: FaceLandmarks::with_capacity(),
             current: FaceLandmarks::with_capacity(),
             last_seen: None,
+            search_last_seen: false,
             new_shot: false,
             pending_shot: false,
             thumb: None,
+            search: FaceSearch::new(),
+            search_cause: SearchCause::Lost,
+            options: TrackOptions::default(),
             detections_run: 0,
             shots_started: 0,
         }
+    }
+
+    /// Sets how the following frames choose and find the face (the element sets them once per
+    /// frame).
+    pub fn set_options(&mut self, options: TrackOptions) {
+        self.options = options;
+    }
+
+    /// Model runs the searches made so far (detector runs and landmark checks).
+    pub fn search_runs(&self) -> u64 {
+        self.search.runs
     }
 
     /// Makes the tracked face's landmarks, refined by the eye model, the frame's result
@@ -246,6 +350,8 @@ impl FaceTracker {
     pub fn reset(&mut self) {
         self.previous = None;
         self.thumb = None;
+        self.search.stop();
+        self.search_last_seen = false;
         if let Some(eyes) = &mut self.eyes {
             eyes.reset();
         }
@@ -298,11 +404,15 @@ impl FaceTracker {
             .is_some_and(|t| t.change(self.thumb.as_ref().expect("set")) > CUT_PICTURE_CHANGE);
         if picture_cut {
             // Do not fit the landmarks on the old face's crop: they would slide over to the new
-            // face in a few frames, each step too small to be taken for a cut.
+            // face in a few frames, each step too small to be taken for a cut. A search under
+            // way starts again on the new picture.
             self.previous = None;
+            self.search.stop();
+            self.search_cause = SearchCause::Cut;
         }
+        let (w, h) = img.dimensions();
+        let area = Area::of_picture(w as f32 * par, h as f32, self.options.region.as_ref());
         let mut jumped = None;
-        let mut was_jump = false;
         let mut steady = false;
         if let Some(prev) = &mut self.previous {
             let target = prev.tracking_roi();
@@ -314,22 +424,20 @@ impl FaceTracker {
             self.landmarker
                 .landmarks_into(img, par, &roi, &mut self.scratch)?;
             let lm = &self.scratch;
-            if lm.presence >= MIN_PRESENCE {
-                if is_same_face(
-                    &FaceSpot::of(prev),
-                    &FaceSpot::of(lm),
-                    JUMP_SHIFT,
-                    JUMP_SCALE,
-                ) {
-                    self.last_seen = Some(FaceSpot::of(lm));
+            let spot = FaceSpot::of(lm);
+            if lm.presence >= MIN_PRESENCE && area.contains(spot.cx, spot.cy) {
+                if is_same_face(&FaceSpot::of(prev), &spot, JUMP_SHIFT, JUMP_SCALE) {
+                    self.last_seen = Some(spot);
                     std::mem::swap(prev, &mut self.scratch);
                     steady = true;
                 } else {
                     // Farther than a head moves in a frame: a cut. Look at the whole frame
                     // again.
                     jumped = Some(lm.clone());
-                    was_jump = true;
+                    self.search_cause = SearchCause::Jump;
                 }
+            } else if !picture_cut {
+                self.search_cause = SearchCause::Lost;
             }
         }
         if steady {
@@ -339,45 +447,66 @@ impl FaceTracker {
         self.previous = None;
         self.crop = None;
         self.detections_run += 1;
-        let dets = self.detector.detect(img, par, None)?;
-        // Prefer the face seen last (detector boxes and landmark crops differ in size: loose
-        // bounds), else the largest.
-        let seen = self.last_seen;
-        let near = seen.and_then(|seen| {
-            dets.iter().find(|d| {
-                is_same_face(
-                    &seen,
-                    &FaceSpot::of_detection(d),
-                    REFOUND_SHIFT,
-                    REFOUND_SCALE,
-                )
-            })
-        });
-        let pick = near.or_else(|| largest(&dets));
-        let mut found = match pick {
-            Some(d) => self.refine(img, par, d)?,
+        // Look where the face was last seen first, when that is inside the area.
+        let seen = self
+            .last_seen
+            .filter(|s| self.search_last_seen && area.contains(s.cx, s.cy));
+        let picked = {
+            let mut finder = FrameFinder {
+                short_range: &mut self.detector,
+                full_range: &mut self.full_range,
+                landmarker: &mut self.landmarker,
+                img,
+                par,
+            };
+            self.search.step(
+                &mut finder,
+                area,
+                seen.as_ref(),
+                self.options.search_budget,
+                PickRule {
+                    rank: self.options.rank,
+                },
+            )?
+        };
+        let mut found = match picked {
+            // This frame's landmarks of the picked face (it may have been found a few frames
+            // ago): the tracking run of this frame.
+            Some(c) => {
+                let lm = self
+                    .landmarker
+                    .landmarks(img, par, &c.landmarks.tracking_roi())?;
+                (lm.presence >= MIN_PRESENCE).then_some(lm)
+            }
             None => None,
         };
-        if found.is_none() {
+        if found.is_none() && jumped.is_some() {
+            // Nothing else found yet: the face that jumped is the face (a cut or a fast move;
+            // the shot test below tells which).
             found = jumped;
+            self.search.stop();
         }
         let Some(lm) = found else {
             return Ok(false);
         };
+        self.search.stop();
         // How far the face may have gone: a frame after a cut or a jump, or after a loss.
-        let (max_shift, max_scale) = if picture_cut {
-            (CUT_SHIFT, CUT_SCALE)
-        } else if was_jump {
-            (JUMP_SHIFT, JUMP_SCALE)
-        } else {
-            (REFOUND_SHIFT, REFOUND_SCALE)
+        let (max_shift, max_scale) = match self.search_cause {
+            SearchCause::Cut => (CUT_SHIFT, CUT_SCALE),
+            SearchCause::Jump => (JUMP_SHIFT, JUMP_SCALE),
+            SearchCause::Lost => (REFOUND_SHIFT, REFOUND_SCALE),
         };
+        self.search_cause = SearchCause::Lost;
         let spot = FaceSpot::of(&lm);
-        if seen.is_some_and(|seen| !is_same_face(&seen, &spot, max_shift, max_scale)) {
+        if self
+            .last_seen
+            .is_some_and(|seen| !is_same_face(&seen, &spot, max_shift, max_scale))
+        {
             self.pending_shot = true;
             self.shots_started += 1;
         }
         self.last_seen = Some(spot);
+        self.search_last_seen = true;
         self.previous = Some(lm);
         self.finish(img, par)?;
         Ok(true)
@@ -466,11 +595,6 @@ impl FaceTracker {
             first
         }))
     }
-}
-
-/// The largest detection (ties: leftmost first).
-fn largest(dets: &[Detection]) -> Option<&Detection> {
-    dets.iter().min_by(|a, b| larger_first(a, b))
 }
 
 /// The order of faces in a picture: larger box first, ties leftmost first.
