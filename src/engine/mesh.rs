@@ -8,9 +8,13 @@ use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
 use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
+use crate::motion::rest::{rest_weight, set_rest_pose};
 use crate::motion::TargetPose;
 use crate::motion::{MotionTransfer, OneEuroFilter};
-use crate::render::mouth::{colour_match, draw_mouth_interior, skin_colour, MouthSource};
+use crate::render::mouth::{
+    colour_match, draw_mouth_interior, skin_colour, ColourMatch, MouthSource,
+};
+use crate::render::mouth_patch::MouthPatch;
 use crate::render::{CanvasRows, WarpMesh};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
@@ -97,6 +101,62 @@ pub struct MeshEngine {
     changed: Rect,
     /// This engine's posed copy of the avatar's warp mesh (made on the first frame of an avatar).
     mesh: Option<WarpMesh>,
+    /// Stream time of the first actor frame of the current run without a face.
+    absent_since: Option<f64>,
+    /// The pose shown when the avatar started to ease to rest (the held pose).
+    rest_from: Option<TargetPose>,
+    /// The actor's last open mouth and the colour match it was drawn with, for easing to rest.
+    mouth_patch: MouthPatch,
+    colour: ColourMatch,
+}
+
+/// Draws `target` onto `canvas` (the avatar's size): restores from the avatar picture what the
+/// last frame drew (`changed`) and the head's region, then draws the posed mesh over it with the
+/// mouth interior of `mouth` colour-matched by `colour`, in `render_threads` bands (0: by the
+/// region's size). Returns the region drawn (where the canvas now differs from the picture).
+#[allow(clippy::too_many_arguments)]
+fn draw_pose(
+    canvas: &mut RgbImage,
+    changed: Rect,
+    mesh: &mut WarpMesh,
+    avatar: &AvatarModel,
+    target: &TargetPose,
+    mouth: MouthSource,
+    colour: ColourMatch,
+    render_threads: usize,
+) -> Rect {
+    mesh.pose(target);
+    // Only the head region is drawn: restore it (and what the last frame drew) from the
+    // avatar picture, then draw the head over it.
+    let (w, h) = avatar.image.dimensions();
+    let (x0, y0, x1, y1) = mesh.moving_region();
+    let (lo, hi) = bounds(&target.points);
+    let region = Rect::covering([x0, y0], [x1, y1], w, h).union(&Rect::covering(lo, hi, w, h));
+    copy_rect(&avatar.image, canvas, region.union(&changed));
+    mesh.sort_by_depth();
+    let mesh = &*mesh;
+    let draw = |rows: &mut CanvasRows| {
+        mesh.draw_band(rows, &avatar.image);
+        // The lips' edge is anti-aliased over the actor's interior when it is drawn.
+        let actor_mouth = draw_mouth_interior(
+            rows,
+            MouthSource {
+                image: &avatar.image,
+                par: 1.0,
+                points: &avatar.landmarks.points,
+            },
+            mouth,
+            &target.points,
+            colour,
+        );
+        mesh.draw_face(rows, &avatar.image, actor_mouth);
+    };
+    let bands = match render_threads {
+        0 => auto_bands(region),
+        n => n,
+    };
+    draw_in_bands(CanvasRows::of(canvas), (region.y0, region.y1), bands, &draw);
+    region
 }
 
 impl MeshEngine {
@@ -116,7 +176,52 @@ impl MeshEngine {
             canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
             mesh: None,
+            absent_since: None,
+            rest_from: None,
+            mouth_patch: MouthPatch::new(),
+            colour: ColourMatch::NONE,
         }
+    }
+
+    /// A frame without an actor face, at stream time `t`: holds the last pose for
+    /// `hold_seconds`, then eases to the avatar's rest pose (see [`crate::motion::rest`]) and
+    /// ends on the avatar picture itself.
+    fn without_face(&mut self, avatar: &AvatarModel, t: f64, settings: &EngineSettings) {
+        self.filter.reset();
+        self.reacquire.lost();
+        let since = *self.absent_since.get_or_insert(t);
+        let Some(w) = rest_weight((t - since) as f32, settings.hold_seconds) else {
+            return;
+        };
+        if self.target.points.is_empty() || self.changed == Rect::default() {
+            return; // nothing drawn yet, or already at rest: the canvas is the picture
+        }
+        let from = self.rest_from.get_or_insert_with(|| self.target.clone());
+        set_rest_pose(&mut self.target, &avatar.landmarks.points);
+        if w >= 1.0 || from.points.len() != self.target.points.len() {
+            // At rest: the avatar picture itself, exactly.
+            self.clear_canvas(avatar);
+            self.reacquire.hold(&self.target);
+            return;
+        }
+        self.target.blend_from(from, w);
+        self.reacquire.hold(&self.target);
+        let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
+        let own = MouthSource {
+            image: &avatar.image,
+            par: 1.0,
+            points: &avatar.landmarks.points,
+        };
+        self.changed = draw_pose(
+            &mut self.canvas,
+            self.changed,
+            mesh,
+            avatar,
+            &self.target,
+            self.mouth_patch.source().unwrap_or(own),
+            self.colour,
+            settings.render_threads,
+        );
     }
 
     /// Makes the canvas the avatar picture again (after an avatar change or a seek).
@@ -142,7 +247,14 @@ impl MeshEngine {
         self.tracker.reset();
         self.filter.reset();
         self.reacquire.reset();
+        self.forget_absence();
         self.clear_canvas(avatar);
+    }
+
+    /// Ends an absence of the actor's face (or forgets it after a seek or an avatar change).
+    fn forget_absence(&mut self) {
+        self.absent_since = None;
+        self.rest_from = None;
     }
 }
 
@@ -158,11 +270,14 @@ impl ReenactEngine for MeshEngine {
         if self.canvas.dimensions() != avatar.image.dimensions() {
             self.clear_canvas(avatar);
         }
+        self.tracker.set_options(settings.tracking);
         let Some(landmarks) = self.tracker.track(actor, par)? else {
-            self.filter.reset();
-            self.reacquire.lost();
+            self.without_face(avatar, t, settings);
             return Ok(FrameOutcome::NoFace);
         };
+        // The face is back (its fields, not forget_absence: `landmarks` borrows the tracker).
+        self.absent_since = None;
+        self.rest_from = None;
         self.smoothed.clear();
         self.smoothed.extend(landmarks.points.iter().flatten());
         let interocular = landmarks.interocular();
@@ -188,50 +303,22 @@ impl ReenactEngine for MeshEngine {
             &mut self.target,
         );
         self.reacquire.apply(&mut self.target);
-        let target = &self.target;
+        self.colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
+        self.mouth_patch.capture(actor, par, &self.actor_points);
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
-        mesh.pose(target);
-        // Only the head region is drawn: restore it (and what the last frame drew) from the
-        // avatar picture, then draw the head over it.
-        let (w, h) = avatar.image.dimensions();
-        let (x0, y0, x1, y1) = mesh.moving_region();
-        let (lo, hi) = bounds(&target.points);
-        let region = Rect::covering([x0, y0], [x1, y1], w, h).union(&Rect::covering(lo, hi, w, h));
-        copy_rect(&avatar.image, &mut self.canvas, region.union(&self.changed));
-        self.changed = region;
-        mesh.sort_by_depth();
-        let mesh = &*mesh;
-        let colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
-        let actor_points = &self.actor_points;
-        let draw = |rows: &mut CanvasRows| {
-            mesh.draw_band(rows, &avatar.image);
-            // The lips' edge is anti-aliased over the actor's interior when it is drawn.
-            let actor_mouth = draw_mouth_interior(
-                rows,
-                MouthSource {
-                    image: &avatar.image,
-                    par: 1.0,
-                    points: &avatar.landmarks.points,
-                },
-                MouthSource {
-                    image: actor,
-                    par,
-                    points: actor_points,
-                },
-                &target.points,
-                colour,
-            );
-            mesh.draw_face(rows, &avatar.image, actor_mouth);
-        };
-        let bands = match settings.render_threads {
-            0 => auto_bands(region),
-            n => n,
-        };
-        draw_in_bands(
-            CanvasRows::of(&mut self.canvas),
-            (region.y0, region.y1),
-            bands,
-            &draw,
+        self.changed = draw_pose(
+            &mut self.canvas,
+            self.changed,
+            mesh,
+            avatar,
+            &self.target,
+            MouthSource {
+                image: actor,
+                par,
+                points: &self.actor_points,
+            },
+            self.colour,
+            settings.render_threads,
         );
         Ok(FrameOutcome::Reenacted)
     }
@@ -255,5 +342,7 @@ impl ReenactEngine for MeshEngine {
         self.mesh = None;
         self.filter.reset();
         self.reacquire.reset();
+        self.forget_absence();
+        self.mouth_patch.clear();
     }
 }

@@ -6,6 +6,7 @@ pub mod mesh;
 use image::RgbImage;
 
 use crate::avatar::AvatarModel;
+use crate::face::TrackOptions;
 use crate::motion::{MotionSettings, OneEuroParams, TargetPose};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
@@ -13,7 +14,7 @@ use crate::video::{Rect, RgbSource};
 pub use mesh::MeshEngine;
 
 /// Per-frame controls, read once per frame from the element's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EngineSettings {
     /// Expression multiplier and adapt scale.
     pub motion: MotionSettings,
@@ -22,6 +23,23 @@ pub struct EngineSettings {
     /// Horizontal bands the head region is drawn in, one per thread (rayon's pool): 1 draws on
     /// the calling thread, 0 chooses by the region's size (see `mesh::AUTO_PIXELS_PER_THREAD`).
     pub render_threads: usize,
+    /// Which face is found and followed, and how much a search may spend per frame.
+    pub tracking: TrackOptions,
+    /// Seconds without an actor face that the avatar holds its last pose before it eases to rest
+    /// (see [`crate::motion::rest`]); infinite: it holds until a face is back.
+    pub hold_seconds: f32,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            motion: MotionSettings::default(),
+            smoothing: Some(OneEuroParams::default()),
+            render_threads: 0,
+            tracking: TrackOptions::default(),
+            hold_seconds: crate::motion::rest::DEFAULT_HOLD_SECONDS,
+        }
+    }
 }
 
 /// What happened to one frame.
@@ -29,7 +47,8 @@ pub struct EngineSettings {
 pub enum FrameOutcome {
     /// The actor's face was found and the avatar re-posed.
     Reenacted,
-    /// No face in the actor frame: the avatar keeps its last pose (or its own pose before any).
+    /// No face in the actor frame: the avatar keeps its last pose (or its own pose before any),
+    /// or eases to rest after the hold time.
     NoFace,
 }
 

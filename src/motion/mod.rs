@@ -9,6 +9,7 @@ pub mod philtrum;
 pub mod pose;
 pub mod reacquire;
 pub mod region;
+pub mod rest;
 pub mod transfer;
 
 pub use one_euro::{OneEuroFilter, OneEuroParams};

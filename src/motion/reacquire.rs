@@ -2,8 +2,6 @@
 //! last pose; when the face is found again the avatar glides to the new pose over
 //! [`EASE_FRAMES`] frames instead of jumping (a "pop").
 
-use nalgebra::Matrix3;
-
 use super::limits::smoothstep;
 use super::transfer::TargetPose;
 
@@ -38,32 +36,25 @@ impl Reacquire {
         self.easing = None;
     }
 
-    /// Blends `target` (this frame's pose) from the held pose while easing, then holds the
-    /// result. Linear blend with smoothstep weights; the rigid motion's rotation is blended
-    /// component-wise (a near-rotation for the small steps involved, used only for the band).
+    /// Blends `target` (this frame's pose) from the held pose while easing
+    /// ([`TargetPose::blend_from`] with smoothstep weights), then holds the result.
     pub fn apply(&mut self, target: &mut TargetPose) {
         if let (Some(k), Some(held)) = (self.easing, &self.held) {
-            if held.points.len() == target.points.len() {
-                let w = smoothstep(0.0, EASE_FRAMES as f32, (k + 1) as f32);
-                for (p, h) in target.points.iter_mut().zip(&held.points) {
-                    for c in 0..3 {
-                        p[c] = h[c] + (p[c] - h[c]) * w;
-                    }
-                }
-                let r: Matrix3<f32> = held.rigid.rotation * (1.0 - w) + target.rigid.rotation * w;
-                target.rigid.rotation = r;
-                target.rigid.scale = held.rigid.scale + (target.rigid.scale - held.rigid.scale) * w;
-                target.rigid.translation =
-                    held.rigid.translation * (1.0 - w) + target.rigid.translation * w;
-            }
+            target.blend_from(held, smoothstep(0.0, EASE_FRAMES as f32, (k + 1) as f32));
             self.easing = (k + 1 < EASE_FRAMES).then_some(k + 1);
         }
+        self.hold(target);
+    }
+
+    /// Makes `shown` the held pose, the one a face found again eases in from (the engine calls
+    /// it for the poses it shows without a face: easing to rest).
+    pub fn hold(&mut self, shown: &TargetPose) {
         match &mut self.held {
-            Some(h) if h.points.len() == target.points.len() => {
-                h.points.copy_from_slice(&target.points);
-                h.rigid = target.rigid;
+            Some(h) if h.points.len() == shown.points.len() => {
+                h.points.copy_from_slice(&shown.points);
+                h.rigid = shown.rigid;
             }
-            slot => *slot = Some(target.clone()),
+            slot => *slot = Some(shown.clone()),
         }
     }
 }

@@ -85,6 +85,27 @@ pub struct TargetPose {
     pub rigid: Similarity,
 }
 
+impl TargetPose {
+    /// Moves this pose from `from` to itself by `w` (0: `from`, 1: itself unchanged): points
+    /// linearly, the rigid motion's scale and translation linearly and its rotation
+    /// component-wise (a near-rotation for the small steps of an ease, used only for the head's
+    /// band). Poses of different point counts are left as they are.
+    pub fn blend_from(&mut self, from: &TargetPose, w: f32) {
+        if from.points.len() != self.points.len() {
+            return;
+        }
+        for (p, h) in self.points.iter_mut().zip(&from.points) {
+            for c in 0..3 {
+                p[c] = h[c] + (p[c] - h[c]) * w;
+            }
+        }
+        let r = &mut self.rigid;
+        r.rotation = from.rigid.rotation * (1.0 - w) + r.rotation * w;
+        r.scale = from.rigid.scale + (r.scale - from.rigid.scale) * w;
+        r.translation = from.rigid.translation * (1.0 - w) + r.translation * w;
+    }
+}
+
 /// Relative motion state: the reference actor frame and reusable per-frame buffers.
 #[derive(Debug, Clone, Default)]
 pub struct MotionTransfer {

@@ -2,6 +2,7 @@
 
 pub mod canvas_rows;
 pub mod mouth;
+pub mod mouth_patch;
 pub mod triangle;
 pub mod warp_mesh;
 
