@@ -15,7 +15,10 @@ use once_cell::sync::Lazy;
 use super::{ExecutionProviderChoice, MotionRegionChoice};
 use crate::avatar::{AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
+use crate::face::search::DEFAULT_BUDGET;
+use crate::face::{FrameRegion, TrackOptions};
 use crate::models::{default_models_dir, FaceModels};
+use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
@@ -61,6 +64,8 @@ const DEFAULT_THREADS: u32 = 1;
 const DEFAULT_RENDER_THREADS: u32 = 0;
 /// A warning is posted after this many consecutive actor frames without a face (2 s at 30 fps).
 const NO_FACE_WARNING_FRAMES: u64 = 60;
+/// Highest `actor-face` rank.
+const MAX_ACTOR_FACE: u32 = 31;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -77,6 +82,12 @@ struct Settings {
     smoothing: bool,
     min_cutoff: f64,
     beta: f64,
+    /// `actor-region` as set, and what it reads as: `Ok(None)` for the whole frame, `Err` with
+    /// why it does not read (start() fails with it).
+    actor_region: (String, Result<Option<FrameRegion>, String>),
+    actor_face: u32,
+    search_budget: u32,
+    hold_time: f64,
 }
 
 impl Default for Settings {
@@ -95,6 +106,10 @@ impl Default for Settings {
             smoothing: DEFAULT_SMOOTHING,
             min_cutoff: DEFAULT_MIN_CUTOFF,
             beta: DEFAULT_BETA,
+            actor_region: (String::new(), Ok(None)),
+            actor_face: 0,
+            search_budget: DEFAULT_BUDGET as u32,
+            hold_time: DEFAULT_HOLD_SECONDS as f64,
         }
     }
 }
@@ -108,6 +123,16 @@ impl Settings {
                 region: self.motion_region.into(),
             },
             render_threads: self.render_threads as usize,
+            tracking: TrackOptions {
+                region: self.actor_region.1.clone().ok().flatten(),
+                rank: self.actor_face as usize,
+                search_budget: self.search_budget as usize,
+            },
+            hold_seconds: if self.hold_time < 0.0 {
+                f32::INFINITY
+            } else {
+                self.hold_time as f32
+            },
             smoothing: self.smoothing.then(|| OneEuroParams {
                 min_cutoff: self.min_cutoff as f32,
                 beta: self.beta as f32,
@@ -402,6 +427,43 @@ impl ObjectImpl for FaceReenact {
                     .default_value(DEFAULT_BETA)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecString::builder("actor-region")
+                    .nick("Actor region")
+                    .blurb("Part of the actor frame where the actor's face is looked for and followed, as fractions of the frame: \
+                            \"x,y,width,height\" (e.g. \"0.25,0,0.5,0.6\" for a lectern or a stage); empty = the whole frame. \
+                            A face whose centre leaves it is lost. A value that does not read stops the start with an error \
+                            (while PLAYING: a warning, the previous region stays)")
+                    .default_value(Some(""))
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("actor-face")
+                    .nick("Actor face")
+                    .blurb("Which face a search takes when none is followed (at the start, after a cut or a loss): \
+                            0 = the largest, 1 = the next largest, ... (ties: leftmost first). A face where the followed face \
+                            was last seen is taken first; once found, a face is followed whatever its size")
+                    .maximum(MAX_ACTOR_FACE)
+                    .default_value(0)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("search-budget")
+                    .nick("Search budget")
+                    .blurb("Model runs per frame spent looking for a face while none is followed (about 2.3 ms each on a 2-core CPU); \
+                            a search of the whole frame down to faces 32 pixels wide takes 129 runs at 1920x1080, 519 at 3840x2160, \
+                            spread over frames. 0 = no bound: the whole search in one frame (for files, not live streams)")
+                    .maximum(1024)
+                    .default_value(DEFAULT_BUDGET as u32)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecDouble::builder("hold-time")
+                    .nick("Hold time")
+                    .blurb(&format!("Seconds of stream without an actor face that the avatar holds its last pose; then it eases to rest, \
+                            its own picture, over {REST_EASE_SECONDS} s, and eases into the actor's motion again when a face is back. \
+                            -1 = hold until a face is back"))
+                    .minimum(-1.0)
+                    .maximum(86400.0)
+                    .default_value(DEFAULT_HOLD_SECONDS as f64)
+                    .mutable_playing()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -489,6 +551,32 @@ impl ObjectImpl for FaceReenact {
                 settings.min_cutoff = value.get().expect("type checked upstream")
             }
             "smoothing-beta" => settings.beta = value.get().expect("type checked upstream"),
+            "actor-region" => {
+                let text = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .unwrap_or_default();
+                let parsed = if text.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    text.parse::<FrameRegion>().map(Some)
+                };
+                match (&parsed, self.state.lock().unwrap().is_some()) {
+                    (Err(e), true) => {
+                        // Running: keep the region in use.
+                        drop(settings);
+                        gst::element_imp_warning!(
+                            self,
+                            gst::LibraryError::Settings,
+                            ("actor-region {}: keeping the previous region", e)
+                        );
+                    }
+                    _ => settings.actor_region = (text, parsed),
+                }
+            }
+            "actor-face" => settings.actor_face = value.get().expect("type checked upstream"),
+            "search-budget" => settings.search_budget = value.get().expect("type checked upstream"),
+            "hold-time" => settings.hold_time = value.get().expect("type checked upstream"),
             other => unimplemented!("property {other}"),
         }
     }
@@ -517,6 +605,10 @@ impl ObjectImpl for FaceReenact {
             "smoothing" => settings.smoothing.to_value(),
             "smoothing-min-cutoff" => settings.min_cutoff.to_value(),
             "smoothing-beta" => settings.beta.to_value(),
+            "actor-region" => settings.actor_region.0.to_value(),
+            "actor-face" => settings.actor_face.to_value(),
+            "search-budget" => settings.search_budget.to_value(),
+            "hold-time" => settings.hold_time.to_value(),
             other => unimplemented!("property {other}"),
         }
     }
@@ -571,6 +663,12 @@ impl BaseTransformImpl for FaceReenact {
 
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings.lock().unwrap().clone();
+        if let Err(e) = &settings.actor_region.1 {
+            return Err(gst::error_msg!(
+                gst::LibraryError::Settings,
+                ("actor-region {}", e)
+            ));
+        }
         let Some(avatar_path) = settings.avatar.clone() else {
             return Err(gst::error_msg!(
                 gst::ResourceError::NotFound,
