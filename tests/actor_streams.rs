@@ -11,6 +11,8 @@ use common::*;
 use gst::prelude::*;
 use gst_video::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::EngineSettings;
+use gstfacereenact::face::search::{sweep, Area, DEFAULT_BUDGET};
 use gstfacereenact::face::tracker::{Thumbnail, CUT_PICTURE_CHANGE};
 use gstfacereenact::face::FaceLandmarks;
 use gstfacereenact::quality::{mouth_opening, pearson};
@@ -581,8 +583,9 @@ fn with_two_faces_the_largest_is_followed_and_never_swapped_for_the_other() {
 // 5. Faces at the border and tiny faces
 
 /// The actor slides out of the left edge and back. While the face is found, even partly outside
-/// the frame, the avatar follows; once it is lost the avatar holds its last pose exactly; when it
-/// comes back it glides in. No pop: the output head never moves more than a little per frame.
+/// the frame, the avatar follows; once it is lost the avatar holds its last pose exactly for the
+/// hold time (1 s), then eases towards rest; when it comes back it glides in. No pop: the output
+/// head never moves more than a little per frame.
 #[test]
 fn a_face_sliding_out_of_the_frame_and_back_is_held_without_popping() {
     let talk = decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 240, 240, 90);
@@ -622,12 +625,19 @@ fn a_face_sliding_out_of_the_frame_and_back_is_held_without_popping() {
         lost.iter().map(|&i| offset(i)).collect::<Vec<_>>()
     );
     assert!(!lost.is_empty(), "the face leaves the frame");
+    let hold = (EngineSettings::default().hold_seconds * 30.0) as usize;
     for &i in &lost {
-        assert!(
-            out[i].image == out[i - 1].image,
-            "frame {i}: no face, the avatar holds its last pose"
-        );
+        if i - lost[0] < hold {
+            assert!(
+                out[i].image == out[i - 1].image,
+                "frame {i}: no face, the avatar holds its last pose"
+            );
+        }
     }
+    assert!(
+        lost.len() > hold + 5 && out[lost[0] + hold + 5].image != out[lost[0]].image,
+        "after the hold time the avatar eases towards rest"
+    );
     let out_lm = landmarks_of(&out);
     let (shift, scale) = largest_step(&avatar, &out_lm);
     let heads = heads_vs_avatar(&avatar, &out_lm);
@@ -649,9 +659,9 @@ fn a_face_sliding_out_of_the_frame_and_back_is_held_without_popping() {
 /// The actor's clip shrinks into the corner of a 640x480 frame until the face is about 40 pixels
 /// wide, and stays there. Tracked from full size, the face is followed as it shrinks; no frame is
 /// lost, the head stays inside its limits without popping. A stream that starts with such a tiny
-/// face shows the avatar as it is (the detector does not find faces that small).
+/// face finds it within the search's first frames and follows it from there.
 #[test]
-fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_holds_the_avatar() {
+fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_is_found() {
     let talk = decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 480, 480, 90);
     let n = talk.len();
     let side = |i: usize| -> u32 {
@@ -709,15 +719,29 @@ fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_h
         "no pop: shift {shift}, size {scale}"
     );
 
-    // A tiny face from the start: not found, the avatar as it is.
+    // A tiny face from the start: found by the search within its first frames (the sweep of a
+    // 640x480 frame), then followed: the avatar moves from then on.
     let mut h = reenact_harness(&avatar_path, &[], "width=640,height=480,framerate=30/1");
-    for (i, img) in actor.iter().enumerate().take(75).skip(60) {
-        let o = push_pull(&mut h, img, Some(ct(i as u64 * TALK_NS)), Some(ct(TALK_NS)));
-        assert!(
-            o.image == avatar.image,
-            "frame {i}: a tiny face from the start leaves the avatar as it is"
-        );
-    }
+    let sweep_frames = sweep(Area::of_picture(640.0, 480.0, None), None)
+        .len()
+        .div_ceil(DEFAULT_BUDGET);
+    let moved: Vec<bool> = actor
+        .iter()
+        .enumerate()
+        .skip(60)
+        .map(|(i, img)| {
+            let o = push_pull(&mut h, img, Some(ct(i as u64 * TALK_NS)), Some(ct(TALK_NS)));
+            o.image != avatar.image
+        })
+        .collect();
+    let first = moved.iter().position(|&m| m);
+    println!("tiny face from the start: the avatar first moves at frame {first:?} of the stream");
+    let first = first.expect("the tiny face is found");
+    assert!(first <= sweep_frames, "found after {first} frames");
+    assert!(
+        moved[first..].iter().filter(|&&m| m).count() + 2 >= moved.len() - first,
+        "followed from then on: {moved:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
