@@ -166,6 +166,17 @@ fn run_engine(
     run
 }
 
+/// The delay, in frames (0..=5), at which the drawn mouth openings correlate best with the
+/// actor's: how far the drawn mouth lags behind.
+fn mouth_lag(actor: &[Option<FaceLandmarks>], drawn: &[Option<Vec<[f32; 3]>>]) -> usize {
+    (0..=5)
+        .max_by(|&a, &b| {
+            let corr = |k: usize| mouth_follows(&actor[..actor.len() - k], &drawn[k..]);
+            corr(a).total_cmp(&corr(b))
+        })
+        .unwrap()
+}
+
 /// Correlation of the drawn mouth openings with the actor's (`actor[i]` measured on the clip's
 /// frame i), over the frames that have both.
 fn mouth_follows(actor: &[Option<FaceLandmarks>], drawn: &[Option<Vec<[f32; 3]>>]) -> f32 {
@@ -194,7 +205,8 @@ fn mouth_follows(actor: &[Option<FaceLandmarks>], drawn: &[Option<Vec<[f32; 3]>>
 /// less 0.02 and at least 0.95 (0.9 below 72 px). The eyes (lids a pixel or two apart on a 32-px
 /// face): measured 0.91-0.92 at 32 px, 0.94 at 48, 0.95-0.97 from 72 px, 0.97 at full size;
 /// bound 0.85 below 72 px, 0.93 from 72. Jitter: the drawn landmarks' jitter is 0.95x-1.01x the
-/// full-size run's at every size; bound 1.3x.
+/// full-size run's at every size; bound 1.3x. Lag: the delay at which the drawn mouth correlates
+/// best with the actor's is no longer than at full size.
 #[test]
 fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
     let models = models();
@@ -230,8 +242,9 @@ fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
         }
         pearson(&a, &d).unwrap_or(f32::NAN)
     };
+    let full_lag = mouth_lag(&talk.landmarks, &full.drawn);
     println!(
-        "talk_wink face width at 480x480: {:.0} px; as it is: mouth {:.3}, eyes {:.3}, jitter {full_jitter:.4}",
+        "talk_wink face width at 480x480: {:.0} px; as it is: mouth {:.3} (lag {full_lag} frames), eyes {:.3}, jitter {full_jitter:.4}",
         talk.width,
         mouth_follows(&talk.landmarks, &full.drawn),
         eyes_of(&full)
@@ -276,6 +289,7 @@ fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
                 }
             }
             let mouth = mouth_follows(&talk.landmarks, &run.drawn);
+            let lag = mouth_lag(&talk.landmarks, &run.drawn);
             let reading = pearson(&actor_m, &read_m).unwrap_or(f32::NAN);
             let eyes = eyes_of(&run);
             let drawn_jitter = jitter(
@@ -284,7 +298,7 @@ fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
             );
             iod.sort_by(f32::total_cmp);
             println!(
-                "{w}x{h} face {face:>3} px (eye corners {:.1} px): re-posed {}/{n} from frame {:?}; drawn mouth {mouth:.3} (landmarker's reading {reading:.3}), eyes {eyes:.3}, jitter {:.2}x",
+                "{w}x{h} face {face:>3} px (eye corners {:.1} px): re-posed {}/{n} from frame {:?}; drawn mouth {mouth:.3} (landmarker's reading {reading:.3}, lag {lag} frames), eyes {eyes:.3}, jitter {:.2}x",
                 iod.get(iod.len() / 2).copied().unwrap_or(0.0),
                 run.reposed(),
                 run.first(),
@@ -315,6 +329,10 @@ fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
                 "{w}x{h}, {face} px: drawn mouth {mouth} (reading {reading})"
             );
             assert!(eyes >= eyes_floor, "{w}x{h}, {face} px: drawn eyes {eyes}");
+            assert!(
+                lag <= full_lag,
+                "{w}x{h}, {face} px: the drawn mouth lags {lag} frames ({full_lag} at full size)"
+            );
             assert!(
                 drawn_jitter <= 1.3 * full_jitter,
                 "{w}x{h}, {face} px: jitter {drawn_jitter} against {full_jitter} at full size"
