@@ -211,11 +211,8 @@ fn main() {
         }
     }
     report("whole engine (in memory)", t.elapsed(), n);
-    println!(
-        "  detector runs: {} of {} frames",
-        engine.detections_run(),
-        n
-    );
+    let (searching, runs) = engine.search_counts();
+    println!("  frames searched for a face: {searching} of {n} ({runs} model runs)");
 
     let base = format!(
         "filesrc location={actor_path} ! decodebin ! videoconvert ! video/x-raw,format=RGBx"

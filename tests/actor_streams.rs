@@ -490,11 +490,11 @@ fn continuous_shots_are_never_taken_for_cuts() {
             .map(|w| Thumbnail::of(&w[0].image).change(&Thumbnail::of(&w[1].image)))
             .fold(0.0f32, f32::max);
         println!(
-            "{}: {} frames, {} cuts, {} detections, largest picture change {change:.1} (a cut: {CUT_PICTURE_CHANGE})",
+            "{}: {} frames, {} cuts, {} frames searched, largest picture change {change:.1} (a cut: {CUT_PICTURE_CHANGE})",
             clip.display(),
             frames.len(),
             t.shots_started,
-            t.detections_run
+            t.searching_frames
         );
         assert_eq!(
             t.shots_started,

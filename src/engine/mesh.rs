@@ -234,9 +234,10 @@ impl MeshEngine {
         self.changed = Rect::default();
     }
 
-    /// How many times the face detector ran (it runs only when tracking is lost).
-    pub fn detections_run(&self) -> u64 {
-        self.tracker.detections_run
+    /// Frames a face search ran in (it runs only while no face is followed), and the model runs
+    /// it made.
+    pub fn search_counts(&self) -> (u64, u64) {
+        (self.tracker.searching_frames, self.tracker.search_runs())
     }
 
     /// The stream was flushed (a seek): forget the tracked face's crop, the smoothing history, the

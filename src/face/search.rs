@@ -275,6 +275,8 @@ pub struct PickRule {
 /// A search in progress, carried from frame to frame until it picks a face.
 #[derive(Debug, Default)]
 pub struct FaceSearch {
+    /// The area the running sweep covers.
+    area: Option<Area>,
     windows: Vec<SearchWindow>,
     /// The index of the next window to run.
     next: usize,
@@ -303,6 +305,7 @@ impl FaceSearch {
 
     /// Stops the search (a face is tracked again, or the picture changed at once: a cut).
     pub fn stop(&mut self) {
+        self.area = None;
         self.windows.clear();
         self.next = 0;
         self.frames = 0;
@@ -324,10 +327,15 @@ impl FaceSearch {
         budget: usize,
         rule: PickRule,
     ) -> Result<Option<Candidate>, RuntimeError> {
+        if self.area != Some(area) {
+            // Another region, or a frame of another size: a sweep planned for this one.
+            self.stop();
+        }
         let fresh = !self.is_running();
         if fresh {
             self.windows = sweep(area, last_seen);
             self.next = 0;
+            self.area = Some(area);
         }
         self.frames += 1;
         let mut spent = 0usize;
@@ -760,6 +768,30 @@ mod tests {
         assert!(
             c.is_some_and(|c| (c.spot.cx - 500.0).abs() < 1.0),
             "found in the frame it is back"
+        );
+    }
+
+    #[test]
+    fn a_region_set_during_a_sweep_starts_a_sweep_of_it() {
+        let mut scene = Scene {
+            faces: vec![(300.0, 300.0, 25.0)],
+            detect_runs: 0,
+            check_runs: 0,
+        };
+        let mut s = FaceSearch::new();
+        let rule = PickRule { rank: 0 };
+        let whole = picture(1920.0, 1080.0);
+        assert!(s.step(&mut scene, whole, None, 4, rule).unwrap().is_none());
+        let region: FrameRegion = "0,0,0.25,0.5".parse().unwrap();
+        let area = Area::of_picture(1920.0, 1080.0, Some(&region));
+        let before = scene.detect_runs;
+        let found = (0..20).find_map(|_| s.step(&mut scene, area, None, 4, rule).unwrap());
+        assert!(found.is_some(), "the face in the region is found");
+        // A sweep of the region alone: far fewer windows than the rest of the frame's.
+        assert!(
+            scene.detect_runs - before <= sweep(area, None).len(),
+            "{}",
+            scene.detect_runs
         );
     }
 

@@ -281,7 +281,7 @@ pub struct FaceTracker {
     options: TrackOptions,
     /// Number of frames a search ran in so far (tracking quality indicator, for benchmarks and
     /// tests).
-    pub detections_run: u64,
+    pub searching_frames: u64,
     /// Number of new shots started so far (cuts seen; not the first face).
     pub shots_started: u64,
 }
@@ -314,7 +314,7 @@ impl FaceTracker {
             search: FaceSearch::new(),
             search_cause: SearchCause::Lost,
             options: TrackOptions::default(),
-            detections_run: 0,
+            searching_frames: 0,
             shots_started: 0,
         }
     }
@@ -446,7 +446,7 @@ impl FaceTracker {
         }
         self.previous = None;
         self.crop = None;
-        self.detections_run += 1;
+        self.searching_frames += 1;
         // Look where the face was last seen first, when that is inside the area.
         let seen = self
             .last_seen

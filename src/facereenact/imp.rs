@@ -823,7 +823,7 @@ impl VideoFilterImpl for FaceReenact {
                 gst::element_imp_warning!(
                     self,
                     gst::StreamError::Failed,
-                    ("no face in the last {} actor frames: the avatar holds its last pose until a face appears", NO_FACE_WARNING_FRAMES),
+                    ("no face in the last {} actor frames: the avatar holds its last pose for hold-time, then rests in its own, until a face is found (the search goes on; actor-region and search-budget set where and how fast)", NO_FACE_WARNING_FRAMES),
                     ["actor frame {}, pts {:?}", state.frames, inframe.buffer().pts()]
                 );
             }
