@@ -351,6 +351,31 @@ fn a_start_only_property_set_while_playing_warns_that_it_waits_for_the_next_star
 }
 
 #[test]
+fn an_actor_region_that_does_not_read_while_playing_warns_and_keeps_the_region_in_use() {
+    let (mut h, element, bus) = running_with_bus(&demo_media("astronaut.png"));
+    element.set_property("actor-region", "0.1,0.1,0.5,0.5");
+    assert!(bus.pop_filtered(&[gst::MessageType::Warning]).is_none());
+    element.set_property("actor-region", "0.1,0.1,0.5");
+    let warning = next_warning(&bus);
+    assert!(
+        warning.matches(gst::LibraryError::Settings)
+            && warning.message().contains("0.1,0.1,0.5")
+            && warning.message().contains("keeping the previous region"),
+        "{warning}"
+    );
+    assert_eq!(
+        element.property::<String>("actor-region"),
+        "0.1,0.1,0.5,0.5",
+        "the region in use"
+    );
+    // The whole frame again.
+    element.set_property("actor-region", "");
+    assert!(bus.pop_filtered(&[gst::MessageType::Warning]).is_none());
+    h.push(grey_frame(1)).unwrap();
+    assert!(h.pull().is_ok(), "the stream goes on");
+}
+
+#[test]
 fn an_empty_avatar_path_is_no_avatar() {
     // Before the start: the same error as no avatar at all.
     let (err, _) = first_error(
