@@ -83,6 +83,10 @@ pub const CROP_DEAD_BAND: RoiDeadBand = RoiDeadBand {
     angle: std::f32::consts::PI / 180.0,
 };
 
+/// Weight of the newest frame-to-frame shift in the tracked face's smoothed velocity (an
+/// exponential moving average over about two frames).
+pub const VELOCITY_SMOOTHING: f32 = 0.5;
+
 /// Share of `lm`'s landmarks outside a picture of `w`x`h` square pixels.
 pub fn outside_share(lm: &FaceLandmarks, w: f32, h: f32) -> f32 {
     let out = lm
@@ -258,6 +262,9 @@ pub struct FaceTracker {
     /// The crop `previous` was found on (the landmarker's crop follows its landmarks with a dead
     /// band, [`CROP_DEAD_BAND`]); `None` with `previous`.
     crop: Option<Roi>,
+    /// The tracked face's smoothed shift per frame (square pixels, x and y; see
+    /// [`VELOCITY_SMOOTHING`]): where the next frame's crop is predicted.
+    velocity: (f32, f32),
     /// The landmarker's output for this frame (a buffer reused frame to frame).
     scratch: FaceLandmarks,
     /// What [`FaceTracker::track`] returns: this frame's landmarks with refined eyes.
@@ -304,6 +311,7 @@ impl FaceTracker {
             eyes,
             previous: None,
             crop: None,
+            velocity: (0.0, 0.0),
             scratch: FaceLandmarks::with_capacity(),
             current: FaceLandmarks::with_capacity(),
             last_seen: None,
@@ -415,7 +423,15 @@ impl FaceTracker {
         let mut jumped = None;
         let mut steady = false;
         if let Some(prev) = &mut self.previous {
-            let target = prev.tracking_roi();
+            let mut target = prev.tracking_roi();
+            // A face that moves (a lecturer walking, a small face crossing a fifth of its crop
+            // a frame) is looked for where it is going: the crop leads by the face's velocity.
+            // A still face's trembling stays inside the dead band and moves nothing.
+            let (vx, vy) = self.velocity;
+            if (vx * vx + vy * vy).sqrt() > CROP_DEAD_BAND.shift * target.size {
+                target.cx += vx;
+                target.cy += vy;
+            }
             let roi = match self.crop {
                 Some(crop) => crop.follow(&target, &CROP_DEAD_BAND),
                 None => target,
@@ -426,7 +442,13 @@ impl FaceTracker {
             let lm = &self.scratch;
             let spot = FaceSpot::of(lm);
             if lm.presence >= MIN_PRESENCE && area.contains(spot.cx, spot.cy) {
-                if is_same_face(&FaceSpot::of(prev), &spot, JUMP_SHIFT, JUMP_SCALE) {
+                let before = FaceSpot::of(prev);
+                if is_same_face(&before, &spot, JUMP_SHIFT, JUMP_SCALE) {
+                    let k = VELOCITY_SMOOTHING;
+                    self.velocity = (
+                        self.velocity.0 + k * (spot.cx - before.cx - self.velocity.0),
+                        self.velocity.1 + k * (spot.cy - before.cy - self.velocity.1),
+                    );
                     self.last_seen = Some(spot);
                     std::mem::swap(prev, &mut self.scratch);
                     steady = true;
@@ -446,6 +468,7 @@ impl FaceTracker {
         }
         self.previous = None;
         self.crop = None;
+        self.velocity = (0.0, 0.0);
         self.searching_frames += 1;
         // Look where the face was last seen first, when that is inside the area.
         let seen = self
