@@ -49,11 +49,13 @@
 # speed: seconds of lecture converted per second of wall time, since the start; eta from that
 # speed. Total frames: the duration times the frame rate (gst-discoverer-1.0). When it ends:
 #   done: 108000 frames (1:00:00 of video) in 44:26, speed 1.35x: OUT.mp4
-# Ctrl-C stops early and still finishes the MP4 (gst-launch -e): it then holds what was done.
+# Ctrl-C stops the conversion and removes the unfinished OUT. (Not gst-launch -e, which would
+# finish the MP4: the end-of-stream it sends stopped the picture but not the sound, which ran on
+# to the end of the input, in a test with an MP4 input.)
 #
 # Exit status: 0 done; 1 bad arguments, unreadable input or avatar (a message names the file),
 # no video in the input, or the facereenact element not found; 2 the conversion failed (GStreamer's
-# message above); 130 interrupted (OUT holds the part done).
+# message above); 130 interrupted (OUT removed).
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
@@ -173,8 +175,8 @@ interrupted=0
 trap 'interrupted=1' INT
 set +e
 # gst-launch's stdout carries progressreport's lines ("progress (00:00:05): 1234 buffers");
-# the loop turns each into a progress line. It ignores Ctrl-C so that gst-launch can finish the file.
-gst-launch-1.0 -q -e "${PIPELINE[@]}" | {
+# the loop turns each into a progress line.
+gst-launch-1.0 -q "${PIPELINE[@]}" | {
   trap '' INT
   while IFS= read -r line; do
     case $line in
@@ -200,13 +202,15 @@ status=${PIPESTATUS[0]}
 set -e
 trap - INT
 WALL=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+if [ "$interrupted" = 1 ]; then
+  removed=""
+  [ -n "$SINK" ] || { rm -f "$OUT"; removed="; $OUT removed"; }
+  echo "lecture: interrupted after $(clock "$WALL")$removed" >&2
+  exit 130
+fi
 if [ "$status" != 0 ]; then
   echo "lecture: the conversion failed after $(clock "$WALL") (GStreamer's message above)" >&2
   exit 2
-fi
-if [ "$interrupted" = 1 ]; then
-  echo "lecture: interrupted after $(clock "$WALL"); $OUT holds what was done" >&2
-  exit 130
 fi
 echo "done: $TOTAL frames ($(clock "$DURATION") of video) in $(clock "$WALL"), speed" \
   "$(awk -v d="$DURATION" -v w="$WALL" 'BEGIN { printf "%.2fx", (w > 0 ? d / w : 0) }'):" \
