@@ -17,22 +17,32 @@
 #
 # Needs GST_PLUGIN_PATH to hold the built plugin (target/release). Timestamps pass through the
 # element (one output frame per input frame, each with its input's timestamp); the sound is
-# decoded, made gapless by audiorate (a gap in the recording's sound becomes silence instead of
-# shifting the rest earlier: no drift over an hour), encoded with avenc_aac at 128 kbit/s and
-# muxed with the picture. An input without sound gives a video-only MP4 and a note on stderr.
+# decoded, made gapless by audiorate (where the recording's sound has a gap, or its timestamps
+# run away from its sample count by more than 20 ms, silence is added or sound dropped, so the
+# sound stays within 20 ms of its timestamps: no drift over an hour), encoded with avenc_aac at
+# 128 kbit/s and muxed with the picture. An input without sound gives a video-only MP4 and a
+# note on stderr. The AAC encoder's 1024 samples of delay (21 ms at 48 kHz) are not marked for
+# removal by mp4mux: the sound plays that much after the picture and its track is that much
+# longer than the picture's.
 #
 # Picture encoding: x264enc speed-preset=veryfast pass=qual quantizer=23 (CRF 23), automatic
 # threads, no tune. A constant quality rather than a bitrate: a lecture is mostly still (a board,
 # slides, a hall), which CRF stores in few bits, while a fixed bitrate would blur the writing on
 # a busy or noisy recording. veryfast because the pip layout encodes the whole 1080p recording
 # on top of decoding it and re-enacting the lecturer, and must keep ahead of real time on 2
-# cores: on a 1-minute 1080p synthetic lecture pip ran at 3.2x real time with ultrafast, 2.4x
-# with superfast, 2.5x with veryfast (4.5 MB a minute against 12 with superfast and 16 with
-# ultrafast), about 1.2x with medium (x264enc's default). tune=zerolatency would give up the
-# look-ahead that makes still pictures cheap to store. Measured with scripts/bench_lecture.sh
-# on this project's 2-core machine, 10-minute 1080p 30 fps synthetic lecture (see the README's
-# "Lecture conversion"):
-#   figure: TODO; pip: TODO; encoder share: TODO
+# cores. On a 1-minute 1080p synthetic lecture, single runs of pip while other processes took
+# about half a core: at CRF 23, 3.19x real time with ultrafast, 2.40x with superfast, 2.53x with
+# veryfast (16, 12 and 4.5 MB a minute: veryfast keeps x264's macroblock-tree look-ahead,
+# which superfast and ultrafast turn off, and which stores a still background in far fewer
+# bits); at x264enc's defaults (medium, 2 Mbit/s) 1.19x, against 1.54x for veryfast at
+# 2 Mbit/s (an earlier pair of runs, other load not recorded). tune=zerolatency would also
+# turn the look-ahead off.
+# Measured with scripts/bench_lecture.sh on this project's 2-core machine with nothing else
+# running, 10-minute 1080p 30 fps synthetic lecture, astronaut avatar (512x512):
+#   figure 4.88x real time (10:00 in 2:03), pip 3.19x (in 3:08); with fakesink in place of the
+#   encoders and muxer 6.22x and 6.13x: encoding takes 21 % of figure's wall time (26 % of its
+#   CPU time) and 48 % of pip's (60 % of its CPU time, 1080p x264). Memory (gst-launch's RSS)
+#   220 MB for figure and 482-486 MB for pip, the same after the first minute as at the end.
 # LECTURE_X264 replaces these x264enc settings (e.g. "speed-preset=veryfast pass=qual
 # quantizer=20"). LECTURE_SINK=fakesink measures the pipeline without the encoders and muxer
 # (nothing is written): the difference to a normal run is the encoders' share.
@@ -40,8 +50,10 @@
 # Memory is flat on long inputs: every queue is bounded. The sound queue holds up to 10 s (about
 # 4 MB of raw sound): x264 keeps frames back for its look-ahead and frame threads, and the muxer
 # waits for the picture meanwhile; a queue that filled before the first encoded picture came out
-# would stall the demuxer, which feeds both. mp4mux keeps its sample tables (some 10 bytes a
-# frame) until it writes the index at the end.
+# would stall the demuxer, which feeds both. mp4mux keeps the index of what it wrote until it
+# writes it at the end: on an hour-long 320x180 lecture (108,000 frames, 168,750 sound packets)
+# gst-launch's RSS grew from 180 to 187 MB (figure) and from 153 to 163 MB (pip) between the
+# first minute and the end; picture 3600.000 s, sound 3600.021 s: no drift.
 #
 # Progress, on stderr about once a second (progressreport counts the frames leaving the element
 # or, in pip, the compositor):
@@ -92,10 +104,12 @@ grep -q "audio #" <<<"$report" && HAS_AUDIO=1
 if [ "$FPS_N" -gt 0 ]; then
   TOTAL=$(awk -v d="$DURATION" -v n="$FPS_N" -v r="$FPS_D" 'BEGIN { printf "%d", d * n / r + 0.5 }')
 else
-  # Variable frame rate: no total; speed and eta then assume 30 frames a second.
+  # Variable frame rate: no total; speed then assumes 30 frames a second (and pip makes 30).
   echo "lecture: note: $IN has a variable frame rate; progress assumes 30 frames/s" >&2
   FPS_N=30 FPS_D=1 TOTAL=0
 fi
+RATE="$FPS_N/$FPS_D fps"
+[ "$TOTAL" -gt 0 ] || RATE="variable frame rate"
 
 # The avatar: load it once in a one-frame pipeline, for its size (the output's, after EXIF
 # orientation and padding to even) and to fail now, with the element's message, if it has no face.
@@ -136,10 +150,11 @@ else
   # The compositor makes frames on a fixed grid from the first frame's time (not 0): videorate
   # puts the input on that grid first, for one output frame per input frame also from containers
   # that round timestamps to milliseconds (MKV, WebM), whose last frame would otherwise end a
-  # fraction past the grid and add a frame. tee: the recording goes to the compositor as it is
-  # and through the element.
+  # fraction past the grid and add a frame. A variable-frame-rate recording comes out at 30
+  # frames a second (videorate repeats or drops frames). tee: the recording goes to the
+  # compositor as it is and through the element.
   # shellcheck disable=SC2054 # commas inside caps, not array separators
-  VIDEO=("${SOURCE[@]}" ! videorate ! tee name=t
+  VIDEO=("${SOURCE[@]}" ! videorate ! "video/x-raw,framerate=$FPS_N/$FPS_D" ! tee name=t
     t. ! queue ! comp.sink_0
     t. ! queue ! facereenact avatar="$AVATAR" ! videoscale !
     video/x-raw,width="$PW",height="$PH",pixel-aspect-ratio=1/1 ! comp.sink_1
@@ -150,7 +165,7 @@ else
 fi
 [ "$HAS_AUDIO" = 1 ] &&
   AUDIO=(d. ! audio/x-raw ! queue max-size-time=10000000000 max-size-bytes=0 max-size-buffers=0 !
-    audioconvert ! audioresample ! audiorate ! audioconvert)
+    audioconvert ! audioresample ! audiorate tolerance=20000000 ! audioconvert)
 if [ -n "$SINK" ]; then
   # Measuring: the same decoding, re-enacting and compositing, no encoder, nothing written.
   PIPELINE=("${VIDEO[@]}" ! "$SINK" sync=false)
@@ -168,7 +183,7 @@ fi
 clock() { awk -v s="$1" 'BEGIN { s = int(s + 0.5); h = int(s / 3600); m = int(s % 3600 / 60)
   if (h) printf "%d:%02d:%02d", h, m, s % 60; else printf "%d:%02d", m, s % 60 }'; }
 
-echo "lecture: $IN (${WIDTH}x${HEIGHT}, $FPS_N/$FPS_D fps, $(clock "$DURATION")) -> $OUT" \
+echo "lecture: $IN (${WIDTH}x${HEIGHT}, $RATE, $(clock "$DURATION")) -> $OUT" \
   "(${OUT_W}x${OUT_H}, $LAYOUT)" >&2
 START=$EPOCHREALTIME
 interrupted=0
@@ -212,6 +227,8 @@ if [ "$status" != 0 ]; then
   echo "lecture: the conversion failed after $(clock "$WALL") (GStreamer's message above)" >&2
   exit 2
 fi
-echo "done: $TOTAL frames ($(clock "$DURATION") of video) in $(clock "$WALL"), speed" \
+FRAMES_DONE="$TOTAL frames ($(clock "$DURATION") of video)"
+[ "$TOTAL" -gt 0 ] || FRAMES_DONE="$(clock "$DURATION") of video"
+echo "done: $FRAMES_DONE in $(clock "$WALL"), speed" \
   "$(awk -v d="$DURATION" -v w="$WALL" 'BEGIN { printf "%.2fx", (w > 0 ? d / w : 0) }'):" \
   "${SINK:+nothing written ($SINK)}${SINK:-$OUT}" >&2
