@@ -38,11 +38,12 @@
 # 2 Mbit/s (an earlier pair of runs, other load not recorded). tune=zerolatency would also
 # turn the look-ahead off.
 # Measured with scripts/bench_lecture.sh on this project's 2-core machine with nothing else
-# running, 10-minute 1080p 30 fps synthetic lecture, astronaut avatar (512x512):
-#   figure 4.88x real time (10:00 in 2:03), pip 3.19x (in 3:08); with fakesink in place of the
-#   encoders and muxer 6.22x and 6.13x: encoding takes 21 % of figure's wall time (26 % of its
-#   CPU time) and 48 % of pip's (60 % of its CPU time, 1080p x264). Memory (gst-launch's RSS)
-#   220 MB for figure and 482-486 MB for pip, the same after the first minute as at the end.
+# running, 10-minute 1080p 30 fps synthetic lecture, astronaut avatar (512x512), two runs:
+#   figure 4.78x and 4.88x real time (10:00 in 2:06 and 2:03), pip 3.44x and 3.19x (2:54,
+#   3:08); with fakesink in place of the encoders and muxer 6.13x-6.22x for both: encoding
+#   takes 21-22 % of figure's wall time (26-27 % of its CPU time) and 44-48 % of pip's (57-60 %
+#   of its CPU time: x264 at 1080p). Memory (gst-launch's RSS) 216-220 MB for figure and
+#   482-486 MB for pip, the same after the first minute as at the end.
 # LECTURE_X264 replaces these x264enc settings (e.g. "speed-preset=veryfast pass=qual
 # quantizer=20"). LECTURE_SINK=fakesink measures the pipeline without the encoders and muxer
 # (nothing is written): the difference to a normal run is the encoders' share.
