@@ -5,8 +5,8 @@
 #
 # SECONDS: length of the lecture, default 600 (10 minutes). AVATAR: default the demo's astronaut
 # (.deps/media/astronaut.png, 512x512). The lecture is made once by scripts/make_lecture.sh and
-# kept in out/bench/ (BENCH_SIZE, default 1920x1080; BENCH_FACE_PX, default 300: a face the
-# element's detector finds at 1080p today). For each layout (BENCH_LAYOUTS, default "figure pip")
+# kept in out/bench/ (BENCH_SIZE, default 1920x1080; BENCH_FACE_PX, default 64: a lecturer
+# filmed from the back of a hall). For each layout (BENCH_LAYOUTS, default "figure pip")
 # it runs lecture.sh twice: as is, then with LECTURE_SINK=fakesink (the same decoding, re-enacting
 # and compositing, no encoders, no muxer, nothing written; BENCH_ENCODER_SHARE=0 skips it). It
 # prints per run the wall time, the speed (seconds of lecture per second of wall time: above 1x
@@ -21,7 +21,7 @@ ROOT=$PWD
 SECS=${1:-600}
 AVATAR=${2:-$ROOT/.deps/media/astronaut.png}
 SIZE=${BENCH_SIZE:-1920x1080}
-FACE_PX=${BENCH_FACE_PX:-300}
+FACE_PX=${BENCH_FACE_PX:-64}
 LAYOUTS=${BENCH_LAYOUTS:-figure pip}
 ENCODER_SHARE=${BENCH_ENCODER_SHARE:-1}
 export GST_PLUGIN_PATH=$ROOT/target/release${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}

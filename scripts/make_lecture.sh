@@ -9,8 +9,8 @@
 #   FACE_PX       about how many pixels wide the speaker's face is, default 200. The face fills
 #                 about 55 % of talk_wink_480's 480-pixel width, so both clips are scaled by
 #                 FACE_PX/264 (to a multiple of 8 pixels). A lecturer filmed from the back of a
-#                 hall has a face of some 30-80 pixels at 1080p; the element's face detector
-#                 needs a larger one for now (see the README's Troubleshooting).
+#                 hall has a face of some 30-80 pixels at 1080p (the element finds faces from
+#                 about 32 pixels wide; see the README's "Actor footage").
 #
 # The speaker is talk_wink_480.mp4 (1008 frames) then glasses_512x480.mp4 (587 frames) from
 # ../shared/media/driving (or $FACEREENACT_SHARED_MEDIA/driving), repeated, each with its own

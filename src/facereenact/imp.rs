@@ -354,7 +354,7 @@ impl ObjectImpl for FaceReenact {
                     .build(),
                 glib::ParamSpecString::builder("models-dir")
                     .nick("Models folder")
-                    .blurb("Folder with face_detection_short_range.onnx, face_landmark.onnx and iris_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
+                    .blurb("Folder with face_detection_short_range.onnx, face_detection_full_range.onnx, face_landmark.onnx and iris_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
                     .default_value(Some(default_models_dir().to_string_lossy().as_ref()))
                     .mutable_ready()
                     .build(),
