@@ -6,11 +6,15 @@ use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
+use image::{
+    DynamicImage, GrayImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage,
+};
 
 use crate::face::{FaceLandmarks, FaceTracker};
 use crate::motion::openings::closed_mouth;
-use crate::picture::{composite_over_white, jpeg_is_complete, pad_to_even};
+use crate::picture::{
+    alpha_as_rgb, bleed_under_transparency, composite_over_white, jpeg_is_complete, pad_to_even,
+};
 use crate::render::mouth::skin_colour;
 use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
@@ -88,8 +92,14 @@ pub struct AvatarModel {
     /// The file it came from.
     pub path: PathBuf,
     /// The picture as [`decode_picture`] makes it: upright, 8-bit RGB, opaque, even width and
-    /// height. It is also the cached canvas: every output frame starts as a copy of it.
+    /// height; with [`AlphaRequest::Picture`] on a picture with alpha, its straight colours
+    /// instead ([`PictureWithAlpha::straight`]). It is also the cached canvas: every output frame
+    /// starts as a copy of it.
     pub image: RgbImage,
+    /// The output's alpha when one was asked for and exists: 0 transparent .. 255 opaque,
+    /// straight (colours are not premultiplied), the picture's size, the same value in R, G and
+    /// B so that the warp mesh draws it like the colours. `None`: the output is opaque.
+    pub alpha: Option<RgbImage>,
     /// The avatar's 468 face-mesh landmarks, avatar pixels.
     pub landmarks: FaceLandmarks,
     /// The avatar's neutral pose that the actor's motion starts from: its landmarks, with the
@@ -116,6 +126,13 @@ pub struct AvatarModel {
 /// (or the decoder panics on it, see [`decode_picture_bytes`]). A directory is an
 /// [`AvatarError::Decode`] saying so.
 pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
+    let data = read_picture_file(path)?;
+    decode_picture_bytes(&data, path)
+}
+
+/// The bytes of the picture file at `path`, with [`decode_picture`]'s errors for a missing file
+/// or a directory.
+fn read_picture_file(path: &Path) -> Result<Vec<u8>, AvatarError> {
     if !path.exists() {
         return Err(AvatarError::NotFound(path.to_path_buf()));
     }
@@ -127,9 +144,7 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
         ));
     }
     // Read once: the bytes serve both the decoder and the JPEG completeness check.
-    let data =
-        std::fs::read(path).map_err(|e| AvatarError::Decode(path.to_path_buf(), e.to_string()))?;
-    decode_picture_bytes(&data, path)
+    std::fs::read(path).map_err(|e| AvatarError::Decode(path.to_path_buf(), e.to_string()))
 }
 
 /// Decodes the bytes of an avatar picture file as [`decode_picture`] does once it has read the
@@ -143,7 +158,48 @@ pub fn decode_picture(path: &Path) -> Result<RgbImage, AvatarError> {
 /// scans (an `unwrap` in its AVX2 IDCT, zune-image issue #409; found by `fuzz/`). That needs
 /// the default `panic = "unwind"`; the panic hook still prints its message.
 pub fn decode_picture_bytes(data: &[u8], path: &Path) -> Result<RgbImage, AvatarError> {
-    let img = std::panic::catch_unwind(AssertUnwindSafe(|| decode_upright(data, path)))
+    let img = decode_guarded(data, path)?;
+    let rgb = if img.color().has_alpha() {
+        composite_over_white(&img.to_rgba8())
+    } else {
+        img.to_rgb8()
+    };
+    Ok(pad_to_even(rgb))
+}
+
+/// A picture decoded with its alpha channel kept: what [`decode_picture`] makes of it (the
+/// detection runs on that), and, when the file has alpha, its straight colours (bled under full
+/// transparency, see [`bleed_under_transparency`]) and its alpha, all three padded to even sizes.
+pub struct PictureWithAlpha {
+    /// As [`decode_picture`]: transparency composited over white.
+    pub over_white: RgbImage,
+    /// Straight (not premultiplied) colours and alpha (0 transparent .. 255 opaque); `None` when
+    /// the file has no alpha channel (JPEG, RGB or grey PNG).
+    pub straight: Option<(RgbImage, GrayImage)>,
+}
+
+/// Decodes the picture at `path` as [`decode_picture`] does, keeping its alpha channel; the same
+/// errors.
+pub fn decode_picture_with_alpha(path: &Path) -> Result<PictureWithAlpha, AvatarError> {
+    let data = read_picture_file(path)?;
+    let img = decode_guarded(&data, path)?;
+    if !img.color().has_alpha() {
+        return Ok(PictureWithAlpha {
+            over_white: pad_to_even(img.to_rgb8()),
+            straight: None,
+        });
+    }
+    let rgba = img.to_rgba8();
+    let (colour, alpha) = bleed_under_transparency(&rgba);
+    Ok(PictureWithAlpha {
+        over_white: pad_to_even(composite_over_white(&rgba)),
+        straight: Some((pad_to_even(colour), pad_to_even(alpha))),
+    })
+}
+
+/// [`decode_upright`], a panic of the decoders made an [`AvatarError::Damaged`].
+fn decode_guarded(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError> {
+    std::panic::catch_unwind(AssertUnwindSafe(|| decode_upright(data, path)))
         .unwrap_or_else(|panic| {
             let cause = panic
                 .downcast_ref::<&str>()
@@ -154,13 +210,7 @@ pub fn decode_picture_bytes(data: &[u8], path: &Path) -> Result<RgbImage, Avatar
                 path.to_path_buf(),
                 format!("the decoder failed on its data: {cause}"),
             ))
-        })?;
-    let rgb = if img.color().has_alpha() {
-        composite_over_white(&img.to_rgba8())
-    } else {
-        img.to_rgb8()
-    };
-    Ok(pad_to_even(rgb))
+        })
 }
 
 /// [`decode_picture_bytes`] up to the decoded, upright picture: format, size limits, JPEG
@@ -212,6 +262,24 @@ fn decode_upright(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError>
     Ok(img)
 }
 
+/// Something that computes a person matte of a picture (the element's `alpha=matte`; see
+/// `crate::matte`).
+pub trait Matting {
+    /// The matte of `picture`: its size, 255 where a person is, 0 where the background is.
+    fn matte(&mut self, picture: &RgbImage) -> Result<GrayImage, RuntimeError>;
+}
+
+/// Which alpha the avatar's output gets.
+pub enum AlphaRequest<'a> {
+    /// None: the picture's own background, opaque (transparency composited over white).
+    Opaque,
+    /// The picture's own alpha channel, when it has one (else the output stays opaque).
+    Picture,
+    /// A person matte computed by the given [`Matting`] (times the picture's own alpha, when it
+    /// has one).
+    Matte(&'a mut dyn Matting),
+}
+
 impl AvatarModel {
     /// Loads the avatar at `path`: decode, find the face and its landmarks, build the warp mesh.
     /// With several faces in the picture, the largest is used ([`AvatarModel::load_face`]).
@@ -227,7 +295,25 @@ impl AvatarModel {
         tracker: &mut FaceTracker,
         face: usize,
     ) -> Result<AvatarModel, AvatarError> {
-        let image = decode_picture(path)?;
+        Self::load_with_alpha(path, tracker, face, AlphaRequest::Opaque)
+    }
+
+    /// [`AvatarModel::load_face`] with an alpha for the output ([`AvatarModel::alpha`]): the face
+    /// is found on the picture composited over white in every case. Errors: those of
+    /// [`AvatarModel::load_face`], and the matting's.
+    pub fn load_with_alpha(
+        path: &Path,
+        tracker: &mut FaceTracker,
+        face: usize,
+        alpha: AlphaRequest,
+    ) -> Result<AvatarModel, AvatarError> {
+        let (image, straight) = match alpha {
+            AlphaRequest::Opaque => (decode_picture(path)?, None),
+            _ => {
+                let p = decode_picture_with_alpha(path)?;
+                (p.over_white, p.straight)
+            }
+        };
         let (landmarks, count) = tracker
             .detect_still_nth(&image, face)
             .map_err(AvatarError::Runtime)?;
@@ -238,7 +324,25 @@ impl AvatarModel {
                 AvatarError::NoSuchFace(path.to_path_buf(), count, face)
             }
         })?;
-        Ok(Self::from_parts(path, image, landmarks))
+        let (image, alpha) = match (alpha, straight) {
+            (AlphaRequest::Opaque, _) | (AlphaRequest::Picture, None) => (image, None),
+            (AlphaRequest::Picture, Some((colour, alpha))) => (colour, Some(alpha)),
+            (AlphaRequest::Matte(matting), straight) => {
+                let mut matte = matting.matte(&image).map_err(AvatarError::Runtime)?;
+                match straight {
+                    Some((colour, own)) => {
+                        for (m, a) in matte.pixels_mut().zip(own.pixels()) {
+                            m[0] = ((u32::from(m[0]) * u32::from(a[0]) + 127) / 255) as u8;
+                        }
+                        (colour, Some(matte))
+                    }
+                    None => (image, Some(matte)),
+                }
+            }
+        };
+        let mut model = Self::from_parts(path, image, landmarks);
+        model.alpha = alpha.as_ref().map(alpha_as_rgb);
+        Ok(model)
     }
 
     /// Builds the model from a picture and its landmarks (no inference).
@@ -249,6 +353,7 @@ impl AvatarModel {
         AvatarModel {
             path: path.to_path_buf(),
             image,
+            alpha: None,
             landmarks,
             neutral,
             mesh,

@@ -35,6 +35,7 @@ gst::plugin_define!(
     "MPL-2.0",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
+    // No public repository yet: say so rather than show a placeholder address.
+    "built from the facereenact source tree (no public repository yet)",
     env!("BUILD_REL_DATE")
 );

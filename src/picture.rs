@@ -1,8 +1,9 @@
 //! Pixel-level rules that turn a decoded avatar picture into the element's output canvas:
-//! transparency over white, even width and height, and the check that a JPEG file is complete.
-//! Pure functions on images and bytes; the file handling and errors are in [`crate::avatar`].
+//! transparency over white, or kept as straight alpha with the colours under it bled; even width
+//! and height; and the check that a JPEG file is complete. Pure functions on images and bytes;
+//! the file handling and errors are in [`crate::avatar`].
 
-use image::{Rgb, RgbImage, RgbaImage};
+use image::{GrayImage, ImageBuffer, Luma, Pixel, Rgb, RgbImage, RgbaImage};
 
 /// Composites a picture with alpha over white: fully transparent pixels become white, whatever
 /// colour they hide, and partly transparent ones are blended with white.
@@ -15,17 +16,88 @@ pub fn composite_over_white(src: &RgbaImage) -> RgbImage {
     })
 }
 
-/// Pads a picture to even width and height by repeating its last column and/or last row.
+/// Pads a picture (colour or alpha) to even width and height by repeating its last column and/or
+/// last row.
 ///
 /// 4:2:0 encoders downstream (x264enc) refuse odd sizes, and the output has the avatar's size.
 /// A picture that is already even is returned unchanged.
-pub fn pad_to_even(src: RgbImage) -> RgbImage {
+pub fn pad_to_even<P: Pixel>(
+    src: ImageBuffer<P, Vec<P::Subpixel>>,
+) -> ImageBuffer<P, Vec<P::Subpixel>> {
     let (w, h) = src.dimensions();
     if w % 2 == 0 && h % 2 == 0 {
         return src;
     }
     let (pw, ph) = (w + w % 2, h + h % 2);
-    RgbImage::from_fn(pw, ph, |x, y| *src.get_pixel(x.min(w - 1), y.min(h - 1)))
+    ImageBuffer::from_fn(pw, ph, |x, y| *src.get_pixel(x.min(w - 1), y.min(h - 1)))
+}
+
+/// Passes of [`bleed_under_transparency`]: how far, in pixels, the colours of visible pixels
+/// spread under fully transparent ones. Bilinear sampling reads one pixel around a position and
+/// the warp hardly scales, so 4 is ample.
+pub const BLEED_PIXELS: usize = 4;
+
+/// A picture's straight (not premultiplied) colours and its alpha, with the colour of every fully
+/// transparent pixel within [`BLEED_PIXELS`] of a visible one replaced by the mean colour of its
+/// visible (or already filled) 8-neighbours, pass after pass ("alpha bleeding").
+///
+/// Why: what a PNG stores under alpha 0 is arbitrary (often black). A warp samples between a
+/// visible pixel and a transparent one at a silhouette's edge, and straight alpha keeps the colour
+/// it gets there: without bleeding, hair against transparency gets a dark fringe once composited.
+/// Visible pixels (alpha > 0) keep their colour exactly. Farther transparent pixels keep theirs:
+/// nothing samples them next to a visible pixel.
+pub fn bleed_under_transparency(src: &RgbaImage) -> (RgbImage, GrayImage) {
+    let (w, h) = src.dimensions();
+    let alpha = GrayImage::from_fn(w, h, |x, y| Luma([src.get_pixel(x, y)[3]]));
+    let mut colour = RgbImage::from_fn(w, h, |x, y| {
+        let p = src.get_pixel(x, y).0;
+        Rgb([p[0], p[1], p[2]])
+    });
+    let mut known: Vec<bool> = alpha.pixels().map(|a| a[0] > 0).collect();
+    let (wi, hi) = (w as i64, h as i64);
+    let mut fill = Vec::new();
+    for _ in 0..BLEED_PIXELS {
+        fill.clear();
+        for y in 0..hi {
+            for x in 0..wi {
+                if known[(y * wi + x) as usize] {
+                    continue;
+                }
+                let (mut sum, mut n) = ([0u32; 3], 0u32);
+                for (dx, dy) in [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+                    let (nx, ny) = (x + dx, y + dy);
+                    if nx < 0 || ny < 0 || nx >= wi || ny >= hi || !known[(ny * wi + nx) as usize] {
+                        continue;
+                    }
+                    let p = colour.get_pixel(nx as u32, ny as u32).0;
+                    for c in 0..3 {
+                        sum[c] += u32::from(p[c]);
+                    }
+                    n += 1;
+                }
+                if n > 0 {
+                    fill.push((x as u32, y as u32, sum.map(|s| ((s + n / 2) / n) as u8)));
+                }
+            }
+        }
+        if fill.is_empty() {
+            break;
+        }
+        for &(x, y, c) in &fill {
+            colour.put_pixel(x, y, Rgb(c));
+            known[(y as i64 * wi + x as i64) as usize] = true;
+        }
+    }
+    (colour, alpha)
+}
+
+/// `alpha` in R, G and B: the form in which the warp mesh draws an alpha channel, through the
+/// same code and with the same map as the colour picture.
+pub fn alpha_as_rgb(alpha: &GrayImage) -> RgbImage {
+    RgbImage::from_fn(alpha.width(), alpha.height(), |x, y| {
+        let a = alpha.get_pixel(x, y)[0];
+        Rgb([a, a, a])
+    })
 }
 
 /// Whether a JPEG file's bytes reach its end-of-image marker (`FF D9`).
@@ -95,6 +167,31 @@ mod tests {
         let even = RgbImage::new(4, 2);
         assert_eq!(pad_to_even(even.clone()), even);
         assert_eq!(pad_to_even(RgbImage::new(1, 1)).dimensions(), (2, 2));
+    }
+
+    #[test]
+    fn bleeding_fills_only_transparent_pixels_near_visible_ones_and_keeps_the_alpha() {
+        // A red opaque column at x = 0, a half-transparent blue one at x = 1, then black under
+        // alpha 0 for 8 columns.
+        let src = RgbaImage::from_fn(10, 3, |x, _| match x {
+            0 => Rgba([200, 0, 0, 255]),
+            1 => Rgba([0, 0, 200, 128]),
+            _ => Rgba([0, 0, 0, 0]),
+        });
+        let (colour, alpha) = bleed_under_transparency(&src);
+        for (x, y, p) in src.enumerate_pixels() {
+            assert_eq!(alpha.get_pixel(x, y)[0], p[3], "alpha kept at ({x}, {y})");
+        }
+        assert_eq!(colour.get_pixel(0, 1).0, [200, 0, 0], "visible colours are kept");
+        assert_eq!(colour.get_pixel(1, 1).0, [0, 0, 200]);
+        // Column 2 borders only the blue column: it takes blue, and so does the bleed beyond it.
+        for x in 2..2 + BLEED_PIXELS as u32 {
+            assert_eq!(colour.get_pixel(x, 1).0, [0, 0, 200], "bled at x = {x}");
+        }
+        let far = 2 + BLEED_PIXELS as u32;
+        assert_eq!(colour.get_pixel(far, 1).0, [0, 0, 0], "beyond the bleed: untouched");
+        let rgb = alpha_as_rgb(&alpha);
+        assert_eq!(rgb.get_pixel(1, 0).0, [128; 3]);
     }
 
     #[test]

@@ -318,12 +318,16 @@ fn build_session(
         ExecutionProvider::Auto => {
             let mut notes = Vec::new();
             for p in [ExecutionProvider::TensorRt, ExecutionProvider::Cuda] {
+                // ONNX Runtime's messages end with a full stop; the notes are joined with "; ".
+                let note = |e: &dyn std::fmt::Display| {
+                    format!("{}: {}", p.nick(), e.to_string().trim_end().trim_end_matches('.'))
+                };
                 match with_provider(base_builder(threads)?, gpu_dispatch(p)) {
                     Ok(b) => match b.clone().commit_from_file(model) {
                         Ok(s) => return Ok(wrap(s, p.nick(), notes)),
-                        Err(e) => notes.push(format!("{}: {e}", p.nick())),
+                        Err(e) => notes.push(note(&e)),
                     },
-                    Err(e) => notes.push(format!("{}: {e}", p.nick())),
+                    Err(e) => notes.push(note(&e)),
                 }
             }
             Ok(wrap(commit(base_builder(threads)?, model)?, "cpu", notes))

@@ -97,7 +97,10 @@ pub struct MeshEngine {
     /// The rendering: the avatar picture with the re-posed head drawn over it. Kept while the
     /// actor's face is missing (the avatar holds its last pose).
     canvas: RgbImage,
-    /// Where `canvas` differs from the avatar picture.
+    /// The rendering's alpha when the avatar has one ([`AvatarModel::alpha`], in R, G and B),
+    /// drawn with the same mesh as `canvas`; empty when it has none.
+    alpha_canvas: RgbImage,
+    /// Where `canvas` (and `alpha_canvas`) differs from the avatar picture (and its alpha).
     changed: Rect,
     /// This engine's posed copy of the avatar's warp mesh (made on the first frame of an avatar).
     mesh: Option<WarpMesh>,
@@ -113,10 +116,13 @@ pub struct MeshEngine {
 /// Draws `target` onto `canvas` (the avatar's size): restores from the avatar picture what the
 /// last frame drew (`changed`) and the head's region, then draws the posed mesh over it with the
 /// mouth interior of `mouth` colour-matched by `colour`, in `render_threads` bands (0: by the
-/// region's size). Returns the region drawn (where the canvas now differs from the picture).
+/// region's size). When the avatar has an alpha, `alpha_canvas` gets the same mesh drawn from
+/// it (no mouth interior: the opening lies inside the face, opaque). Returns the region drawn
+/// (where the canvas now differs from the picture).
 #[allow(clippy::too_many_arguments)]
 fn draw_pose(
     canvas: &mut RgbImage,
+    alpha_canvas: &mut RgbImage,
     changed: Rect,
     mesh: &mut WarpMesh,
     avatar: &AvatarModel,
@@ -156,6 +162,19 @@ fn draw_pose(
         n => n,
     };
     draw_in_bands(CanvasRows::of(canvas), (region.y0, region.y1), bands, &draw);
+    if let Some(alpha) = &avatar.alpha {
+        copy_rect(alpha, alpha_canvas, region.union(&changed));
+        let draw_alpha = |rows: &mut CanvasRows| {
+            mesh.draw_band(rows, alpha);
+            mesh.draw_face(rows, alpha, false);
+        };
+        draw_in_bands(
+            CanvasRows::of(alpha_canvas),
+            (region.y0, region.y1),
+            bands,
+            &draw_alpha,
+        );
+    }
     region
 }
 
@@ -174,6 +193,7 @@ impl MeshEngine {
                 rigid: Similarity::identity(),
             },
             canvas: RgbImage::new(0, 0),
+            alpha_canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
             mesh: None,
             absent_since: None,
@@ -214,6 +234,7 @@ impl MeshEngine {
         };
         self.changed = draw_pose(
             &mut self.canvas,
+            &mut self.alpha_canvas,
             self.changed,
             mesh,
             avatar,
@@ -230,6 +251,13 @@ impl MeshEngine {
             self.canvas = avatar.image.clone();
         } else {
             copy_rect(&avatar.image, &mut self.canvas, self.changed);
+        }
+        match &avatar.alpha {
+            Some(a) if self.alpha_canvas.dimensions() == a.dimensions() => {
+                copy_rect(a, &mut self.alpha_canvas, self.changed)
+            }
+            Some(a) => self.alpha_canvas = a.clone(),
+            None => self.alpha_canvas = RgbImage::new(0, 0),
         }
         self.changed = Rect::default();
     }
@@ -309,6 +337,7 @@ impl ReenactEngine for MeshEngine {
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
         self.changed = draw_pose(
             &mut self.canvas,
+            &mut self.alpha_canvas,
             self.changed,
             mesh,
             avatar,
@@ -328,8 +357,16 @@ impl ReenactEngine for MeshEngine {
         (&self.canvas, self.changed)
     }
 
+    fn output_alpha(&self) -> Option<&RgbImage> {
+        (self.alpha_canvas.dimensions() == self.canvas.dimensions()).then_some(&self.alpha_canvas)
+    }
+
     fn drawn_pose(&self) -> Option<&TargetPose> {
         (!self.target.points.is_empty()).then_some(&self.target)
+    }
+
+    fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
+        (!self.actor_points.is_empty()).then_some(&self.actor_points[..])
     }
 
     fn reset_reference(&mut self) {
@@ -339,6 +376,7 @@ impl ReenactEngine for MeshEngine {
     fn avatar_changed(&mut self) {
         // The canvas is remade from the new avatar on the next frame (its size differs) or here.
         self.canvas = RgbImage::new(0, 0);
+        self.alpha_canvas = RgbImage::new(0, 0);
         self.changed = Rect::default();
         self.mesh = None;
         self.filter.reset();

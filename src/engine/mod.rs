@@ -72,9 +72,17 @@ pub trait ReenactEngine: Send {
     /// The current rendering (the avatar's size, 8-bit RGB) and the rectangle outside which it
     /// equals the avatar picture (empty before the first face).
     fn output(&self) -> (&RgbImage, Rect);
+    /// The rendering's alpha when the avatar has one ([`AvatarModel::alpha`]): the avatar's size,
+    /// 0 transparent .. 255 opaque in each of R, G and B, equal to the avatar's alpha outside
+    /// [`ReenactEngine::output`]'s rectangle. `None`: the output is opaque.
+    fn output_alpha(&self) -> Option<&RgbImage>;
     /// The avatar's pose drawn by the last frame that returned [`FrameOutcome::Reenacted`]
     /// (468 target landmarks in avatar pixels and the head's rigid motion); `None` before any.
     fn drawn_pose(&self) -> Option<&TargetPose>;
+    /// The actor's face landmarks of the last frame that returned [`FrameOutcome::Reenacted`]
+    /// (468, smoothed as the motion used them; square-pixel coordinates of the actor frame: x
+    /// times its pixel aspect ratio, y in rows); `None` before any.
+    fn actor_landmarks(&self) -> Option<&[[f32; 3]]>;
     /// The next actor frame with a face becomes the reference ("neutral") frame.
     fn reset_reference(&mut self);
 

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use gst::glib;
 use gst::prelude::*;
@@ -12,8 +13,9 @@ use gst_video::subclass::prelude::*;
 use image::RgbImage;
 use once_cell::sync::Lazy;
 
-use super::{ExecutionProviderChoice, MotionRegionChoice};
-use crate::avatar::{AvatarError, AvatarModel};
+use super::face_meta;
+use super::{AlphaChoice, ExecutionProviderChoice, MotionRegionChoice};
+use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::face::search::DEFAULT_BUDGET;
 use crate::face::{FrameRegion, TrackOptions};
@@ -50,6 +52,15 @@ const FORMATS: [gst_video::VideoFormat; 12] = [
     gst_video::VideoFormat::Bgr,
 ];
 
+/// The formats with an alpha channel offered first on the source pad when `alpha` is not opaque
+/// (straight alpha; what `compositor` and `videoconvert` take).
+const ALPHA_FORMATS: [gst_video::VideoFormat; 4] = [
+    gst_video::VideoFormat::Rgba,
+    gst_video::VideoFormat::Bgra,
+    gst_video::VideoFormat::Argb,
+    gst_video::VideoFormat::Abgr,
+];
+
 const DEFAULT_EXPRESSION_MULTIPLIER: f64 = 1.0;
 const DEFAULT_ADAPT_SCALE: bool = true;
 const DEFAULT_SMOOTHING: bool = true;
@@ -64,14 +75,21 @@ const DEFAULT_THREADS: u32 = 1;
 const DEFAULT_RENDER_THREADS: u32 = 0;
 /// A warning is posted after this many consecutive actor frames without a face (2 s at 30 fps).
 const NO_FACE_WARNING_FRAMES: u64 = 60;
-/// Highest `actor-face` rank.
-const MAX_ACTOR_FACE: u32 = 31;
+/// Highest `actor-face` and `avatar-face` rank.
+const MAX_FACE_RANK: u32 = 31;
+/// `processing-deadline` when it is automatic (0) and the input's frame rate is unknown or
+/// variable: one frame at 30 fps.
+const FALLBACK_DEADLINE: gst::ClockTime = gst::ClockTime::from_nseconds(33_333_333);
+/// Least time between two warnings about frames over the processing deadline.
+const LATE_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 struct Settings {
     avatar: Option<PathBuf>,
     avatar_face: u32,
-    models_dir: PathBuf,
+    alpha: AlphaChoice,
+    /// `models-dir`; `None`: [`default_models_dir`].
+    models_dir: Option<PathBuf>,
     execution_provider: ExecutionProviderChoice,
     inference_threads: u32,
     render_threads: u32,
@@ -88,6 +106,8 @@ struct Settings {
     actor_face: u32,
     search_budget: u32,
     hold_time: f64,
+    /// `processing-deadline`, nanoseconds; 0 = one frame of the input.
+    processing_deadline: u64,
 }
 
 impl Default for Settings {
@@ -95,7 +115,8 @@ impl Default for Settings {
         Settings {
             avatar: None,
             avatar_face: 0,
-            models_dir: default_models_dir(),
+            alpha: AlphaChoice::Opaque,
+            models_dir: None,
             execution_provider: ExecutionProviderChoice::default(),
             inference_threads: DEFAULT_THREADS,
             render_threads: DEFAULT_RENDER_THREADS,
@@ -110,6 +131,7 @@ impl Default for Settings {
             actor_face: 0,
             search_budget: DEFAULT_BUDGET as u32,
             hold_time: DEFAULT_HOLD_SECONDS as f64,
+            processing_deadline: 0,
         }
     }
 }
@@ -153,6 +175,17 @@ struct State {
     frames_without_face: u64,
     /// Consecutive actor frames without a face so far.
     faceless_run: u64,
+    /// Whether the last frame re-posed the avatar from an actor face.
+    reenacted: bool,
+    /// Size and pixel aspect ratio of the last actor frame.
+    actor_frame: (u32, u32, f32),
+    /// One frame of the input (from its caps), when its frame rate is fixed.
+    frame_duration: Option<gst::ClockTime>,
+    /// Frames that took longer than the processing deadline, the longest time a frame took, the
+    /// number of the frame that took it, and when the last warning about them was posted.
+    late_frames: u64,
+    longest: (Duration, u64),
+    last_late_warning: Option<Instant>,
 }
 
 #[derive(Default)]
@@ -269,9 +302,28 @@ fn view_mut_of<'a>(
 
 impl FaceReenact {
     fn load_avatar(&self, path: &Path, models: &FaceModels) -> Result<AvatarModel, AvatarError> {
-        let face = self.settings.lock().unwrap().avatar_face as usize;
+        let (face, alpha) = {
+            let s = self.settings.lock().unwrap();
+            (s.avatar_face as usize, s.alpha)
+        };
         let mut tracker = models.tracker();
-        let avatar = AvatarModel::load_face(path, &mut tracker, face)?;
+        let request = match alpha {
+            AlphaChoice::Opaque => AlphaRequest::Opaque,
+            AlphaChoice::Picture => AlphaRequest::Picture,
+            AlphaChoice::Matte => AlphaRequest::Picture,
+        };
+        let avatar = AvatarModel::load_with_alpha(path, &mut tracker, face, request)?;
+        if alpha == AlphaChoice::Picture && avatar.alpha.is_none() {
+            gst::element_imp_warning!(
+                self,
+                gst::StreamError::Format,
+                (
+                    "alpha=picture but avatar picture {} has no alpha channel: the output is opaque \
+                     (use a PNG with transparency, or alpha=matte to cut the person out)",
+                    path.display()
+                )
+            );
+        }
         gst::info!(
             CAT,
             imp = self,
@@ -323,6 +375,73 @@ impl FaceReenact {
             state.engine.reset_reference();
         }
     }
+
+    /// The processing deadline in force: `processing-deadline`, else one frame of the input,
+    /// else [`FALLBACK_DEADLINE`].
+    fn deadline(&self) -> gst::ClockTime {
+        let set = self.settings.lock().unwrap().processing_deadline;
+        if set > 0 {
+            return gst::ClockTime::from_nseconds(set);
+        }
+        self.state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .and_then(|s| s.frame_duration)
+            .unwrap_or(FALLBACK_DEADLINE)
+    }
+
+    /// After a frame that took `elapsed`: adds the face meta to `outbuf` and counts the frame
+    /// late when it took longer than the deadline, with a warning at most every
+    /// [`LATE_WARNING_INTERVAL`].
+    fn finish_frame(&self, outbuf: &mut gst::BufferRef, elapsed: Duration) {
+        let deadline = Duration::from_nanos(self.deadline().nseconds());
+        let mut guard = self.state.lock().unwrap();
+        let Some(state) = guard.as_mut() else { return };
+        if let Some(pose) = state.engine.drawn_pose() {
+            let (w, h, par) = state.actor_frame;
+            let actor = state
+                .engine
+                .actor_landmarks()
+                .filter(|_| state.reenacted)
+                .map(|points| (points, w, h, par));
+            face_meta::attach(outbuf, state.avatar.size(), pose, state.reenacted, actor);
+        }
+        let frame = state.frames.saturating_sub(1);
+        if elapsed > state.longest.0 {
+            state.longest = (elapsed, frame);
+        }
+        if elapsed <= deadline {
+            return;
+        }
+        state.late_frames += 1;
+        let now = Instant::now();
+        if state
+            .last_late_warning
+            .is_some_and(|t| now.duration_since(t) < LATE_WARNING_INTERVAL)
+        {
+            return;
+        }
+        state.last_late_warning = Some(now);
+        let (late, longest) = (state.late_frames, state.longest);
+        drop(guard);
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::Clock,
+            (
+                "actor frame {} took {:.1} ms in facereenact, over its processing-deadline of {:.1} ms \
+                 ({} such frames so far; the longest {:.1} ms, frame {}): a live sink may drop such frames. \
+                 Raise processing-deadline, lower search-budget, or feed a smaller actor frame",
+                frame,
+                ms(elapsed),
+                ms(deadline),
+                late,
+                ms(longest.0),
+                longest.1
+            )
+        );
+    }
 }
 
 #[glib::object_subclass]
@@ -341,21 +460,35 @@ impl ObjectImpl for FaceReenact {
                     .blurb(
                         "Path of the avatar picture (PNG or JPEG with one human face, at most 16384 pixels a side and \
                          64 megapixels). The output has its size, padded to even width and height by repeating the last \
-                         column or row; transparent areas become white. \
-                         Changeable while PLAYING: the next frames use the new avatar; a bad file keeps the old one",
+                         column or row; transparent areas become white unless alpha says otherwise. \
+                         Changeable while PLAYING: the next frames use the new avatar; a picture of another size renegotiates \
+                         the output caps (put videoscale and a caps filter after the element when downstream needs a fixed size, \
+                         e.g. an encoder); a bad file keeps the old one",
                     )
                     .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("avatar-face")
                     .nick("Avatar face")
                     .blurb("Which face of the avatar picture to animate when it shows several: 0 = the largest, 1 = the next largest, ... (ties: leftmost first)")
+                    .maximum(MAX_FACE_RANK)
                     .default_value(0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("alpha", AlphaChoice::Opaque)
+                    .nick("Alpha")
+                    .blurb("Transparency of the output: opaque = the avatar picture's own background; picture = the picture's \
+                            alpha channel (a PNG with transparency); matte = a person matte computed from the picture. \
+                            The alpha is warped with the head (hair against transparency moves with it) and is straight, not \
+                            premultiplied. Not opaque: the source pad offers RGBA, BGRA, ARGB and ABGR first \
+                            (for compositor; a format without alpha drops it, with a warning)")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("models-dir")
                     .nick("Models folder")
-                    .blurb("Folder with face_detection_short_range.onnx, face_detection_full_range.onnx, face_landmark.onnx and iris_landmark.onnx (default: $FACEREENACT_MODELS_DIR, else the installed or source models/)")
-                    .default_value(Some(default_models_dir().to_string_lossy().as_ref()))
+                    .blurb("Folder with face_detection_short_range.onnx, face_detection_full_range.onnx, face_landmark.onnx and iris_landmark.onnx \
+                            (and selfie_segmentation.onnx for alpha=matte). Unset: $FACEREENACT_MODELS_DIR, else the models/ folder \
+                            installed beside the plugin, else the source tree's")
+                    .default_value(None)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", ExecutionProviderChoice::Auto)
@@ -441,7 +574,7 @@ impl ObjectImpl for FaceReenact {
                     .blurb("Which face a search takes when none is followed (at the start, after a cut or a loss): \
                             0 = the largest, 1 = the next largest, ... (ties: leftmost first). A face where the followed face \
                             was last seen is taken first; once found, a face is followed whatever its size")
-                    .maximum(MAX_ACTOR_FACE)
+                    .maximum(MAX_FACE_RANK)
                     .default_value(0)
                     .mutable_playing()
                     .build(),
@@ -453,6 +586,14 @@ impl ObjectImpl for FaceReenact {
                     .maximum(1024)
                     .default_value(DEFAULT_BUDGET as u32)
                     .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("processing-deadline")
+                    .nick("Processing deadline")
+                    .blurb("Most time one frame may spend in the element, nanoseconds: added to the pipeline's latency, so that \
+                            a live sink shows every frame. 0 = one frame of the input's frame rate (33.3 ms when unknown). \
+                            Frames that take longer are counted and reported in a warning on the bus")
+                    .default_value(0)
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("hold-time")
                     .nick("Hold time")
@@ -528,12 +669,13 @@ impl ObjectImpl for FaceReenact {
                 settings.models_dir = value
                     .get::<Option<String>>()
                     .expect("type checked upstream")
-                    .map(PathBuf::from)
-                    .unwrap_or_else(default_models_dir);
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from);
             }
             "execution-provider" => {
                 settings.execution_provider = value.get().expect("type checked upstream")
             }
+            "alpha" => settings.alpha = value.get().expect("type checked upstream"),
             "inference-threads" => {
                 settings.inference_threads = value.get().expect("type checked upstream")
             }
@@ -577,6 +719,9 @@ impl ObjectImpl for FaceReenact {
             "actor-face" => settings.actor_face = value.get().expect("type checked upstream"),
             "search-budget" => settings.search_budget = value.get().expect("type checked upstream"),
             "hold-time" => settings.hold_time = value.get().expect("type checked upstream"),
+            "processing-deadline" => {
+                settings.processing_deadline = value.get().expect("type checked upstream")
+            }
             other => unimplemented!("property {other}"),
         }
     }
@@ -590,10 +735,11 @@ impl ObjectImpl for FaceReenact {
                 .map(|p| p.to_string_lossy().into_owned())
                 .to_value(),
             "avatar-face" => settings.avatar_face.to_value(),
+            "alpha" => settings.alpha.to_value(),
             "models-dir" => settings
                 .models_dir
-                .to_string_lossy()
-                .into_owned()
+                .as_ref()
+                .map(|p| p.to_string_lossy().into_owned())
                 .to_value(),
             "execution-provider" => settings.execution_provider.to_value(),
             "inference-threads" => settings.inference_threads.to_value(),
@@ -609,6 +755,7 @@ impl ObjectImpl for FaceReenact {
             "actor-face" => settings.actor_face.to_value(),
             "search-budget" => settings.search_budget.to_value(),
             "hold-time" => settings.hold_time.to_value(),
+            "processing-deadline" => settings.processing_deadline.to_value(),
             other => unimplemented!("property {other}"),
         }
     }
@@ -677,7 +824,10 @@ impl BaseTransformImpl for FaceReenact {
         };
         let provider = settings.execution_provider.into();
         let models = FaceModels::load(
-            &settings.models_dir,
+            &settings
+                .models_dir
+                .clone()
+                .unwrap_or_else(default_models_dir),
             provider,
             settings.inference_threads as usize,
         )
@@ -713,6 +863,12 @@ impl BaseTransformImpl for FaceReenact {
             frames: 0,
             frames_without_face: 0,
             faceless_run: 0,
+            reenacted: false,
+            actor_frame: (0, 0, 1.0),
+            frame_duration: None,
+            late_frames: 0,
+            longest: (Duration::ZERO, 0),
+            last_late_warning: None,
         });
         Ok(())
     }
@@ -722,9 +878,12 @@ impl BaseTransformImpl for FaceReenact {
             gst::info!(
                 CAT,
                 imp = self,
-                "stopped after {} frames, {} without a face",
+                "stopped after {} frames, {} without a face, {} over the processing deadline (the longest {:?}, frame {})",
                 state.frames,
-                state.frames_without_face
+                state.frames_without_face,
+                state.late_frames,
+                state.longest.0,
+                state.longest.1
             );
         }
         Ok(())
@@ -741,6 +900,33 @@ impl BaseTransformImpl for FaceReenact {
         self.parent_sink_event(event)
     }
 
+    fn query(&self, direction: gst::PadDirection, query: &mut gst::QueryRef) -> bool {
+        let latency = matches!(query.view(), gst::QueryView::Latency(_));
+        let answered = BaseTransformImplExt::parent_query(self, direction, query);
+        if answered && latency && direction == gst::PadDirection::Src {
+            // Upstream's latency plus the time a frame may take here.
+            if let gst::QueryViewMut::Latency(q) = query.view_mut() {
+                let (live, min, max) = q.result();
+                let deadline = self.deadline();
+                q.set(live, min + deadline, max.map(|m| m + deadline));
+                gst::debug!(CAT, imp = self, "latency: upstream {min} + deadline {deadline}");
+            }
+        }
+        answered
+    }
+
+    fn transform(
+        &self,
+        inbuf: &gst::Buffer,
+        outbuf: &mut gst::BufferRef,
+    ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let started = Instant::now();
+        // The video filter maps both frames and calls transform_frame.
+        let flow = self.parent_transform(inbuf, outbuf)?;
+        self.finish_frame(outbuf, started.elapsed());
+        Ok(flow)
+    }
+
     fn transform_caps(
         &self,
         direction: gst::PadDirection,
@@ -748,8 +934,33 @@ impl BaseTransformImpl for FaceReenact {
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
         let avatar_size = self.state.lock().unwrap().as_ref().map(|s| s.avatar.size());
+        let alpha = self.settings.lock().unwrap().alpha != AlphaChoice::Opaque;
         let mut out = caps.clone();
         for s in out.make_mut().iter_mut() {
+            if alpha {
+                match direction {
+                    // With an alpha, the output's format is free of the input's: alpha formats
+                    // first, then the input's (its alpha dropped, see set_info's warning).
+                    gst::PadDirection::Sink => {
+                        let mut formats: Vec<String> =
+                            ALPHA_FORMATS.iter().map(|f| f.to_str().to_string()).collect();
+                        let given: Vec<String> = match s.get::<gst::List>("format") {
+                            Ok(list) => list.iter().filter_map(|v| v.get::<String>().ok()).collect(),
+                            Err(_) => s.get::<String>("format").ok().into_iter().collect(),
+                        };
+                        for f in given {
+                            if !formats.contains(&f) {
+                                formats.push(f);
+                            }
+                        }
+                        s.set("format", gst::List::new(formats));
+                    }
+                    _ => s.set(
+                        "format",
+                        gst::List::new(FORMATS.iter().map(|f| f.to_str().to_string())),
+                    ),
+                }
+            }
             match (direction, avatar_size) {
                 // Sink → src: the output is avatar-sized with square pixels.
                 (gst::PadDirection::Sink, Some((w, h))) => {
@@ -778,6 +989,45 @@ impl BaseTransformImpl for FaceReenact {
 }
 
 impl VideoFilterImpl for FaceReenact {
+    fn set_info(
+        &self,
+        _incaps: &gst::Caps,
+        in_info: &gst_video::VideoInfo,
+        _outcaps: &gst::Caps,
+        out_info: &gst_video::VideoInfo,
+    ) -> Result<(), gst::LoggableError> {
+        let fps = in_info.fps();
+        let frame_duration = (fps.numer() > 0 && fps.denom() > 0).then(|| {
+            gst::ClockTime::from_nseconds(
+                (1_000_000_000u128 * fps.denom() as u128 / fps.numer() as u128) as u64,
+            )
+        });
+        let before = self.deadline();
+        if let Some(state) = self.state.lock().unwrap().as_mut() {
+            state.frame_duration = frame_duration;
+        }
+        if self.deadline() != before {
+            // The latency this element adds changed: the pipeline asks again.
+            let _ = self.obj().post_message(
+                gst::message::Latency::builder().src(&*self.obj()).build(),
+            );
+        }
+        let alpha = self.settings.lock().unwrap().alpha;
+        if alpha != AlphaChoice::Opaque && !out_info.format_info().has_alpha() {
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Negotiation,
+                (
+                    "alpha={} but downstream took {}, a format without alpha: the output is opaque \
+                     (put videoconvert before compositor, or caps video/x-raw,format=RGBA after facereenact)",
+                    alpha.nick(),
+                    out_info.format().to_str()
+                )
+            );
+        }
+        Ok(())
+    }
+
     fn transform_frame(
         &self,
         inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
@@ -815,6 +1065,8 @@ impl VideoFilterImpl for FaceReenact {
                 gst::FlowError::Error
             })?;
         state.frames += 1;
+        state.reenacted = outcome == FrameOutcome::Reenacted;
+        state.actor_frame = (inframe.width(), inframe.height(), if par > 0.0 { par } else { 1.0 });
         if outcome == FrameOutcome::NoFace {
             state.frames_without_face += 1;
             state.faceless_run += 1;
@@ -871,24 +1123,25 @@ impl VideoFilterImpl for FaceReenact {
             gst::FlowError::Error
         })?;
         let (rendering, changed) = state.engine.output();
+        let rendering_alpha = state.engine.output_alpha();
         let (w, h) = out.dimensions();
         if rendering.dimensions() == (w, h) {
             // The avatar's canvas in the output's layout, converted once; then only the head.
             let canvas = match state.canvas.take() {
                 Some(c) if c.format() == (w, h, out.layout()) => c,
-                _ => Canvas::new(&avatar.image, out.layout()),
+                _ => Canvas::new(&avatar.image, avatar.alpha.as_ref(), out.layout()),
             };
             canvas.copy_to(&mut out).map_err(|e| {
                 self.post_error_message(plane_error("output", e));
                 gst::FlowError::Error
             })?;
             state.canvas = Some(canvas);
-            write_rect(rendering, changed, &mut out);
+            write_rect(rendering, rendering_alpha, changed, &mut out);
         } else {
             // The one frame between an avatar change and renegotiation: the overlap, black around.
             let mut fitted = RgbImage::new(w, h);
             image::imageops::replace(&mut fitted, rendering, 0, 0);
-            write_rect(&fitted, Rect::full(w, h), &mut out);
+            write_rect(&fitted, None, Rect::full(w, h), &mut out);
         }
         Ok(gst::FlowSuccess::Ok)
     }

@@ -3,6 +3,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod face_meta;
 mod imp;
 
 glib::wrapper! {
@@ -88,10 +89,48 @@ impl From<MotionRegionChoice> for crate::motion::MotionRegion {
     }
 }
 
+/// Where the output's alpha comes from (the `alpha` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceReenactAlpha")]
+pub enum AlphaChoice {
+    /// None: the avatar's own background, opaque (its transparency composited over white).
+    #[default]
+    #[enum_value(
+        name = "Opaque: the avatar picture's own background (transparency over white)",
+        nick = "opaque"
+    )]
+    Opaque = 0,
+    /// The avatar picture's own alpha channel, warped with the head.
+    #[enum_value(
+        name = "The avatar picture's alpha channel (PNG), warped with the head",
+        nick = "picture"
+    )]
+    Picture = 1,
+    /// A person matte computed from the avatar picture, warped with the head.
+    #[enum_value(
+        name = "A person matte computed from the avatar picture (MediaPipe selfie segmentation), warped with the head",
+        nick = "matte"
+    )]
+    Matte = 2,
+}
+
+impl AlphaChoice {
+    /// The property value's nick, as `gst-launch-1.0` takes it.
+    pub fn nick(self) -> &'static str {
+        match self {
+            AlphaChoice::Opaque => "opaque",
+            AlphaChoice::Picture => "picture",
+            AlphaChoice::Matte => "matte",
+        }
+    }
+}
+
 /// Registers the element with `plugin`.
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     ExecutionProviderChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     MotionRegionChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    AlphaChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "facereenact",

@@ -8,11 +8,13 @@ use super::yuv::q;
 use super::{FrameViewMut, Layout, PlaneError};
 
 /// Writes the pixels of `rect` of `src` into `out` at the same place, converted to its layout.
-/// Packed layouts with a fourth byte get 255 there (opaque alpha or padding). 4:2:0 layouts write
-/// `rect` grown to even bounds; each chroma sample is the mean chroma of its 2x2 block.
+/// Packed layouts with a fourth byte (alpha or padding) get `alpha` there (its R channel: see
+/// [`crate::avatar::AvatarModel::alpha`]; straight alpha, as GStreamer's RGBA formats are), or
+/// 255 without one. Layouts without a fourth byte drop `alpha`. 4:2:0 layouts write `rect`
+/// grown to even bounds; each chroma sample is the mean chroma of its 2x2 block.
 ///
-/// `src` and `out` must be the same size; the rectangle is clipped to it.
-pub fn write_rect(src: &RgbImage, rect: Rect, out: &mut FrameViewMut<'_>) {
+/// `src`, `alpha` and `out` must be the same size; the rectangle is clipped to it.
+pub fn write_rect(src: &RgbImage, alpha: Option<&RgbImage>, rect: Rect, out: &mut FrameViewMut<'_>) {
     let (w, h) = out.dimensions();
     debug_assert_eq!(src.dimensions(), (w, h));
     let r = Rect {
@@ -33,10 +35,12 @@ pub fn write_rect(src: &RgbImage, rect: Rect, out: &mut FrameViewMut<'_>) {
             offsets,
         } => {
             let fourth = (0..pixel_stride).find(|o| !offsets.contains(o));
+            let alpha = alpha.filter(|a| a.dimensions() == src.dimensions());
             let plane = &mut *out.planes[0];
             for y in r.y0 as usize..r.y1 as usize {
                 let line = &mut plane[y * strides[0]..];
                 let srow = &raw[y * sw..(y + 1) * sw];
+                let arow = alpha.map(|a| &a.as_raw()[y * sw..(y + 1) * sw]);
                 for x in r.x0 as usize..r.x1 as usize {
                     let d = &mut line[x * pixel_stride..(x + 1) * pixel_stride];
                     let s = &srow[x * 3..x * 3 + 3];
@@ -44,7 +48,7 @@ pub fn write_rect(src: &RgbImage, rect: Rect, out: &mut FrameViewMut<'_>) {
                     d[offsets[1]] = s[1];
                     d[offsets[2]] = s[2];
                     if let Some(f) = fourth {
-                        d[f] = 255;
+                        d[f] = arow.map_or(255, |a| a[x * 3]);
                     }
                 }
             }
@@ -95,8 +99,8 @@ pub struct Canvas {
 }
 
 impl Canvas {
-    /// `picture` in `layout`.
-    pub fn new(picture: &RgbImage, layout: Layout) -> Canvas {
+    /// `picture` (with `alpha`, see [`write_rect`]) in `layout`.
+    pub fn new(picture: &RgbImage, alpha: Option<&RgbImage>, layout: Layout) -> Canvas {
         let (w, h) = picture.dimensions();
         let shapes = &layout.plane_shapes(w, h)[..layout.planes()];
         let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
@@ -108,7 +112,7 @@ impl Canvas {
                 .map(|(p, s)| (&mut p[..], *s));
             let mut view =
                 FrameViewMut::new(w, h, layout, views).expect("planes sized for the layout");
-            write_rect(picture, Rect::full(w, h), &mut view);
+            write_rect(picture, alpha, Rect::full(w, h), &mut view);
         }
         Canvas {
             width: w,
@@ -186,9 +190,57 @@ mod tests {
         };
         let mut p = planes(7, 5, layout);
         let mut out = frame(7, 5, layout, &mut p);
-        write_rect(&pic, Rect::full(7, 5), &mut out);
+        write_rect(&pic, None, Rect::full(7, 5), &mut out);
         assert_eq!(out.as_view().to_rgb_image(), pic);
         assert_eq!(p[0].0[0], 255, "xBGR: the first byte is the padding");
+    }
+
+    #[test]
+    fn alpha_reaches_the_alpha_byte_of_each_packed_layout_and_only_inside_the_rectangle() {
+        let pic = picture(6, 4);
+        let alpha = RgbImage::from_fn(6, 4, |x, y| {
+            let a = (x * 40 + y) as u8;
+            image::Rgb([a, a, a])
+        });
+        // RGBA, BGRA, ARGB, ABGR.
+        for (offsets, a_at) in [([0, 1, 2], 3), ([2, 1, 0], 3), ([1, 2, 3], 0), ([3, 2, 1], 0)] {
+            let layout = Layout::Packed {
+                pixel_stride: 4,
+                offsets,
+            };
+            let canvas = Canvas::new(&pic, Some(&alpha), layout);
+            let mut p = planes(6, 4, layout);
+            let mut out = frame(6, 4, layout, &mut p);
+            canvas.copy_to(&mut out).unwrap();
+            assert_eq!(out.as_view().to_rgb_image(), pic, "{offsets:?}");
+            let stride = p[0].1;
+            for y in 0..4 {
+                for x in 0..6 {
+                    assert_eq!(
+                        p[0].0[y * stride + x * 4 + a_at],
+                        alpha.get_pixel(x as u32, y as u32)[0],
+                        "{offsets:?} ({x}, {y})"
+                    );
+                }
+            }
+            // An opaque rectangle written over it changes the alpha there only.
+            let opaque = RgbImage::from_pixel(6, 4, image::Rgb([255; 3]));
+            let mut out = frame(6, 4, layout, &mut p);
+            let rect = Rect {
+                x0: 1,
+                y0: 1,
+                x1: 3,
+                y1: 2,
+            };
+            write_rect(&pic, Some(&opaque), rect, &mut out);
+            for y in 0..4u32 {
+                for x in 0..6u32 {
+                    let inside = (1..3).contains(&x) && y == 1;
+                    let want = if inside { 255 } else { alpha.get_pixel(x, y)[0] };
+                    assert_eq!(p[0].0[y as usize * stride + x as usize * 4 + a_at], want);
+                }
+            }
+        }
     }
 
     #[test]
@@ -196,7 +248,7 @@ mod tests {
         let m = YuvMatrix::BT709;
         for layout in [Layout::I420(m), Layout::Nv12(m.full())] {
             let flat = RgbImage::from_pixel(9, 7, image::Rgb([180, 90, 40]));
-            let canvas = Canvas::new(&flat, layout);
+            let canvas = Canvas::new(&flat, None, layout);
             let mut p = planes(9, 7, layout);
             let mut out = frame(9, 7, layout, &mut p);
             canvas.copy_to(&mut out).unwrap();
@@ -219,6 +271,7 @@ mod tests {
             }
             write_rect(
                 &changed,
+                None,
                 Rect {
                     x0: 3,
                     y0: 3,
@@ -246,7 +299,7 @@ mod tests {
     #[test]
     fn a_canvas_refuses_a_frame_of_another_size_or_layout() {
         let pic = picture(4, 4);
-        let canvas = Canvas::new(&pic, Layout::I420(YuvMatrix::BT601));
+        let canvas = Canvas::new(&pic, None, Layout::I420(YuvMatrix::BT601));
         let mut p = planes(4, 2, Layout::I420(YuvMatrix::BT601));
         let mut out = frame(4, 2, Layout::I420(YuvMatrix::BT601), &mut p);
         assert!(canvas.copy_to(&mut out).is_err());

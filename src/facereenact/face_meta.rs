@@ -1,0 +1,153 @@
+//! The face metadata each output buffer carries for downstream elements and applications: a
+//! `GstVideoRegionOfInterestMeta` of type [`ROI_TYPE`] around the re-posed face, with two
+//! parameter structures, [`POSE_PARAMS`] (the drawn landmarks and head pose) and
+//! [`ACTOR_PARAMS`] (where the actor's face was in the input frame).
+//!
+//! Reading it (Rust): `buffer.meta::<gst_video::VideoRegionOfInterestMeta>()`, then
+//! `.rect()` for the box and `.param("facereenact/pose")` for the structure; in C or Python,
+//! `gst_buffer_get_video_region_of_interest_meta()` and `gst_video_region_of_interest_meta_get_param()`.
+
+use gst_video::VideoRegionOfInterestMeta;
+
+use crate::motion::TargetPose;
+use crate::quality::DrawnPose;
+
+/// The ROI meta's type: the re-posed face.
+pub const ROI_TYPE: &str = "face";
+/// Name of the parameter structure with the drawn pose. Fields:
+/// * `reenacted` (boolean): the pose follows the actor in this frame; false while the actor's
+///   face is missing (the avatar holds its last pose, or eases to its rest pose);
+/// * `landmarks` (array of 936 floats): the 468 drawn face-mesh landmarks as x0, y0, x1, y1, ...
+///   in output pixels (x to the right, y down, origin at the top-left corner);
+/// * `roll`, `yaw`, `pitch` (doubles, degrees): the head's rotation relative to the avatar
+///   picture's own pose (see [`crate::motion::pose::Similarity::roll_yaw_pitch_deg`]);
+/// * `scale` (double): the head's size relative to the avatar picture's (1 = the same);
+/// * `mouth-opening`, `eye-opening-right`, `eye-opening-left` (doubles): the openings as
+///   [`crate::quality::mouth_opening_of`] and [`crate::quality::eye_opening_of`] measure them
+///   (gap over width; right and left are the subject's).
+pub const POSE_PARAMS: &str = "facereenact/pose";
+/// Name of the parameter structure with the actor's face box in the input frame: `x`, `y`,
+/// `width`, `height` (unsigned integers, input pixels, the box of the landmarks clamped to the
+/// frame). Present only on frames where the actor's face was found.
+pub const ACTOR_PARAMS: &str = "facereenact/actor";
+
+/// Bounding box (x0, y0, x1, y1) of `points` (x scaled by `x_scale`) clamped to `w` x `h`,
+/// whole pixels covering it; `None` when empty or outside.
+fn pixel_box(
+    points: &[[f32; 3]],
+    x_scale: f32,
+    w: u32,
+    h: u32,
+) -> Option<(u32, u32, u32, u32)> {
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in points {
+        x0 = x0.min(p[0] * x_scale);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0] * x_scale);
+        y1 = y1.max(p[1]);
+    }
+    let clamp = |v: f32, hi: u32| v.clamp(0.0, hi as f32);
+    let (x0, x1) = (clamp(x0.floor(), w) as u32, clamp(x1.ceil(), w) as u32);
+    let (y0, y1) = (clamp(y0.floor(), h) as u32, clamp(y1.ceil(), h) as u32);
+    (x1 > x0 && y1 > y0).then_some((x0, y0, x1 - x0, y1 - y0))
+}
+
+/// Adds the face ROI meta to `buffer`, a `width` x `height` output frame: the box around the
+/// drawn `pose`'s landmarks and [`POSE_PARAMS`]; with `actor`, [`ACTOR_PARAMS`] from the actor's
+/// landmarks (square-pixel coordinates of an input frame of `actor.1` x `actor.2` pixels whose
+/// pixel aspect ratio is `actor.3`). A pose outside the frame adds nothing.
+pub fn attach(
+    buffer: &mut gst::BufferRef,
+    (width, height): (u32, u32),
+    pose: &TargetPose,
+    reenacted: bool,
+    actor: Option<(&[[f32; 3]], u32, u32, f32)>,
+) {
+    let Some(rect) = pixel_box(&pose.points, 1.0, width, height) else {
+        return;
+    };
+    let drawn = DrawnPose::of(pose);
+    let (roll, yaw, pitch) = drawn.roll_yaw_pitch;
+    let landmarks = gst::Array::new(pose.points.iter().take(468).flat_map(|p| [p[0], p[1]]));
+    let mut meta = VideoRegionOfInterestMeta::add(buffer, ROI_TYPE, rect);
+    meta.add_param(
+        gst::Structure::builder(POSE_PARAMS)
+            .field("reenacted", reenacted)
+            .field("landmarks", landmarks)
+            .field("roll", roll as f64)
+            .field("yaw", yaw as f64)
+            .field("pitch", pitch as f64)
+            .field("scale", pose.rigid.scale as f64)
+            .field("mouth-opening", drawn.mouth as f64)
+            .field("eye-opening-right", drawn.eyes[0] as f64)
+            .field("eye-opening-left", drawn.eyes[1] as f64)
+            .build(),
+    );
+    if let Some((points, w, h, par)) = actor {
+        let x_scale = if par > 0.0 { 1.0 / par } else { 1.0 };
+        if let Some((x, y, bw, bh)) = pixel_box(points, x_scale, w, h) {
+            meta.add_param(
+                gst::Structure::builder(ACTOR_PARAMS)
+                    .field("x", x)
+                    .field("y", y)
+                    .field("width", bw)
+                    .field("height", bh)
+                    .build(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::motion::pose::Similarity;
+
+    #[test]
+    fn the_box_covers_the_points_in_whole_pixels_and_stays_in_the_frame() {
+        let points = [[10.2, 20.7, 0.0], [30.5, 5.1, 0.0], [-4.0, 12.0, 0.0]];
+        assert_eq!(pixel_box(&points, 1.0, 100, 100), Some((0, 5, 31, 16)));
+        // x scaled: an anamorphic actor frame's square-pixel x back to its own pixels.
+        assert_eq!(pixel_box(&points[..2], 0.5, 100, 100), Some((5, 5, 11, 16)));
+        assert_eq!(pixel_box(&[[200.0, 200.0, 0.0]], 1.0, 100, 100), None);
+    }
+
+    #[test]
+    fn the_meta_reads_back_with_its_box_pose_and_landmarks() {
+        gst::init().unwrap();
+        let points: Vec<[f32; 3]> = (0..468)
+            .map(|i| [100.0 + (i % 20) as f32, 50.0 + (i / 20) as f32, 0.0])
+            .collect();
+        let pose = TargetPose {
+            points,
+            rigid: Similarity {
+                scale: 1.25,
+                ..Similarity::identity()
+            },
+        };
+        let mut buffer = gst::Buffer::new();
+        let actor = [[40.0f32, 30.0, 0.0], [80.0, 90.0, 0.0]];
+        attach(
+            buffer.get_mut().unwrap(),
+            (256, 256),
+            &pose,
+            true,
+            Some((&actor, 320, 240, 2.0)),
+        );
+        let meta = buffer.meta::<VideoRegionOfInterestMeta>().expect("a ROI meta");
+        assert_eq!(meta.roi_type(), ROI_TYPE);
+        assert_eq!(meta.rect(), (100, 50, 19, 23));
+        let p = meta.param(POSE_PARAMS).expect("pose params");
+        assert!(p.get::<bool>("reenacted").unwrap());
+        assert_eq!(p.get::<f64>("scale").unwrap(), 1.25);
+        let lm = p.get::<gst::Array>("landmarks").unwrap();
+        assert_eq!(lm.len(), 936);
+        assert_eq!(lm[2].get::<f32>().unwrap(), 101.0, "x of landmark 1");
+        let a = meta.param(ACTOR_PARAMS).expect("actor params");
+        let field = |n: &str| a.get::<u32>(n).unwrap();
+        assert_eq!(
+            (field("x"), field("y"), field("width"), field("height")),
+            (20, 30, 20, 60)
+        );
+    }
+}
