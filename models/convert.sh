@@ -4,7 +4,11 @@
 #
 #   bash models/convert.sh            # convert into a temporary folder, compare with the committed
 #                                     # models numerically (tf2onnx output is not byte-stable)
-#   bash models/convert.sh --replace  # also overwrite the committed models and SHA256SUMS
+#   bash models/convert.sh --add      # also copy the models that SHA256SUMS does not list yet
+#                                     # (a model newly added to this script) and append their
+#                                     # sha256 lines; the listed models stay byte-identical
+#   bash models/convert.sh --replace  # also overwrite every committed model and SHA256SUMS
+#                                     # (all hashes change: releases must ship the new files)
 #
 # Needs python3 with venv; downloads about 700 MB of wheels (tensorflow-cpu) into a cache venv.
 set -euo pipefail
@@ -27,22 +31,30 @@ M=$WORK/wheel/mediapipe/modules
 # which tf2onnx cannot read: fold them into dense float32 constants first (checked inside).
 "$VENV/bin/python" "$HERE/densify_tflite.py" "$M/face_detection/face_detection_full_range_sparse.tflite" \
   "$M/face_detection/face_detection_full_range.tflite"
-for m in face_detection/face_detection_short_range face_detection/face_detection_full_range \
-    face_landmark/face_landmark iris_landmark/iris_landmark; do
-  "$VENV/bin/python" -m tf2onnx.convert --tflite "$M/$m.tflite" \
-    --output "$WORK/$(basename $m).onnx" --opset 17 >"$WORK/$(basename $m).log" 2>&1
+# The selfie segmentation model ends with MediaPipe's custom op Convolution2DTransposeBias, which
+# tf2onnx does not know: write it as the builtin TRANSPOSE_CONV + ADD first (checked inside).
+"$VENV/bin/python" "$HERE/transpose_conv_bias.py" "$M/selfie_segmentation/selfie_segmentation.tflite" \
+  "$WORK/selfie_segmentation.tflite"
+for src in "$M/face_detection/face_detection_short_range.tflite" \
+    "$M/face_detection/face_detection_full_range.tflite" "$M/face_landmark/face_landmark.tflite" \
+    "$M/iris_landmark/iris_landmark.tflite" "$WORK/selfie_segmentation.tflite"; do
+  name=$(basename "$src" .tflite)
+  "$VENV/bin/python" -m tf2onnx.convert --tflite "$src" \
+    --output "$WORK/$name.onnx" --opset 17 >"$WORK/$name.log" 2>&1
 done
-# PRelu -> Min/Mul/Add: the same function, without ONNX Runtime's branchy scalar PRelu loop.
+# PRelu -> Min/Mul/Add: the same function, without ONNX Runtime's branchy scalar PRelu loop
+# (selfie_segmentation has no PRelu: unchanged).
 "$VENV/bin/python" "$HERE/rewrite_prelu.py" "$WORK"/*.onnx
 
 "$VENV/bin/python" - "$WORK" "$HERE" "$M" <<'PY'
-import os, sys, numpy as np, onnxruntime as ort, tensorflow as tf
+import glob, os, sys, numpy as np, onnxruntime as ort, tensorflow as tf
 work, here, modules = sys.argv[1:4]
 rng = np.random.default_rng(0)
 tflite = {"face_detection_short_range": "face_detection/face_detection_short_range.tflite",
           "face_detection_full_range": "face_detection/face_detection_full_range_sparse.tflite",
           "face_landmark": "face_landmark/face_landmark.tflite",
-          "iris_landmark": "iris_landmark/iris_landmark.tflite"}
+          "iris_landmark": "iris_landmark/iris_landmark.tflite",
+          "selfie_segmentation": "selfie_segmentation/selfie_segmentation.tflite"}
 for name, original in tflite.items():
     a = ort.InferenceSession(f"{work}/{name}.onnx")
     inp = a.get_inputs()[0]
@@ -62,8 +74,37 @@ for name, original in tflite.items():
         diff = max(float(np.abs(p - q).max()) for p, q in zip(fresh, b.run(None, {inp.name: x})))
         print(f"{name}: max |fresh - committed| = {diff:.2e}")
         assert diff < 1e-4, name
+
+# Random noise is no person: the segmentation model's output on it is all near 0, so compare it on
+# real pictures too (the demo avatar and the shared test avatars, where present), fed as MediaPipe
+# feeds it: the whole picture stretched to 256x256, RGB in 0..1.
+pictures = sorted(glob.glob(f"{here}/../.deps/media/astronaut.png")
+                  + glob.glob(f"{here}/../../shared/media/avatar/*.*"))
+a = ort.InferenceSession(f"{work}/selfie_segmentation.onnx")
+t = tf.lite.Interpreter(model_path=f"{modules}/{tflite['selfie_segmentation']}")
+t.allocate_tensors()
+worst = 0.0
+for path in pictures:
+    rgb = tf.io.decode_image(open(path, "rb").read(), channels=3, expand_animations=False)
+    x = tf.image.resize(tf.cast(rgb, tf.float32)[None] / 255, (256, 256)).numpy()
+    t.set_tensor(t.get_input_details()[0]["index"], x)
+    t.invoke()
+    ref = t.get_tensor(t.get_output_details()[0]["index"])
+    worst = max(worst, float(np.abs(ref - a.run(None, {a.get_inputs()[0].name: x})[0]).max()))
+print(f"selfie_segmentation on {len(pictures)} real pictures: max |ONNX - TFLite| = {worst:.2e}")
+assert worst < 1e-3
 PY
 
+if [ "${1:-}" = --add ]; then
+  for f in "$WORK"/*.onnx; do
+    name=$(basename "$f")
+    if ! grep -q "  $name\$" "$HERE/SHA256SUMS"; then
+      cp "$f" "$HERE/"
+      (cd "$HERE" && sha256sum "$name" >> SHA256SUMS && sort -k2 -o SHA256SUMS SHA256SUMS)
+      echo "added $name"
+    fi
+  done
+fi
 if [ "${1:-}" = --replace ]; then
   cp "$WORK"/*.onnx "$HERE"/
   (cd "$HERE" && sha256sum *.onnx > SHA256SUMS)

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod face;
 #[allow(clippy::module_inception)]
 pub mod facereenact;
+pub mod matte;
 pub mod models;
 pub mod motion;
 pub mod picture;

@@ -1,4 +1,4 @@
-//! The face models the mesh engine runs, and where they are found.
+//! The face models the mesh engine runs, the person segmentation model, and where they are found.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use once_cell::sync::Lazy;
 use sha2::{Digest, Sha256};
 
 use crate::face::{DetectorModel, EyeRefiner, FaceDetector, FaceTracker, Landmarker};
+use crate::matte::PersonSegmenter;
 use crate::runtime::{self, ExecutionProvider, LoadedSession, RuntimeError};
 
 /// BlazeFace short-range detector, converted from MediaPipe's TFLite model (see models/NOTICE).
@@ -21,7 +22,12 @@ pub const LANDMARKER_FILE: &str = "face_landmark.onnx";
 /// Eye contour and iris model, converted from MediaPipe's TFLite model.
 pub const IRIS_FILE: &str = "iris_landmark.onnx";
 
-/// Every model file the element loads.
+/// Selfie (person) segmentation, the general 256x256 model, converted from MediaPipe's TFLite
+/// model (see models/NOTICE and [`crate::matte`]). Not in [`MODEL_FILES`]: loaded only when a
+/// matte is asked for ([`person_segmenter`]).
+pub const SEGMENTATION_FILE: &str = "selfie_segmentation.onnx";
+
+/// Every model file the element loads on start.
 pub const MODEL_FILES: [&str; 4] = [
     DETECTOR_FILE,
     FULL_RANGE_DETECTOR_FILE,
@@ -96,6 +102,25 @@ pub fn default_models_dir() -> PathBuf {
         return installed;
     }
     Path::new(env!("CARGO_MANIFEST_DIR")).join("models")
+}
+
+/// The person segmenter over `dir`'s [`SEGMENTATION_FILE`], checked first by [`verify_model`]
+/// (its session shared process-wide, see [`runtime::session`]; `threads` is ONNX Runtime's
+/// intra-op thread count, 0 lets it choose).
+///
+/// Errors: [`RuntimeError::ModelMissing`], [`RuntimeError::ModelInvalid`] or
+/// [`RuntimeError::ModelChecksum`] naming the file; [`RuntimeError::Library`] without ONNX
+/// Runtime; [`RuntimeError::Provider`] when an explicitly requested provider cannot be registered.
+pub fn person_segmenter(
+    dir: &Path,
+    provider: ExecutionProvider,
+    threads: usize,
+) -> Result<PersonSegmenter, RuntimeError> {
+    let path = dir.join(SEGMENTATION_FILE);
+    verify_model(&path)?;
+    Ok(PersonSegmenter::new(
+        runtime::session(&path, provider, threads)?.session,
+    ))
 }
 
 /// Sessions for the detector and the landmarker (shared process-wide, see [`runtime::session`]).
@@ -186,7 +211,7 @@ mod tests {
 
     #[test]
     fn every_model_file_has_a_listed_sha256() {
-        for file in MODEL_FILES {
+        for file in MODEL_FILES.into_iter().chain([SEGMENTATION_FILE]) {
             let hash = expected_sha256(file).unwrap_or_else(|| panic!("{file} not in SHA256SUMS"));
             assert_eq!(hash.len(), 64, "{file}");
         }
@@ -224,5 +249,39 @@ mod tests {
             msg.contains(&copy.display().to_string()) && msg.contains("git checkout models/"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn the_segmentation_model_matches_and_a_missing_or_corrupt_one_is_named() {
+        let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        verify_model(&models.join(SEGMENTATION_FILE)).expect("the checked-in model matches");
+        let dir = std::env::temp_dir().join(format!("facereenact-seg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join(SEGMENTATION_FILE);
+        let missing = person_segmenter(&dir, ExecutionProvider::Cpu, 1)
+            .err()
+            .expect("a missing model must fail");
+        let mut bytes = std::fs::read(models.join(SEGMENTATION_FILE)).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 1;
+        std::fs::write(&file, bytes).unwrap();
+        let corrupt = person_segmenter(&dir, ExecutionProvider::Cpu, 1)
+            .err()
+            .expect("a corrupt model must fail");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(
+            matches!(missing, RuntimeError::ModelMissing(..)),
+            "{missing:?}"
+        );
+        assert!(
+            matches!(corrupt, RuntimeError::ModelChecksum(..)),
+            "{corrupt:?}"
+        );
+        for err in [missing, corrupt] {
+            assert!(
+                err.to_string().contains(&file.display().to_string()),
+                "{err}"
+            );
+        }
     }
 }

@@ -371,6 +371,30 @@ pub fn run_rgb_square(
     Ok(())
 }
 
+/// Runs a model that takes one `1 x height x width x 3` float tensor (NHWC) and copies its first
+/// output, flattened, into `out` (cleared, capacity reused).
+///
+/// Errors: [`RuntimeError::Inference`] when the run fails, the model has no output or its first
+/// output is not `f32`.
+pub fn run_rgb(
+    session: &SharedSession,
+    input: &[f32],
+    (height, width): (usize, usize),
+    out: &mut Vec<f32>,
+) -> Result<(), RuntimeError> {
+    let mut session = session.lock().unwrap_or_else(|e| e.into_inner());
+    let tensor = ort::value::TensorRef::from_array_view(([1usize, height, width, 3], input))?;
+    let outputs = session.run(ort::inputs![tensor])?;
+    INFERENCE_RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if outputs.len() == 0 {
+        return Err(RuntimeError::Inference("model has no output".into()));
+    }
+    let (_, values) = outputs[0].try_extract_tensor::<f32>()?;
+    out.clear();
+    out.extend_from_slice(values);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
