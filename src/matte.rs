@@ -308,3 +308,9 @@ mod tests {
         assert!(mean_diff < 6.0, "mean difference {mean_diff}");
     }
 }
+
+impl crate::avatar::Matting for PersonSegmenter {
+    fn matte(&mut self, picture: &RgbImage) -> Result<GrayImage, RuntimeError> {
+        PersonSegmenter::matte(self, picture)
+    }
+}

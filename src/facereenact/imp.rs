@@ -19,7 +19,7 @@ use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
 use crate::face::search::DEFAULT_BUDGET;
 use crate::face::{FrameRegion, TrackOptions};
-use crate::models::{default_models_dir, FaceModels};
+use crate::models::{default_models_dir, person_segmenter, FaceModels};
 use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::quality::{DrawnLandmarks, DrawnPose};
@@ -302,15 +302,25 @@ fn view_mut_of<'a>(
 
 impl FaceReenact {
     fn load_avatar(&self, path: &Path, models: &FaceModels) -> Result<AvatarModel, AvatarError> {
-        let (face, alpha) = {
-            let s = self.settings.lock().unwrap();
-            (s.avatar_face as usize, s.alpha)
-        };
+        let settings = self.settings.lock().unwrap().clone();
+        let (face, alpha) = (settings.avatar_face as usize, settings.alpha);
         let mut tracker = models.tracker();
-        let request = match alpha {
-            AlphaChoice::Opaque => AlphaRequest::Opaque,
-            AlphaChoice::Picture => AlphaRequest::Picture,
-            AlphaChoice::Matte => AlphaRequest::Picture,
+        // The segmentation model is loaded only for a matte (its session is cached per process).
+        let mut segmenter = None;
+        if alpha == AlphaChoice::Matte {
+            segmenter = Some(
+                person_segmenter(
+                    &settings.models_dir.unwrap_or_else(default_models_dir),
+                    settings.execution_provider.into(),
+                    settings.inference_threads as usize,
+                )
+                .map_err(AvatarError::Runtime)?,
+            );
+        }
+        let request = match (alpha, segmenter.as_mut()) {
+            (AlphaChoice::Picture, _) => AlphaRequest::Picture,
+            (AlphaChoice::Matte, Some(s)) => AlphaRequest::Matte(s),
+            _ => AlphaRequest::Opaque,
         };
         let avatar = AvatarModel::load_with_alpha(path, &mut tracker, face, request)?;
         if alpha == AlphaChoice::Picture && avatar.alpha.is_none() {
