@@ -1,0 +1,74 @@
+//! A live source through the element for a minute (issue 14): every frame reaches a synchronised
+//! sink in time, and the pipeline's latency includes the element's processing deadline. The only
+//! test of its binary, so that no other test competes with it for the CPU while it runs.
+
+mod common;
+
+use gst::prelude::*;
+
+/// 60 s at 30 fps.
+const FRAMES: u64 = 1800;
+
+#[test]
+fn a_live_30_fps_source_runs_a_minute_without_a_dropped_frame() {
+    common::init();
+    // A live 30 fps picture (a black frame, like a camera's) with the talking actor composited
+    // in; after the clip's 33.6 s the actor is gone and the element searches for the rest.
+    // The sink drops what comes more than 20 ms late, as video sinks do by default.
+    let launch = format!(
+        "compositor name=c ! video/x-raw,width=640,height=360,framerate=30/1 \
+         ! facereenact name=fr avatar=\"{}\" \
+         ! fakesink name=sink sync=true qos=true max-lateness=20000000 \
+         videotestsrc is-live=true pattern=black num-buffers={FRAMES} \
+         ! video/x-raw,width=640,height=360,framerate=30/1 ! c.sink_0 \
+         filesrc location=\"{}\" ! decodebin ! videoconvert ! videoscale \
+         ! video/x-raw,width=320,height=320 ! c.sink_1",
+        common::shared_media("avatar/astronaut_512.png").display(),
+        common::shared_media("driving/talk_wink_480.mp4").display(),
+    );
+    let pipeline = gst::parse::launch(&launch)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let (mut warnings, mut qos, mut latency) = (Vec::new(), 0, None);
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(180)) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
+            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
+            gst::MessageView::Qos(_) => qos += 1,
+            gst::MessageView::AsyncDone(_) if latency.is_none() => {
+                let mut q = gst::query::Latency::new();
+                assert!(pipeline.query(&mut q), "the latency query is answered");
+                latency = Some(q.result());
+            }
+            _ => {}
+        }
+    }
+    let stats = pipeline
+        .by_name("sink")
+        .unwrap()
+        .property::<gst::Structure>("stats");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let rendered = stats.get::<u64>("rendered").unwrap();
+    let dropped = stats.get::<u64>("dropped").unwrap();
+    // (The compositor may add one frame at the end.)
+    assert!(
+        dropped == 0 && (FRAMES..FRAMES + 2).contains(&rendered),
+        "{stats:?}; warnings {warnings:?}"
+    );
+    assert_eq!(qos, 0, "QoS messages: frames came late ({warnings:?})");
+    // The element adds one frame (33.3 ms at 30 fps) to the live source's latency.
+    let (live, min, _) = latency.expect("a latency answer");
+    assert!(live);
+    assert!(
+        min >= gst::ClockTime::from_nseconds(33_333_333),
+        "pipeline latency {min}: the element's deadline is missing"
+    );
+    assert!(
+        !warnings.iter().any(|w| w.contains("processing-deadline")),
+        "{warnings:?}"
+    );
+}
