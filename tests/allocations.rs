@@ -1,6 +1,8 @@
 //! Steady state makes no heap allocation of its own (issue 4): after the first frames, the only
 //! Rust allocations while a frame goes through the element are those the `ort` crate makes for
-//! each ONNX Runtime session run. Counted with a counting global allocator; this file holds one
+//! each ONNX Runtime session run, and one for the face meta (issue 14: gstreamer-video's
+//! `VideoRegionOfInterestMeta::add` copies its type name into a C string; the meta's structures
+//! are GLib's allocations, not counted here). Counted with a counting global allocator; this file holds one
 //! test so that no other test allocates meanwhile.
 
 mod common;
@@ -68,6 +70,8 @@ fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
             )
         })
         .collect();
+    // The face meta's type name, once per frame with a drawn face (all of them here).
+    const META: u64 = 1;
     let warm_up = 10;
     let (mut measured, mut extra) = (0, Vec::new());
     for (i, buffer) in buffers.into_iter().enumerate() {
@@ -78,7 +82,7 @@ fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
         drop(out);
         if i >= warm_up {
             measured += 1;
-            if allocs != per_run * runs {
+            if allocs != per_run * runs + META {
                 extra.push((i, allocs, runs));
             }
         }
@@ -86,6 +90,6 @@ fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
     assert!(measured > 50, "only {measured} frames measured");
     assert!(
         extra.is_empty(),
-        "frames (index, allocations, session runs) allocating beyond {per_run} per session run: {extra:?}"
+        "frames (index, allocations, session runs) allocating beyond {per_run} per session run and {META} for the meta: {extra:?}"
     );
 }
