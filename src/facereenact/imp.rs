@@ -964,6 +964,8 @@ impl BaseTransformImpl for FaceReenact {
                             }
                         }
                         s.set("format", gst::List::new(formats));
+                        // The input's YUV colorimetry does not describe an RGBA output.
+                        s.remove_fields(["colorimetry", "chroma-site"]);
                     }
                     _ => s.set(
                         "format",
