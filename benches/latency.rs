@@ -61,7 +61,10 @@ fn label(frame: usize, kinds: &[Kind], swapped_at: usize) -> &'static str {
 fn kind_of(buffer: &gst::BufferRef, previous: Option<Kind>) -> Kind {
     let reenacted = buffer
         .meta::<gst_video::VideoRegionOfInterestMeta>()
-        .and_then(|m| m.param("facereenact/pose").map(|p| p.get::<bool>("reenacted").unwrap_or(false)))
+        .and_then(|m| {
+            m.param("facereenact/pose")
+                .map(|p| p.get::<bool>("reenacted").unwrap_or(false))
+        })
         .unwrap_or(false);
     match (previous, reenacted) {
         (None, _) => Kind::First,
@@ -131,11 +134,9 @@ fn run(width: u32, height: u32) {
         let (entered, times, swapped_at) = (entered.clone(), times.clone(), swapped_at.clone());
         let kinds = kinds.clone();
         let element = element.clone();
-        element
-            .clone()
-            .static_pad("src")
-            .unwrap()
-            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        element.clone().static_pad("src").unwrap().add_probe(
+            gst::PadProbeType::BUFFER,
+            move |_, info| {
                 let took = entered.lock().unwrap().take().map(|t| t.elapsed());
                 if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
                     let mut kinds = kinds.lock().unwrap();
@@ -158,7 +159,8 @@ fn run(width: u32, height: u32) {
                     swapped_at.store(times.len(), Ordering::SeqCst);
                 }
                 gst::PadProbeReturn::Ok
-            });
+            },
+        );
     }
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
@@ -208,11 +210,17 @@ fn run(width: u32, height: u32) {
         );
     }
     let mut worst: Vec<(usize, Duration)> = times.iter().copied().enumerate().collect();
-    worst.sort_by(|a, b| b.1.cmp(&a.1));
+    worst.sort_by_key(|w| std::cmp::Reverse(w.1));
     let list: Vec<String> = worst
         .iter()
         .take(5)
-        .map(|(i, t)| format!("frame {i} {:.1} ms ({})", ms(*t), label(*i, &kinds, swapped_at)))
+        .map(|(i, t)| {
+            format!(
+                "frame {i} {:.1} ms ({})",
+                ms(*t),
+                label(*i, &kinds, swapped_at)
+            )
+        })
         .collect();
     println!("    worst frames: {}", list.join(", "));
 }

@@ -199,8 +199,8 @@ pub fn decode_picture_with_alpha(path: &Path) -> Result<PictureWithAlpha, Avatar
 
 /// [`decode_upright`], a panic of the decoders made an [`AvatarError::Damaged`].
 fn decode_guarded(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError> {
-    std::panic::catch_unwind(AssertUnwindSafe(|| decode_upright(data, path)))
-        .unwrap_or_else(|panic| {
+    std::panic::catch_unwind(AssertUnwindSafe(|| decode_upright(data, path))).unwrap_or_else(
+        |panic| {
             let cause = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -210,7 +210,8 @@ fn decode_guarded(data: &[u8], path: &Path) -> Result<DynamicImage, AvatarError>
                 path.to_path_buf(),
                 format!("the decoder failed on its data: {cause}"),
             ))
-        })
+        },
+    )
 }
 
 /// [`decode_picture_bytes`] up to the decoded, upright picture: format, size limits, JPEG

@@ -118,6 +118,12 @@ impl PersonSegmenter {
     }
 }
 
+impl crate::avatar::Matting for PersonSegmenter {
+    fn matte(&mut self, picture: &RgbImage) -> Result<GrayImage, RuntimeError> {
+        PersonSegmenter::matte(self, picture)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,11 +312,5 @@ mod tests {
             .sum();
         let mean_diff = diff as f32 / matte.len() as f32;
         assert!(mean_diff < 6.0, "mean difference {mean_diff}");
-    }
-}
-
-impl crate::avatar::Matting for PersonSegmenter {
-    fn matte(&mut self, picture: &RgbImage) -> Result<GrayImage, RuntimeError> {
-        PersonSegmenter::matte(self, picture)
     }
 }

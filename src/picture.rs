@@ -64,7 +64,16 @@ pub fn bleed_under_transparency(src: &RgbaImage) -> (RgbImage, GrayImage) {
                     continue;
                 }
                 let (mut sum, mut n) = ([0u32; 3], 0u32);
-                for (dx, dy) in [(-1, -1), (0, -1), (1, -1), (-1, 0), (1, 0), (-1, 1), (0, 1), (1, 1)] {
+                for (dx, dy) in [
+                    (-1, -1),
+                    (0, -1),
+                    (1, -1),
+                    (-1, 0),
+                    (1, 0),
+                    (-1, 1),
+                    (0, 1),
+                    (1, 1),
+                ] {
                     let (nx, ny) = (x + dx, y + dy);
                     if nx < 0 || ny < 0 || nx >= wi || ny >= hi || !known[(ny * wi + nx) as usize] {
                         continue;
@@ -182,14 +191,22 @@ mod tests {
         for (x, y, p) in src.enumerate_pixels() {
             assert_eq!(alpha.get_pixel(x, y)[0], p[3], "alpha kept at ({x}, {y})");
         }
-        assert_eq!(colour.get_pixel(0, 1).0, [200, 0, 0], "visible colours are kept");
+        assert_eq!(
+            colour.get_pixel(0, 1).0,
+            [200, 0, 0],
+            "visible colours are kept"
+        );
         assert_eq!(colour.get_pixel(1, 1).0, [0, 0, 200]);
         // Column 2 borders only the blue column: it takes blue, and so does the bleed beyond it.
         for x in 2..2 + BLEED_PIXELS as u32 {
             assert_eq!(colour.get_pixel(x, 1).0, [0, 0, 200], "bled at x = {x}");
         }
         let far = 2 + BLEED_PIXELS as u32;
-        assert_eq!(colour.get_pixel(far, 1).0, [0, 0, 0], "beyond the bleed: untouched");
+        assert_eq!(
+            colour.get_pixel(far, 1).0,
+            [0, 0, 0],
+            "beyond the bleed: untouched"
+        );
         let rgb = alpha_as_rgb(&alpha);
         assert_eq!(rgb.get_pixel(1, 0).0, [128; 3]);
     }

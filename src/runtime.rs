@@ -320,7 +320,11 @@ fn build_session(
             for p in [ExecutionProvider::TensorRt, ExecutionProvider::Cuda] {
                 // ONNX Runtime's messages end with a full stop; the notes are joined with "; ".
                 let note = |e: &dyn std::fmt::Display| {
-                    format!("{}: {}", p.nick(), e.to_string().trim_end().trim_end_matches('.'))
+                    format!(
+                        "{}: {}",
+                        p.nick(),
+                        e.to_string().trim_end().trim_end_matches('.')
+                    )
                 };
                 match with_provider(base_builder(threads)?, gpu_dispatch(p)) {
                     Ok(b) => match b.clone().commit_from_file(model) {

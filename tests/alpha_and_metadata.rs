@@ -41,12 +41,15 @@ fn avatar_with_alpha() -> PathBuf {
     path
 }
 
+/// A face ROI meta: its box (x, y, width, height), its pose structure, its actor structure.
+type FaceMeta = ((u32, u32, u32, u32), gst::Structure, Option<gst::Structure>);
+
 /// One output frame: its caps' format, its pixels as RGBA (from the negotiated format), and
 /// its face meta (box, pose structure, actor structure).
 struct Out {
     format: gst_video::VideoFormat,
     rgba: RgbaImage,
-    roi: Option<((u32, u32, u32, u32), gst::Structure, Option<gst::Structure>)>,
+    roi: Option<FaceMeta>,
 }
 
 /// Runs talk_wink_480 (first [`FRAMES`] frames) through `facereenact <props>` and `tail`
@@ -114,7 +117,11 @@ fn run(props: &str, tail: &str) -> (Vec<Out>, Vec<String>) {
     );
     pipeline.set_state(gst::State::Playing).unwrap();
     let mut warnings = Vec::new();
-    for msg in pipeline.bus().unwrap().iter_timed(gst::ClockTime::from_seconds(300)) {
+    for msg in pipeline
+        .bus()
+        .unwrap()
+        .iter_timed(gst::ClockTime::from_seconds(300))
+    {
         match msg.view() {
             gst::MessageView::Eos(..) => break,
             gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
@@ -202,9 +209,9 @@ fn an_alpha_downstream_cannot_carry_is_dropped_with_a_warning() {
     );
     assert_eq!(frames[0].format, gst_video::VideoFormat::I420);
     assert!(
-        warnings
-            .iter()
-            .any(|w| w.contains("alpha=picture") && w.contains("I420") && w.contains("without alpha")),
+        warnings.iter().any(|w| w.contains("alpha=picture")
+            && w.contains("I420")
+            && w.contains("without alpha")),
         "{warnings:?}"
     );
 }
@@ -219,7 +226,11 @@ fn a_matte_cuts_a_person_out_of_a_picture_without_alpha() {
     let alpha = |x: u32, y: u32| f.rgba.get_pixel(x, y)[3];
     // The landscape in the top corners is cut away; the face (its meta box) is kept.
     for (x, y) in [(20, 20), (w - 20, 20), (40, h / 3)] {
-        assert!(alpha(x, y) < 30, "background ({x}, {y}): alpha {}", alpha(x, y));
+        assert!(
+            alpha(x, y) < 30,
+            "background ({x}, {y}): alpha {}",
+            alpha(x, y)
+        );
     }
     let ((bx, by, bw, bh), _, _) = f.roi.clone().expect("face meta");
     assert!(alpha(bx + bw / 2, by + bh / 2) > 240, "the face is opaque");
@@ -231,9 +242,15 @@ fn every_frame_carries_the_drawn_face_and_the_actors_face_box() {
     let (frames, _) = run(&avatar_prop(&avatar), "");
     let mut yaws = Vec::new();
     for (k, f) in frames.iter().enumerate() {
-        let (rect, pose, actor) = f.roi.clone().unwrap_or_else(|| panic!("frame {k}: no meta"));
+        let (rect, pose, actor) = f
+            .roi
+            .clone()
+            .unwrap_or_else(|| panic!("frame {k}: no meta"));
         let (x, y, w, h) = rect;
-        assert!(x + w <= 512 && y + h <= 512 && w > 60 && h > 60, "frame {k}: {rect:?}");
+        assert!(
+            x + w <= 512 && y + h <= 512 && w > 60 && h > 60,
+            "frame {k}: {rect:?}"
+        );
         assert!(pose.get::<bool>("reenacted").unwrap(), "frame {k}");
         let lm = pose.get::<gst::Array>("landmarks").unwrap();
         assert_eq!(lm.len(), 936);
@@ -255,7 +272,10 @@ fn every_frame_carries_the_drawn_face_and_the_actors_face_box() {
             actor.get::<u32>("height").unwrap(),
         );
         assert!(ax + aw <= 480 && ay + ah <= 480, "frame {k}");
-        assert!((120..400).contains(&aw) && (120..400).contains(&ah), "frame {k}: {aw}x{ah}");
+        assert!(
+            (120..400).contains(&aw) && (120..400).contains(&ah),
+            "frame {k}: {aw}x{ah}"
+        );
     }
     // The meta follows the head: its yaw is not a constant.
     let (lo, hi) = yaws

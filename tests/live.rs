@@ -43,7 +43,10 @@ fn a_live_30_fps_source_runs_a_minute_without_a_dropped_frame() {
                 // Upstream's latency (what the element's sink pad sees) and the whole pipeline's.
                 let mut up = gst::query::Latency::new();
                 let sink_pad = pipeline.by_name("fr").unwrap().static_pad("sink").unwrap();
-                assert!(sink_pad.peer_query(&mut up), "upstream answers the latency query");
+                assert!(
+                    sink_pad.peer_query(&mut up),
+                    "upstream answers the latency query"
+                );
                 let mut q = gst::query::Latency::new();
                 assert!(pipeline.query(&mut q), "the latency query is answered");
                 latency = Some((up.result().1, q.result()));

@@ -33,12 +33,7 @@ pub const ACTOR_PARAMS: &str = "facereenact/actor";
 
 /// Bounding box (x0, y0, x1, y1) of `points` (x scaled by `x_scale`) clamped to `w` x `h`,
 /// whole pixels covering it; `None` when empty or outside.
-fn pixel_box(
-    points: &[[f32; 3]],
-    x_scale: f32,
-    w: u32,
-    h: u32,
-) -> Option<(u32, u32, u32, u32)> {
+fn pixel_box(points: &[[f32; 3]], x_scale: f32, w: u32, h: u32) -> Option<(u32, u32, u32, u32)> {
     let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
     for p in points {
         x0 = x0.min(p[0] * x_scale);
@@ -134,7 +129,9 @@ mod tests {
             true,
             Some((&actor, 320, 240, 2.0)),
         );
-        let meta = buffer.meta::<VideoRegionOfInterestMeta>().expect("a ROI meta");
+        let meta = buffer
+            .meta::<VideoRegionOfInterestMeta>()
+            .expect("a ROI meta");
         assert_eq!(meta.roi_type(), ROI_TYPE);
         assert_eq!(meta.rect(), (100, 50, 19, 23));
         let p = meta.param(POSE_PARAMS).expect("pose params");

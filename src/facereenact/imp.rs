@@ -919,7 +919,11 @@ impl BaseTransformImpl for FaceReenact {
                 let (live, min, max) = q.result();
                 let deadline = self.deadline();
                 q.set(live, min + deadline, max.map(|m| m + deadline));
-                gst::debug!(CAT, imp = self, "latency: upstream {min} + deadline {deadline}");
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "latency: upstream {min} + deadline {deadline}"
+                );
             }
         }
         answered
@@ -952,10 +956,14 @@ impl BaseTransformImpl for FaceReenact {
                     // With an alpha, the output's format is free of the input's: alpha formats
                     // first, then the input's (its alpha dropped, see set_info's warning).
                     gst::PadDirection::Sink => {
-                        let mut formats: Vec<String> =
-                            ALPHA_FORMATS.iter().map(|f| f.to_str().to_string()).collect();
+                        let mut formats: Vec<String> = ALPHA_FORMATS
+                            .iter()
+                            .map(|f| f.to_str().to_string())
+                            .collect();
                         let given: Vec<String> = match s.get::<gst::List>("format") {
-                            Ok(list) => list.iter().filter_map(|v| v.get::<String>().ok()).collect(),
+                            Ok(list) => {
+                                list.iter().filter_map(|v| v.get::<String>().ok()).collect()
+                            }
                             Err(_) => s.get::<String>("format").ok().into_iter().collect(),
                         };
                         for f in given {
@@ -1020,9 +1028,9 @@ impl VideoFilterImpl for FaceReenact {
         }
         if self.deadline() != before {
             // The latency this element adds changed: the pipeline asks again.
-            let _ = self.obj().post_message(
-                gst::message::Latency::builder().src(&*self.obj()).build(),
-            );
+            let _ = self
+                .obj()
+                .post_message(gst::message::Latency::builder().src(&*self.obj()).build());
         }
         let alpha = self.settings.lock().unwrap().alpha;
         if alpha != AlphaChoice::Opaque && !out_info.format_info().has_alpha() {
@@ -1078,7 +1086,11 @@ impl VideoFilterImpl for FaceReenact {
             })?;
         state.frames += 1;
         state.reenacted = outcome == FrameOutcome::Reenacted;
-        state.actor_frame = (inframe.width(), inframe.height(), if par > 0.0 { par } else { 1.0 });
+        state.actor_frame = (
+            inframe.width(),
+            inframe.height(),
+            if par > 0.0 { par } else { 1.0 },
+        );
         if outcome == FrameOutcome::NoFace {
             state.frames_without_face += 1;
             state.faceless_run += 1;

@@ -14,7 +14,12 @@ use super::{FrameViewMut, Layout, PlaneError};
 /// grown to even bounds; each chroma sample is the mean chroma of its 2x2 block.
 ///
 /// `src`, `alpha` and `out` must be the same size; the rectangle is clipped to it.
-pub fn write_rect(src: &RgbImage, alpha: Option<&RgbImage>, rect: Rect, out: &mut FrameViewMut<'_>) {
+pub fn write_rect(
+    src: &RgbImage,
+    alpha: Option<&RgbImage>,
+    rect: Rect,
+    out: &mut FrameViewMut<'_>,
+) {
     let (w, h) = out.dimensions();
     debug_assert_eq!(src.dimensions(), (w, h));
     let r = Rect {
@@ -203,7 +208,12 @@ mod tests {
             image::Rgb([a, a, a])
         });
         // RGBA, BGRA, ARGB, ABGR.
-        for (offsets, a_at) in [([0, 1, 2], 3), ([2, 1, 0], 3), ([1, 2, 3], 0), ([3, 2, 1], 0)] {
+        for (offsets, a_at) in [
+            ([0, 1, 2], 3),
+            ([2, 1, 0], 3),
+            ([1, 2, 3], 0),
+            ([3, 2, 1], 0),
+        ] {
             let layout = Layout::Packed {
                 pixel_stride: 4,
                 offsets,
@@ -236,7 +246,11 @@ mod tests {
             for y in 0..4u32 {
                 for x in 0..6u32 {
                     let inside = (1..3).contains(&x) && y == 1;
-                    let want = if inside { 255 } else { alpha.get_pixel(x, y)[0] };
+                    let want = if inside {
+                        255
+                    } else {
+                        alpha.get_pixel(x, y)[0]
+                    };
                     assert_eq!(p[0].0[y as usize * stride + x as usize * 4 + a_at], want);
                 }
             }
