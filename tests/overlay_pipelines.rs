@@ -1,5 +1,5 @@
-//! The broadcast overlay pipeline (pipelines/overlay.sh), run as a
-//! user would run it: picture-in-picture and cut-out over a programme, recorded to files and
+//! The broadcast overlay pipelines (pipelines/overlay.sh, pipelines/virtual_camera.sh), run as a
+//! user would run them: picture-in-picture and cut-out over a programme, recorded to files and
 //! sent over SRT and RTMP on 127.0.0.1, and their refusals.
 
 mod common;
@@ -765,4 +765,47 @@ fn overlay_names_missing_gstreamer_elements_and_their_debian_packages() {
             "the message does not name {named}:\n{stderr}"
         );
     }
+}
+
+#[test]
+fn virtual_camera_without_a_loopback_device_says_how_to_make_one() {
+    let dir = tempdir();
+    let absent = dir.join("video10");
+    let (status, stderr) = run_script(
+        "virtual_camera.sh",
+        &[
+            avatars().0.as_os_str(),
+            actor().as_os_str(),
+            absent.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no video device {}", absent.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "modprobe v4l2loopback devices=1 video_nr=10 card_label=facereenact exclusive_caps=1"
+        ),
+        "{stderr}"
+    );
+    // A file is not a device.
+    let file = dir.join("not_a_device");
+    std::fs::write(&file, "").unwrap();
+    let (status, stderr) = run_script(
+        "virtual_camera.sh",
+        &[
+            avatars().0.as_os_str(),
+            actor().as_os_str(),
+            file.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not a video device", file.display())),
+        "{stderr}"
+    );
 }
