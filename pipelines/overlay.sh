@@ -253,6 +253,7 @@ fi
 # programme goes through YUV -> RGB -> YUV, 2-4 levels darker everywhere.
 # shellcheck disable=SC2054
 COMPOSED=(video/x-raw,width="$WIDTH",height="$HEIGHT")
+# shellcheck disable=SC2054
 [ "$LAYOUT" = pip ] || COMPOSED=(video/x-raw,format=AYUV,width="$WIDTH",height="$HEIGHT")
 # shellcheck disable=SC2054,SC2206 # commas inside caps; X264 is a list of property=value words
 PIPELINE=("${PROGRAMME_VIDEO[@]}" "${ACTOR_VIDEO[@]}" ! "${AVATAR_VIDEO[@]}" ! queue ! comp.sink_1

@@ -74,7 +74,7 @@ interrupted=0
 trap 'interrupted=1' INT
 set +e
 # shellcheck disable=SC2054 # commas inside caps
-gst-launch-1.0 -q "${SOURCE[@]}" ! facereenact avatar="$AVATAR" ! videoconvert !
+gst-launch-1.0 -q "${SOURCE[@]}" ! facereenact avatar="$AVATAR" ! videoconvert ! \
   video/x-raw,format=YUY2 ! v4l2sink device="$DEVICE" sync=true ts-offset=$((LATENCY_MS * 1000000))
 status=$?
 set -e
