@@ -1,9 +1,24 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs all tests (unit, GStreamer harness, end-to-end on the demo media
-# and on ../shared/media, the pipelines in pipelines/).
+# and on ../shared/media, the pipelines in pipelines/). Installs nginx and libnginx-mod-rtmp
+# (apt) for the RTMP test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROFILE=debug bash scripts/setup.sh
+# Test-only packages: an RTMP server for tests/overlay_pipelines.rs (nginx with its RTMP module,
+# started and stopped by the test itself, as this user, on a free port of 127.0.0.1).
+TEST_PACKAGES=(nginx libnginx-mod-rtmp)
+missing=()
+for p in "${TEST_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO=sudo
+  printf '\033[1m[test]\033[0m installing %s\n' "${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 if [ ! -d ../shared/media ]; then
   echo "[test] ../shared/media is absent: its tests will fail; set FACEREENACT_SHARED_MEDIA to its path" >&2
 fi

@@ -252,23 +252,6 @@ fn track(path: &std::path::Path, audio: bool, keep: &[usize]) -> Track {
     std::mem::take(&mut *t)
 }
 
-/// The share of the pixels where `keep(x, y)` whose channels differ between `a` and `b` by more
-/// than 48 levels on average: what an eye sees as changed, above encoding noise.
-fn share_changed(a: &image::RgbImage, b: &image::RgbImage, keep: impl Fn(u32, u32) -> bool) -> f64 {
-    let (mut changed, mut n) = (0u64, 0u64);
-    for (x, y, pa) in a.enumerate_pixels() {
-        if keep(x, y) {
-            let pb = b.get_pixel(x, y);
-            let d: i32 = (0..3)
-                .map(|c| (pa.0[c] as i32 - pb.0[c] as i32).abs())
-                .sum();
-            changed += u64::from(d > 3 * 48);
-            n += 1;
-        }
-    }
-    changed as f64 / n.max(1) as f64
-}
-
 /// Progress lines of lecture.sh (`frame 1234/3600  34.3 %  speed 4.12x  eta 0:00:19`) as
 /// (frame, total, percent, speed).
 fn progress_lines(stderr: &str) -> Vec<(usize, usize, f64, f64)> {

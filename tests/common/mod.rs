@@ -202,6 +202,23 @@ pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage, keep: impl Fn(u32, u32) -> bool
     sum as f64 / n.max(1) as f64
 }
 
+/// The share of the pixels where `keep(x, y)` whose channels differ between `a` and `b` by more
+/// than 48 levels on average: what an eye sees as changed, above encoding noise.
+pub fn share_changed(a: &RgbImage, b: &RgbImage, keep: impl Fn(u32, u32) -> bool) -> f64 {
+    let (mut changed, mut n) = (0u64, 0u64);
+    for (x, y, pa) in a.enumerate_pixels() {
+        if keep(x, y) {
+            let pb = b.get_pixel(x, y);
+            let d: i32 = (0..3)
+                .map(|c| (pa.0[c] as i32 - pb.0[c] as i32).abs())
+                .sum();
+            changed += u64::from(d > 3 * 48);
+            n += 1;
+        }
+    }
+    changed as f64 / n.max(1) as f64
+}
+
 /// Runs `launch` until the first error and returns it (panics on EOS without error).
 pub fn first_error(launch: &str) -> (gst::glib::Error, String) {
     init_gstreamer();

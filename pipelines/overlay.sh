@@ -1,0 +1,302 @@
+#!/usr/bin/env bash
+# Broadcast overlay: the re-enacted avatar (a talking character) composited live over a programme
+# video and sent on as SRT or RTMP (or recorded to a file), with the actor's sound.
+#
+#   bash pipelines/overlay.sh ACTOR PROGRAMME AVATAR DEST [pip|cutout]
+#
+#   ACTOR     a video file (its sound is what DEST carries), or a camera /dev/videoN (live; no sound)
+#   PROGRAMME a video file (its sound is not used), or a capture device /dev/videoN (live)
+#   AVATAR    PNG or JPEG with one face; for cutout, a PNG with transparency (see OVERLAY_ALPHA)
+#   DEST      srt://HOST:PORT   SRT caller: sends to a listener (an ingest server, a receiver)
+#             srt://:PORT       SRT listener: waits for the first receiver to call in, then sends
+#             rtmp://HOST[:PORT]/APP/STREAM   publishes to an RTMP server (nginx-rtmp, a service)
+#             OUT.ts, OUT.mp4 or OUT.mkv      records to a file (folders are created)
+#   pip       (default) the avatar, opaque, in a box in a corner of the programme
+#   cutout    only the avatar's opaque parts over the programme: its transparent parts show the
+#             programme (needs the element's `alpha` property)
+#
+# Examples:
+#   bash pipelines/overlay.sh actor.mp4 programme.mp4 portrait.jpg srt://ingest.example:9000
+#   bash pipelines/overlay.sh /dev/video0 programme.mp4 figure.png rtmp://127.0.0.1/live/show cutout
+#
+# Layout (environment):
+#   OVERLAY_HEIGHT  the avatar's height as a fraction of the programme's (default 0.25 for pip,
+#                   0.5 for cutout); the width follows the avatar's shape
+#   OVERLAY_CORNER  bottom-right (default), bottom-left, top-right, top-left
+#   OVERLAY_MARGIN  pixels from the edges (default a 36th of the height: 20 at 720p)
+#   OVERLAY_POS     X,Y of the box's top-left corner in pixels (replaces corner and margin)
+#   OVERLAY_BORDER  pip: a white border this many pixels wide around the box (default 0: none)
+#   OVERLAY_ALPHA   cutout: picture (default; the avatar PNG's own alpha channel, warped with
+#                   the head) or matte (a person matte computed from the avatar picture)
+#   OVERLAY_SIZE    WxH of the output (default: the programme file's size; 1280x720 for a device)
+#
+# Live and latency: the output has the programme's size and the frame rate the compositor
+# negotiates (the higher of the two inputs'). With files, the network sinks (srtsink, rtmp2sink)
+# sync to the clock, so the files are played and sent in real time, as a receiver expects; a
+# file DEST is written as fast as the machine goes (sync=false) unless a source is live. With a
+# camera (v4l2src, is-live) the pipeline is live: a leaky one-frame queue in front of the element
+# drops camera frames while it is busy, and the compositor waits OVERLAY_LATENCY_MS (default 200
+# ms, its `latency` property) past each frame's time for the avatar before it composes without
+# it: the element adds no latency of its own but takes its processing time (a few to 20 ms a
+# frame on 2 cores), which that latency covers with room for a slow frame. The sinks add it to
+# the pipeline's latency and sync on it. SRT adds its own latency=OVERLAY_SRT_LATENCY_MS (default
+# 125 ms, SRT's default: the receive buffer that retransmissions must fit in; raise it to 4x the
+# round trip on real networks). When the stream ends, srtsink closes the connection at once and
+# the receiver drops what it still holds: the last OVERLAY_SRT_LATENCY_MS of the stream (3 or 4
+# frames at 125 ms; GStreamer 1.22's srtsink has no setting to linger).
+#
+# Encoding: x264enc tune=zerolatency speed-preset=veryfast bitrate=OVERLAY_KBPS (default 4000
+# kbit/s) key-int-max=60 (a key frame every 2 s at 30 fps: receivers joining late start there,
+# what RTMP services ask for); OVERLAY_X264 replaces these settings. Sound: decoded, made gapless
+# by audiorate and encoded with avenc_aac at 128 kbit/s. Muxed as MPEG-TS for SRT and .ts
+# (mpegtsmux alignment=7: 7 TS packets, 1316 bytes, per SRT packet), FLV for RTMP (flvmux),
+# MP4 or Matroska for those files. An actor file without sound, or a camera, gives picture only
+# and a note.
+#
+# It ends when both actor and programme have ended (once the actor file ends, the avatar leaves
+# the picture and the programme goes on alone), or at Ctrl-C (the way to end a live stream),
+# which sends end-of-stream: receivers see the stream end, a recording is finished, exit status
+# 0. Where the end cannot flow (srt://:PORT still waiting for its first receiver), a second
+# Ctrl-C stops it at once (exit status 2).
+#
+# Needs GST_PLUGIN_PATH to hold the built plugin (target/release). Progress on stderr every 5 s:
+#   overlay: 150 frames sent in 0:05
+# Exit status: 0 done; 1 bad arguments, a missing or unreadable file (named), a missing
+# GStreamer element (named, with its Debian package), or an element without `alpha` for cutout;
+# 2 the pipeline failed (GStreamer's message above) or was stopped by a second Ctrl-C.
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
+die() { echo "overlay: $*" >&2; exit 1; }
+[ $# -ge 4 ] && [ $# -le 5 ] || usage
+ACTOR=$1 PROGRAMME=$2 AVATAR=$3 DEST=$4 LAYOUT=${5:-pip}
+case $LAYOUT in pip | cutout) ;; *) die "layout '$LAYOUT' is neither pip nor cutout" ;; esac
+
+# Elements each part needs, with the Debian package that has them.
+declare -A PACKAGE=([compositor]=gstreamer1.0-plugins-base [videoconvert]=gstreamer1.0-plugins-base
+  [videoscale]=gstreamer1.0-plugins-base [decodebin]=gstreamer1.0-plugins-base
+  [audiorate]=gstreamer1.0-plugins-base [audioresample]=gstreamer1.0-plugins-base
+  [x264enc]=gstreamer1.0-plugins-ugly [avenc_aac]=gstreamer1.0-libav
+  [h264parse]=gstreamer1.0-plugins-bad [mpegtsmux]=gstreamer1.0-plugins-bad
+  [srtsink]=gstreamer1.0-plugins-bad [rtmp2sink]=gstreamer1.0-plugins-bad
+  [flvmux]=gstreamer1.0-plugins-good [mp4mux]=gstreamer1.0-plugins-good
+  [matroskamux]=gstreamer1.0-plugins-good [videobox]=gstreamer1.0-plugins-good
+  [v4l2src]=gstreamer1.0-plugins-good [progressreport]=gstreamer1.0-plugins-good)
+NEEDED=(compositor videoconvert videoscale decodebin audiorate audioresample x264enc avenc_aac
+  h264parse progressreport)
+
+is_device() { [[ $1 == /dev/video* ]]; }
+# A readable file, or a device; names the file and what is wrong.
+check_input() { # WHAT PATH
+  if is_device "$2"; then
+    [ -c "$2" ] || die "$1 $2 is not a video device (no camera or capture card there)"
+    NEEDED+=(v4l2src)
+  else
+    [ -e "$2" ] || die "$1 $2 does not exist"
+    [ -f "$2" ] && [ -r "$2" ] || die "$1 $2 is not a readable file"
+  fi
+}
+check_input "actor video" "$ACTOR"
+check_input programme "$PROGRAMME"
+[ -e "$AVATAR" ] || die "avatar picture $AVATAR does not exist"
+[ -f "$AVATAR" ] && [ -r "$AVATAR" ] || die "avatar picture $AVATAR is not a readable file"
+
+SRT_LATENCY=${OVERLAY_SRT_LATENCY_MS:-125}
+case $DEST in
+  srt://*)
+    [[ $DEST =~ ^srt://([^:/?]*):([0-9]+)$ ]] ||
+      die "SRT destination '$DEST' is not srt://HOST:PORT (caller) or srt://:PORT (listener)"
+    if [ -z "${BASH_REMATCH[1]}" ]; then MODE=listener; else MODE=caller; fi
+    [[ $SRT_LATENCY =~ ^[0-9]+$ ]] || die "OVERLAY_SRT_LATENCY_MS '$SRT_LATENCY' is not milliseconds"
+    SINK=(mpegtsmux name=mux alignment=7 ! srtsink uri="$DEST?mode=$MODE" latency="$SRT_LATENCY"
+      sync=true)
+    NEEDED+=(mpegtsmux srtsink) ;;
+  rtmp://* | rtmps://*)
+    [[ $DEST =~ ^rtmps?://[^/]+/[^/]+/.+ ]] ||
+      die "RTMP destination '$DEST' is not rtmp://HOST[:PORT]/APP/STREAM"
+    SINK=(flvmux name=mux streamable=true ! rtmp2sink location="$DEST" sync=true)
+    NEEDED+=(flvmux rtmp2sink) ;;
+  *://*) die "destination '$DEST': only srt:// and rtmp:// URLs are sent to" ;;
+  *.ts | *.mp4 | *.mkv)
+    case $DEST in
+      *.ts) MUX=mpegtsmux ;;
+      *.mp4) MUX=mp4mux ;;
+      *.mkv) MUX=matroskamux ;;
+    esac
+    SINK=("$MUX" name=mux ! filesink location="$DEST" sync=false)
+    NEEDED+=("$MUX") ;;
+  *) die "destination '$DEST' is not srt://, rtmp:// or a .ts, .mp4 or .mkv file" ;;
+esac
+[ "$LAYOUT" = pip ] && [ "${OVERLAY_BORDER:-0}" != 0 ] && NEEDED+=(videobox)
+
+missing=()
+for e in "${NEEDED[@]}"; do
+  gst-inspect-1.0 "$e" >/dev/null 2>&1 || missing+=("$e (${PACKAGE[$e]})")
+done
+[ ${#missing[@]} -eq 0 ] || die "GStreamer elements missing: ${missing[*]}: install those packages" \
+  "(sudo apt-get install ...)"
+gst-inspect-1.0 facereenact >/dev/null 2>&1 ||
+  die "GStreamer has no element facereenact: export GST_PLUGIN_PATH=<checkout>/target/release"
+ALPHA=${OVERLAY_ALPHA:-picture}
+if [ "$LAYOUT" = cutout ]; then
+  case $ALPHA in picture | matte) ;; *) die "OVERLAY_ALPHA '$ALPHA' is neither picture nor matte" ;; esac
+  # (Not gst-inspect | grep -q: grep would exit at the match and gst-inspect fail on the pipe.)
+  properties=$(gst-inspect-1.0 facereenact)
+  grep -qE '^ +alpha +:' <<<"$properties" ||
+    die "the facereenact element has no property alpha, which cutout needs: build the plugin" \
+      "from a checkout that has it (cargo build --release)"
+fi
+
+# The programme's size, frame rate and whether the actor has sound (gst-discoverer-1.0; -t 120:
+# the default 10 s can pass on a busy machine).
+discover() { # WHAT PATH -> report on stdout
+  local report
+  if ! report=$(gst-discoverer-1.0 -t 120 "$2" 2>&1) || ! grep -q "video #" <<<"$report"; then
+    grep -q "video #" <<<"$report" || [ -z "$report" ] || echo "$report" | tail -n 3 >&2
+    die "$1 $2 is not a video GStreamer can read"
+  fi
+  printf '%s\n' "$report"
+}
+HAS_AUDIO=0
+if is_device "$ACTOR"; then
+  echo "overlay: note: the camera $ACTOR has no sound; sending picture only" >&2
+else
+  report=$(discover "actor video" "$ACTOR")
+  grep -q "audio #" <<<"$report" && HAS_AUDIO=1
+  [ "$HAS_AUDIO" = 1 ] || echo "overlay: note: $ACTOR has no sound; sending picture only" >&2
+fi
+SIZE=${OVERLAY_SIZE:-}
+if ! is_device "$PROGRAMME"; then
+  report=$(discover programme "$PROGRAMME")
+  [ -n "$SIZE" ] || SIZE=$(awk '/video #/ { v++ } v == 1 && /^ *Width:/ && !w { w = $2 }
+    v == 1 && /^ *Height:/ && !h { h = $2 } END { print w "x" h }' <<<"$report")
+fi
+SIZE=${SIZE:-1280x720}
+[[ $SIZE =~ ^([0-9]+)x([0-9]+)$ ]] || die "OVERLAY_SIZE '$SIZE' is not WIDTHxHEIGHT"
+WIDTH=${BASH_REMATCH[1]} HEIGHT=${BASH_REMATCH[2]}
+[ "$WIDTH" -ge 16 ] && [ "$HEIGHT" -ge 16 ] || die "output size ${WIDTH}x$HEIGHT is too small"
+
+# The avatar: load it once in a one-frame pipeline, for its size and to fail now, with the
+# element's message, if it has no face.
+if ! probe=$(gst-launch-1.0 -v videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=64,height=64 ! \
+  facereenact name=avatarprobe avatar="$AVATAR" ! fakesink 2>&1); then
+  grep -m1 "^ERROR" <<<"$probe" | sed 's/^ERROR: from element [^ ]*: //' >&2 || true
+  die "avatar picture $AVATAR cannot be used"
+fi
+read -r AW AH < <(grep -m1 "avatarprobe.GstPad:src: caps" <<<"$probe" |
+  sed -E 's/.*width=\(int\)([0-9]+).*height=\(int\)([0-9]+).*/\1 \2/') || true
+[[ ${AW:-} =~ ^[0-9]+$ && ${AH:-} =~ ^[0-9]+$ ]] || die "could not learn the output size for avatar $AVATAR"
+
+# The box: even sizes, the avatar's shape, plus the border.
+if [ "$LAYOUT" = pip ]; then FRACTION=${OVERLAY_HEIGHT:-0.25}; else FRACTION=${OVERLAY_HEIGHT:-0.5}; fi
+awk -v f="$FRACTION" 'BEGIN { exit !(f ~ /^[0-9]*\.?[0-9]+$/ && f > 0 && f <= 1) }' ||
+  die "OVERLAY_HEIGHT '$FRACTION' is not a fraction 0..1"
+BORDER=0
+[ "$LAYOUT" = pip ] && BORDER=${OVERLAY_BORDER:-0}
+[[ $BORDER =~ ^[0-9]+$ ]] || die "OVERLAY_BORDER '$BORDER' is not a number of pixels"
+read -r PH PW < <(awk -v f="$FRACTION" -v h="$HEIGHT" -v aw="$AW" -v ah="$AH" -v b="$BORDER" 'BEGIN {
+  ph = int((h * f - 2 * b) / 2 + 0.5) * 2; ph = ph < 2 ? 2 : ph; pw = int(ph * aw / ah / 2 + 0.5) * 2
+  print ph, (pw < 2 ? 2 : pw) }')
+BOX_W=$((PW + 2 * BORDER)) BOX_H=$((PH + 2 * BORDER))
+[ "$BOX_W" -le "$WIDTH" ] && [ "$BOX_H" -le "$HEIGHT" ] ||
+  die "a box ${BOX_W}x$BOX_H does not fit in the ${WIDTH}x$HEIGHT programme: lower OVERLAY_HEIGHT"
+if [ -n "${OVERLAY_POS:-}" ]; then
+  [[ $OVERLAY_POS =~ ^(-?[0-9]+),(-?[0-9]+)$ ]] || die "OVERLAY_POS '$OVERLAY_POS' is not X,Y in pixels"
+  PX=${BASH_REMATCH[1]} PY=${BASH_REMATCH[2]}
+else
+  MARGIN=${OVERLAY_MARGIN:-$((HEIGHT / 36))}
+  [[ $MARGIN =~ ^[0-9]+$ ]] || die "OVERLAY_MARGIN '$MARGIN' is not a number of pixels"
+  case ${OVERLAY_CORNER:-bottom-right} in
+    bottom-right) PX=$((WIDTH - BOX_W - MARGIN)) PY=$((HEIGHT - BOX_H - MARGIN)) ;;
+    bottom-left) PX=$MARGIN PY=$((HEIGHT - BOX_H - MARGIN)) ;;
+    top-right) PX=$((WIDTH - BOX_W - MARGIN)) PY=$MARGIN ;;
+    top-left) PX=$MARGIN PY=$MARGIN ;;
+    *) die "OVERLAY_CORNER '$OVERLAY_CORNER' is not bottom-right, bottom-left, top-right or top-left" ;;
+  esac
+fi
+LATENCY_MS=${OVERLAY_LATENCY_MS:-200}
+[[ $LATENCY_MS =~ ^[0-9]+$ ]] || die "OVERLAY_LATENCY_MS '$LATENCY_MS' is not milliseconds"
+KBPS=${OVERLAY_KBPS:-4000}
+[[ $KBPS =~ ^[0-9]+$ ]] || die "OVERLAY_KBPS '$KBPS' is not kbit/s"
+X264=${OVERLAY_X264:-tune=zerolatency speed-preset=veryfast bitrate=$KBPS key-int-max=60}
+
+# The pipeline, as gst-launch words.
+# shellcheck disable=SC2054 # commas inside caps, not array separators
+if is_device "$ACTOR"; then
+  ACTOR_VIDEO=(v4l2src device="$ACTOR" ! decodebin ! videoconvert !
+    queue max-size-buffers=1 leaky=downstream)
+else
+  ACTOR_VIDEO=(filesrc location="$ACTOR" ! decodebin name=a a. ! video/x-raw ! queue ! videoconvert)
+fi
+if is_device "$PROGRAMME"; then
+  PROGRAMME_VIDEO=(v4l2src device="$PROGRAMME" ! decodebin)
+else
+  PROGRAMME_VIDEO=(filesrc location="$PROGRAMME" ! decodebin name=p p. ! video/x-raw)
+fi
+# shellcheck disable=SC2054
+PROGRAMME_VIDEO+=(! queue ! videoconvert ! videoscale !
+  video/x-raw,width="$WIDTH",height="$HEIGHT",pixel-aspect-ratio=1/1 ! comp.sink_0)
+if [ "$LAYOUT" = pip ]; then
+  AVATAR_VIDEO=(facereenact avatar="$AVATAR" ! videoconvert ! videoscale !
+    "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
+  [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
+    bottom=-"$BORDER" fill=white)
+else
+  # alpha != opaque: the element's source pad prefers RGBA (straight alpha), which videoconvert
+  # and videoscale keep and the compositor blends.
+  AVATAR_VIDEO=(facereenact avatar="$AVATAR" alpha="$ALPHA" ! videoconvert ! videoscale !
+    "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
+fi
+# The compositor blends in the format of its output. pip: that of the programme (I420 from a
+# decoder), so the programme passes through untouched. cutout: AYUV, which has alpha and holds the
+# programme's YUV as it is; left to itself, the compositor picks an RGB format with alpha and the
+# programme goes through YUV -> RGB -> YUV, 2-4 levels darker everywhere.
+# shellcheck disable=SC2054
+COMPOSED=(video/x-raw,width="$WIDTH",height="$HEIGHT")
+# shellcheck disable=SC2054
+[ "$LAYOUT" = pip ] || COMPOSED=(video/x-raw,format=AYUV,width="$WIDTH",height="$HEIGHT")
+# shellcheck disable=SC2054,SC2206 # commas inside caps; X264 is a list of property=value words
+PIPELINE=("${PROGRAMME_VIDEO[@]}" "${ACTOR_VIDEO[@]}" ! "${AVATAR_VIDEO[@]}" ! queue ! comp.sink_1
+  compositor name=comp background=black latency=$((LATENCY_MS * 1000000))
+  sink_0::zorder=0 sink_1::zorder=1 sink_1::xpos="$PX" sink_1::ypos="$PY" !
+  "${COMPOSED[@]}" !
+  progressreport name=progress update-freq=5 format=buffers do-query=false !
+  queue ! videoconvert ! video/x-raw,format=I420 ! x264enc $X264 ! h264parse ! queue ! mux.)
+# shellcheck disable=SC2054
+[ "$HAS_AUDIO" = 1 ] && PIPELINE+=(a. ! audio/x-raw !
+  queue max-size-time=3000000000 max-size-bytes=0 max-size-buffers=0 ! audioconvert !
+  audioresample ! audiorate tolerance=20000000 ! audioconvert ! avenc_aac bitrate=128000 !
+  aacparse ! queue ! mux.)
+PIPELINE+=("${SINK[@]}")
+case $DEST in *.ts | *.mp4 | *.mkv) mkdir -p "$(dirname "$DEST")" ;; esac
+
+clock() { awk -v s="$1" 'BEGIN { s = int(s + 0.5); h = int(s / 3600); m = int(s % 3600 / 60)
+  if (h) printf "%d:%02d:%02d", h, m, s % 60; else printf "%d:%02d", m, s % 60 }'; }
+echo "overlay: $ACTOR over $PROGRAMME ($LAYOUT, avatar ${PW}x$PH at $PX,$PY in" \
+  "${WIDTH}x$HEIGHT) -> $DEST" >&2
+START=$EPOCHREALTIME
+set +e
+# -e: Ctrl-C sends end-of-stream, so receivers see the end and a recording is finished.
+# (No trap on INT here: bash runs none when the child, gst-launch, handles the signal itself.)
+gst-launch-1.0 -q -e "${PIPELINE[@]}" | {
+  trap '' INT
+  while IFS= read -r line; do
+    case $line in
+      "progress ("*" buffers")
+        n=${line% buffers} n=${n##* }
+        echo "overlay: $n frames sent in $(clock "$(awk -v a="$START" -v b="$EPOCHREALTIME" \
+          'BEGIN { print b - a }')")" >&2 ;;
+      "progress ("*) ;;
+      *) printf '%s\n' "$line" >&2 ;;
+    esac
+  done
+}
+status=${PIPESTATUS[0]}
+set -e
+WALL=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
+if [ "$status" != 0 ]; then
+  echo "overlay: the pipeline stopped after $(clock "$WALL"): an error (GStreamer's message" \
+    "above) or a second Ctrl-C" >&2
+  exit 2
+fi
+echo "overlay: done in $(clock "$WALL"): $DEST" >&2

@@ -1,0 +1,811 @@
+//! The broadcast overlay pipelines (pipelines/overlay.sh, pipelines/virtual_camera.sh), run as a
+//! user would run them: picture-in-picture and cut-out over a programme, recorded to files and
+//! sent over SRT and RTMP on 127.0.0.1, and their refusals.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+
+use common::*;
+use gst::prelude::*;
+use image::RgbImage;
+
+/// The test clips: 3 s at 30 frames/s.
+const FRAMES: usize = 90;
+const SECONDS: f64 = 3.0;
+/// The programme's size.
+const W: u32 = 640;
+const H: u32 = 360;
+
+/// A folder for this process's shared inputs.
+fn inputs_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("facereenact-overlay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs a gst-launch line to EOS. With `cut_s`, the buffers leaving its elements named `vcut`
+/// and `acut` from `cut_s` seconds on are dropped.
+fn run_launch(description: &str, cut_s: Option<f64>) {
+    init();
+    let pipeline = gst::parse::launch(description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    if let Some(cut) = cut_s {
+        let cut = gst::ClockTime::from_nseconds((cut * 1e9) as u64);
+        for name in ["vcut", "acut"] {
+            let pad = pipeline.by_name(name).unwrap().static_pad("src").unwrap();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                match info.buffer() {
+                    Some(b) if b.pts().is_some_and(|t| t >= cut) => gst::PadProbeReturn::Drop,
+                    _ => gst::PadProbeReturn::Ok,
+                }
+            });
+        }
+    }
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(120)) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => {
+                pipeline.set_state(gst::State::Null).unwrap();
+                return;
+            }
+            gst::MessageView::Error(e) => {
+                panic!("{description}: {} ({:?})", e.error(), e.debug())
+            }
+            _ => {}
+        }
+    }
+    panic!("{description}: no end within 120 s");
+}
+
+/// The actor: the first 3 s of the shared talking clip with its sound, scaled to 240x240.
+fn actor() -> &'static PathBuf {
+    static CLIP: OnceLock<PathBuf> = OnceLock::new();
+    CLIP.get_or_init(|| {
+        let out = inputs_dir().join("actor.mp4");
+        run_launch(
+            &format!(
+                "filesrc location=\"{}\" ! qtdemux name=d \
+                 d.video_0 ! queue ! decodebin ! identity name=vcut ! videoconvert ! videoscale ! \
+                 video/x-raw,width=240,height=240,format=I420 ! \
+                 x264enc speed-preset=ultrafast pass=qual quantizer=18 ! h264parse ! queue ! mux. \
+                 d.audio_0 ! queue ! decodebin ! identity name=acut ! audioconvert ! avenc_aac ! queue ! mux. \
+                 mp4mux name=mux ! filesink location=\"{}\"",
+                shared_media("driving/talk_wink_480.mp4").display(),
+                out.display()
+            ),
+            Some(SECONDS),
+        );
+        out
+    })
+}
+
+/// A still programme of colour bars, 640x360, 3 s at 30 frames/s: bright (the bars lifted) or
+/// dark (the bars darkened to a night scene's levels).
+fn programme(bright: bool) -> PathBuf {
+    static BRIGHT: OnceLock<PathBuf> = OnceLock::new();
+    static DARK: OnceLock<PathBuf> = OnceLock::new();
+    let (cell, name, brightness) = if bright {
+        (&BRIGHT, "bright.mp4", 0.2)
+    } else {
+        (&DARK, "dark.mp4", -0.6)
+    };
+    cell.get_or_init(|| {
+        let out = inputs_dir().join(name);
+        run_launch(
+            &format!(
+                "videotestsrc num-buffers={FRAMES} pattern=smpte75 ! \
+                 video/x-raw,width={W},height={H},framerate=30/1 ! videobalance brightness={brightness} ! \
+                 videoconvert ! video/x-raw,format=I420 ! \
+                 x264enc speed-preset=ultrafast pass=qual quantizer=10 ! mp4mux ! \
+                 filesink location=\"{}\"",
+                out.display()
+            ),
+            None,
+        );
+        out
+    })
+    .clone()
+}
+
+/// The astronaut at 256x256 (a quarter of the work of the 512x512 picture).
+fn avatar_rgb() -> RgbImage {
+    image::imageops::resize(
+        &image::open(demo_media("astronaut.png")).unwrap().to_rgb8(),
+        256,
+        256,
+        image::imageops::FilterType::Triangle,
+    )
+}
+
+/// Where the head is in the 256x256 avatar: an ellipse (centre, radii) around hair and chin.
+const HEAD: ([f32; 2], [f32; 2]) = ([112.5, 55.0], [50.0, 60.0]);
+
+/// How far (x, y) of the avatar is from the head's centre, in head radii (1 on the ellipse).
+fn head_radius(x: f32, y: f32) -> f32 {
+    let ([cx, cy], [rx, ry]) = HEAD;
+    (((x - cx) / rx).powi(2) + ((y - cy) / ry).powi(2)).sqrt()
+}
+
+/// The test avatars: the 256x256 astronaut as a plain RGB PNG, and as an RGBA PNG, opaque on the
+/// head's ellipse (a 2-pixel soft edge) and transparent outside.
+fn avatars() -> &'static (PathBuf, PathBuf) {
+    static AVATARS: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    AVATARS.get_or_init(|| {
+        let rgb = avatar_rgb();
+        let plain = inputs_dir().join("astronaut_256.png");
+        rgb.save(&plain).unwrap();
+        let rgba = image::RgbaImage::from_fn(256, 256, |x, y| {
+            let p = rgb.get_pixel(x, y).0;
+            let r = head_radius(x as f32 + 0.5, y as f32 + 0.5);
+            let edge = (1.0 - (r - 1.0) * HEAD.1[0] / 2.0).clamp(0.0, 1.0);
+            image::Rgba([p[0], p[1], p[2], (edge * 255.0).round() as u8])
+        });
+        let cutout = inputs_dir().join("astronaut_head_rgba.png");
+        rgba.save(&cutout).unwrap();
+        (plain, cutout)
+    })
+}
+
+/// Runs pipelines/`script` with `args` and extra environment; returns its exit status and stderr.
+fn run_script(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    envs: &[(&str, &str)],
+) -> (std::process::ExitStatus, String) {
+    // `timeout`: a pipeline that hangs fails the test instead of stalling the suite.
+    let out = Command::new("timeout")
+        .args(["120", "bash"])
+        .arg(root().join("pipelines").join(script))
+        .args(args)
+        .current_dir(root())
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .envs(envs.iter().copied())
+        .output()
+        .expect("bash runs");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// overlay.sh ACTOR PROGRAMME AVATAR DEST LAYOUT, which must succeed.
+fn overlay(programme: &Path, avatar: &Path, dest: &str, layout: &str, envs: &[(&str, &str)]) {
+    let (status, stderr) = run_script(
+        "overlay.sh",
+        &[
+            actor().as_os_str(),
+            programme.as_os_str(),
+            avatar.as_os_str(),
+            dest.as_ref(),
+            layout.as_ref(),
+        ],
+        envs,
+    );
+    assert!(
+        status.success(),
+        "overlay.sh {layout} -> {dest} failed: {status}\n{stderr}"
+    );
+    assert!(stderr.contains("overlay: done in "), "{stderr}");
+}
+
+/// The decoded picture and the seconds of decoded sound of a recording.
+struct Received {
+    frames: Vec<RgbImage>,
+    sound_s: f64,
+}
+
+fn receive(path: &Path) -> Received {
+    let frames = decode(path).into_iter().map(|f| f.image).collect();
+    let samples = std::sync::Arc::new(std::sync::Mutex::new(0f64));
+    let sink = samples.clone();
+    run_to_sink(
+        &format!(
+            "filesrc location=\"{}\" ! decodebin ! audioconvert ! \
+             audio/x-raw,format=S16LE,layout=interleaved ! appsink name=sink",
+            path.display()
+        ),
+        move |sample| {
+            let s = sample.caps().unwrap().structure(0).unwrap().to_owned();
+            let rate = s.get::<i32>("rate").unwrap() as f64;
+            let channels = s.get::<i32>("channels").unwrap() as f64;
+            *sink.lock().unwrap() += sample.buffer().unwrap().size() as f64 / 2.0 / channels / rate;
+        },
+    );
+    let sound_s = *samples.lock().unwrap();
+    Received { frames, sound_s }
+}
+
+/// Saves `frame` as /tmp/overlay/`name`.png for looking at.
+fn dump(frame: &RgbImage, name: &str) {
+    let dir = std::env::temp_dir().join("overlay");
+    std::fs::create_dir_all(&dir).unwrap();
+    frame.save(dir.join(format!("{name}.png"))).unwrap();
+}
+
+/// Checks a picture-in-picture frame: outside the box at (x0, y0), `side` pixels plus a border
+/// of `border` pixels on each side, the programme unchanged; inside, the avatar (its lower part,
+/// away from the moving head), not the programme.
+fn check_pip(
+    out: &RgbImage,
+    programme: &RgbImage,
+    (x0, y0): (u32, u32),
+    side: u32,
+    border: u32,
+    what: &str,
+) {
+    let all = side + 2 * border;
+    let inside = |x: u32, y: u32| x >= x0 && x < x0 + all && y >= y0 && y < y0 + all;
+    let (x0, y0) = (x0 + border, y0 + border);
+    let outside = mean_abs_diff(out, programme, |x, y| !inside(x, y));
+    let changed = share_changed(out, programme, |x, y| !inside(x, y));
+    let avatar = image::imageops::resize(
+        &avatar_rgb(),
+        side,
+        side,
+        image::imageops::FilterType::Triangle,
+    );
+    let pip = image::imageops::crop_imm(out, x0, y0, side, side).to_image();
+    let under = image::imageops::crop_imm(programme, x0, y0, side, side).to_image();
+    let lower = |_: u32, y: u32| y > side * 3 / 4;
+    let to_avatar = mean_abs_diff(&pip, &avatar, lower);
+    let to_programme = mean_abs_diff(&pip, &under, lower);
+    println!(
+        "{what}: outside the box {outside:.2} from the programme ({:.3} % changed); in it \
+         {to_avatar:.2} from the avatar, {to_programme:.2} from the programme",
+        100.0 * changed
+    );
+    assert!(
+        outside < 1.0 && changed < 0.002,
+        "{what}: outside the box the frame differs from the programme by {outside:.1}, {:.2} % changed",
+        100.0 * changed
+    );
+    assert!(
+        to_avatar < 20.0 && to_programme > 3.0 * to_avatar,
+        "{what}: the box differs from the avatar by {to_avatar:.1}, from the programme by {to_programme:.1}"
+    );
+}
+
+#[test]
+fn pip_overlay_keeps_the_programme_and_shows_the_avatar_in_the_corner() {
+    let programme_file = programme(true);
+    let out = tempdir().join("pip.mp4");
+    overlay(
+        &programme_file,
+        &avatars().0,
+        out.to_str().unwrap(),
+        "pip",
+        &[],
+    );
+    let got = receive(&out);
+    let programme = decode(&programme_file);
+    // One frame out per frame in, the programme's size, the actor's sound along.
+    assert_eq!(got.frames.len(), FRAMES);
+    assert_eq!(got.frames[0].dimensions(), (W, H));
+    assert!(
+        (got.sound_s - SECONDS).abs() < 0.1,
+        "{} s of sound",
+        got.sound_s
+    );
+    // The documented defaults: a quarter of the height, bottom-right, a 36th of the height in.
+    let (side, margin) = (H / 4, H / 36);
+    for i in [15, 75] {
+        dump(&got.frames[i], &format!("pip_bright_{i}"));
+        check_pip(
+            &got.frames[i],
+            &programme[i].image,
+            (W - margin - side, H - margin - side),
+            side,
+            0,
+            &format!("pip frame {i}"),
+        );
+    }
+}
+
+/// Checks a cut-out frame with the avatar in a box at (x0, y0), `side` pixels: outside the box
+/// and where `clear(x, y)` (avatar pixels, 256x256), the programme unchanged; where `solid`, the
+/// avatar.
+fn check_cutout(
+    out: &RgbImage,
+    programme: &RgbImage,
+    (x0, y0): (u32, u32),
+    side: u32,
+    clear: impl Fn(f32, f32) -> bool,
+    solid: impl Fn(f32, f32) -> bool,
+    what: &str,
+) {
+    let scale = 256.0 / side as f32;
+    let in_avatar = |x: u32, y: u32| {
+        (x >= x0 && y >= y0 && x < x0 + side && y < y0 + side)
+            .then(|| ((x - x0) as f32 * scale, (y - y0) as f32 * scale))
+    };
+    let clear = |x: u32, y: u32| in_avatar(x, y).map_or(true, |(ax, ay)| clear(ax, ay));
+    let head = |x: u32, y: u32| in_avatar(x, y).is_some_and(|(ax, ay)| solid(ax, ay));
+    let see_through = mean_abs_diff(out, programme, clear);
+    let changed = share_changed(out, programme, clear);
+    let avatar = image::imageops::resize(
+        &avatar_rgb(),
+        side,
+        side,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut placed = programme.clone();
+    image::imageops::replace(&mut placed, &avatar, x0 as i64, y0 as i64);
+    let to_avatar = mean_abs_diff(out, &placed, head);
+    let to_programme = mean_abs_diff(out, programme, head);
+    println!(
+        "{what}: where transparent {see_through:.2} from the programme ({:.3} % changed); on the \
+         head {to_avatar:.2} from the avatar, {to_programme:.2} from the programme",
+        100.0 * changed
+    );
+    assert!(
+        see_through < 1.0 && changed < 0.002,
+        "{what}: where the avatar is transparent the frame differs from the programme by \
+         {see_through:.1}, {:.2} % changed: the avatar's background is drawn",
+        100.0 * changed
+    );
+    assert!(
+        to_programme > 40.0 && to_programme > 2.5 * to_avatar,
+        "{what}: on the head the frame differs from the avatar by {to_avatar:.1}, from the \
+         programme by {to_programme:.1}: the head is not drawn"
+    );
+}
+
+/// Cut-out of the head avatar (alpha=picture) over `bright` or dark programme, top-left, 0.75 of
+/// the height, 10 pixels in, recorded to `dest_name` (its extension picks the container).
+fn cutout_over(bright: bool, dest_name: &str) {
+    let programme_file = programme(bright);
+    let out = tempdir().join(dest_name);
+    overlay(
+        &programme_file,
+        &avatars().1,
+        out.to_str().unwrap(),
+        "cutout",
+        &[
+            ("OVERLAY_CORNER", "top-left"),
+            ("OVERLAY_MARGIN", "10"),
+            ("OVERLAY_HEIGHT", "0.75"),
+        ],
+    );
+    let got = receive(&out);
+    let programme = decode(&programme_file);
+    assert_eq!(got.frames.len(), FRAMES);
+    assert_eq!(got.frames[0].dimensions(), (W, H));
+    assert!(
+        (got.sound_s - SECONDS).abs() < 0.1,
+        "{} s of sound",
+        got.sound_s
+    );
+    let side = H * 3 / 4; // 270: even
+    let light = if bright { "bright" } else { "dark" };
+    for i in [15, 75] {
+        dump(&got.frames[i], &format!("cutout_{light}_{i}"));
+        // Transparent well outside the head's ellipse (the head moves), opaque well inside.
+        check_cutout(
+            &got.frames[i],
+            &programme[i].image,
+            (10, 10),
+            side,
+            |x, y| head_radius(x, y) > 1.4,
+            |x, y| head_radius(x, y) < 0.6,
+            &format!("cutout over the {light} programme, frame {i}"),
+        );
+    }
+}
+
+// These two need the element's `alpha` property (alpha=picture).
+#[test]
+fn cutout_over_a_bright_programme_shows_the_programme_where_the_avatar_is_transparent() {
+    cutout_over(true, "cutout_bright.ts");
+}
+
+#[test]
+fn cutout_over_a_dark_programme_shows_the_programme_where_the_avatar_is_transparent() {
+    cutout_over(false, "cutout_dark.mkv");
+}
+
+// Needs the element's `alpha` property (alpha=matte) and models/selfie_segmentation.onnx.
+#[test]
+fn cutout_with_a_matte_removes_the_avatar_pictures_background() {
+    let programme_file = programme(false);
+    let out = tempdir().join("cutout_matte.mp4");
+    overlay(
+        &programme_file,
+        &avatars().0,
+        out.to_str().unwrap(),
+        "cutout",
+        &[
+            ("OVERLAY_ALPHA", "matte"),
+            ("OVERLAY_POS", "300,40"),
+            ("OVERLAY_HEIGHT", "0.8"),
+        ],
+    );
+    let got = receive(&out);
+    let programme = decode(&programme_file);
+    assert_eq!(got.frames.len(), FRAMES);
+    let side = 288; // 0.8 of 360
+    dump(&got.frames[45], "cutout_matte_dark_45");
+    // The background of the picture: the flag's top (left) and the wall above the shoulder, next
+    // to the hair (right); the face is the person.
+    check_cutout(
+        &got.frames[45],
+        &programme[45].image,
+        (300, 40),
+        side,
+        |x, y| (x < 30.0 && y < 100.0) || ((160.0..185.0).contains(&x) && y < 35.0),
+        |x, y| head_radius(x, y) < 0.6,
+        "matte cutout over the dark programme, frame 45",
+    );
+}
+
+/// A UDP (`udp`) or TCP port on 127.0.0.1 that nothing uses now.
+fn free_port(udp: bool) -> u16 {
+    if udp {
+        std::net::UdpSocket::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    } else {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+}
+
+/// Whether a socket is bound to `port` in /proc/net/`table` (udp, or tcp listening).
+fn bound(table: &str, port: u16) -> bool {
+    let text = std::fs::read_to_string(format!("/proc/net/{table}")).unwrap_or_default();
+    text.lines().skip(1).any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 3
+            && f[1].ends_with(&format!(":{port:04X}"))
+            && (table.starts_with("udp") || f[3] == "0A")
+    })
+}
+
+/// Waits (polling, at most 60 s) until `ready()`, or panics with `what` once `child` has exited.
+fn wait_for(child: &mut Child, what: &str, ready: impl Fn() -> bool) {
+    for _ in 0..600 {
+        if ready() {
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("{what}: it exited ({status}) before it was ready");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{what}: not ready after 60 s");
+}
+
+/// A child process killed when dropped (a failing test leaves no receiver or server behind).
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// gst-launch-1.0 `source` ! filesink `out`, as a receiver in its own process (it ends at EOS).
+fn receiver(source: &str, out: &Path) -> Killed {
+    let mut args: Vec<String> = vec!["60".into(), "gst-launch-1.0".into(), "-q".into()];
+    args.extend(source.split_whitespace().map(String::from));
+    args.extend([
+        "!".into(),
+        "filesink".into(),
+        format!("location={}", out.display()),
+    ]);
+    Killed(
+        Command::new("timeout")
+            .args(&args)
+            .spawn()
+            .expect("gst-launch-1.0 runs"),
+    )
+}
+
+/// What a receiver recorded, once it has ended (at the stream's end; a receiver that never ends
+/// is killed when the script's `timeout` has failed the test): playable, the programme's size,
+/// every frame but the last `lost_s` seconds (a key frame every 2 s: a start missed would lose
+/// 2 s), the sound along.
+fn check_received(mut rx: Killed, recording: &Path, what: &str, lost_s: f64) -> Received {
+    let status = rx.0.wait().unwrap();
+    assert!(status.success(), "{what} receiver: {status}");
+    let got = receive(recording);
+    println!(
+        "{what}: {} frames of {:?}, {:.3} s of sound",
+        got.frames.len(),
+        got.frames.first().map(|f| f.dimensions()),
+        got.sound_s
+    );
+    let least = FRAMES - (lost_s * 30.0).ceil() as usize;
+    assert!(
+        (least..=FRAMES).contains(&got.frames.len()),
+        "{what}: {} frames received, sent {FRAMES}",
+        got.frames.len()
+    );
+    assert_eq!(got.frames[0].dimensions(), (W, H), "{what}");
+    assert!(
+        got.sound_s > SECONDS - lost_s - 0.1 && got.sound_s < SECONDS + 0.1,
+        "{what}: {} s of sound",
+        got.sound_s
+    );
+    got
+}
+
+#[test]
+fn srt_delivery_reaches_a_listener_with_picture_and_sound() {
+    let dir = tempdir();
+    let port = free_port(true);
+    let recording = dir.join("received.ts");
+    let mut rx = receiver(
+        &format!("srtsrc uri=srt://:{port}?mode=listener"),
+        &recording,
+    );
+    wait_for(&mut rx.0, "the SRT listener", || bound("udp", port));
+    // The pip with a border, top-left: the box is 90 px high in all.
+    let programme_file = programme(false);
+    overlay(
+        &programme_file,
+        &avatars().0,
+        &format!("srt://127.0.0.1:{port}"),
+        "pip",
+        &[
+            ("OVERLAY_CORNER", "top-left"),
+            ("OVERLAY_BORDER", "4"),
+            ("OVERLAY_MARGIN", "10"),
+        ],
+    );
+    // srtsink closes at the end of the stream without waiting for the receiver to play out the
+    // last SRT latency (125 ms): those frames are lost (overlay.sh's header).
+    let got = check_received(rx, &recording, "SRT", 0.125);
+    let programme = decode(&programme_file);
+    dump(&got.frames[45], "srt_pip_border_dark_45");
+    // White border, 4 px, around the 82 px avatar.
+    let border = got.frames[45].get_pixel(10 + 1, 10 + 45).0;
+    assert!(
+        border.iter().all(|&c| c > 200),
+        "border pixel {border:?} is not white"
+    );
+    check_pip(
+        &got.frames[45],
+        &programme[45].image,
+        (10, 10),
+        82,
+        4,
+        "SRT pip frame 45",
+    );
+}
+
+/// nginx with the RTMP module on 127.0.0.1:`port`, in the foreground in `dir`, as this user.
+fn nginx(dir: &Path, port: u16) -> Killed {
+    let module = Path::new("/usr/lib/nginx/modules/ngx_rtmp_module.so");
+    assert!(
+        Path::new("/usr/sbin/nginx").is_file() && module.is_file(),
+        "nginx or {} is missing: run scripts/test.sh (installs nginx and libnginx-mod-rtmp)",
+        module.display()
+    );
+    let d = dir.display();
+    let conf = dir.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "load_module {};\ndaemon off;\nmaster_process off;\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log info;\nevents {{ worker_connections 64; }}\n\
+             rtmp {{ server {{ listen 127.0.0.1:{port}; application live {{ live on; record off; }} }} }}\n",
+            module.display()
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new("/usr/sbin/nginx")
+        .arg("-p")
+        .arg(dir)
+        .arg("-c")
+        .arg(&conf)
+        .arg("-e")
+        .arg(dir.join("error.log"))
+        .spawn()
+        .expect("nginx runs");
+    wait_for(&mut child, "nginx", || bound("tcp", port));
+    Killed(child)
+}
+
+#[test]
+fn rtmp_delivery_through_nginx_reaches_a_player_with_picture_and_sound() {
+    let dir = tempdir().join("nginx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port(false);
+    let _server = nginx(&dir, port);
+    let url = format!("rtmp://127.0.0.1:{port}/live/show");
+    let recording = dir.join("received.flv");
+    // The player first, so that it gets the stream from its first frame.
+    let mut rx = receiver(&format!("rtmp2src location={url}"), &recording);
+    let log = dir.join("error.log");
+    wait_for(&mut rx.0, "the RTMP player", || {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("play: name='show'")
+    });
+    overlay(&programme(true), &avatars().0, &url, "pip", &[]);
+    check_received(rx, &recording, "RTMP", 0.0);
+}
+
+#[test]
+fn overlay_refuses_missing_files_and_bad_destinations_naming_them() {
+    let dir = tempdir();
+    let avatar = &avatars().0;
+    let programme = programme(true);
+    let missing = dir.join("missing_actor.mp4");
+    let missing_avatar = dir.join("missing_avatar.png");
+    let out = dir.join("never.ts");
+    let out_s = out.to_str().unwrap();
+    for (args, named) in [
+        (
+            [
+                missing.as_os_str(),
+                programme.as_os_str(),
+                avatar.as_os_str(),
+                out_s.as_ref(),
+            ],
+            missing.to_str().unwrap(),
+        ),
+        (
+            [
+                actor().as_os_str(),
+                missing.as_os_str(),
+                avatar.as_os_str(),
+                out_s.as_ref(),
+            ],
+            missing.to_str().unwrap(),
+        ),
+        (
+            [
+                actor().as_os_str(),
+                programme.as_os_str(),
+                missing_avatar.as_os_str(),
+                out_s.as_ref(),
+            ],
+            missing_avatar.to_str().unwrap(),
+        ),
+        (
+            [
+                actor().as_os_str(),
+                programme.as_os_str(),
+                avatar.as_os_str(),
+                "udp://127.0.0.1:5000".as_ref(),
+            ],
+            "udp://127.0.0.1:5000",
+        ),
+        (
+            [
+                actor().as_os_str(),
+                programme.as_os_str(),
+                avatar.as_os_str(),
+                "srt://127.0.0.1".as_ref(),
+            ],
+            "srt://127.0.0.1",
+        ),
+        (
+            [
+                actor().as_os_str(),
+                programme.as_os_str(),
+                avatar.as_os_str(),
+                "out.avi".as_ref(),
+            ],
+            "out.avi",
+        ),
+    ] {
+        let (status, stderr) = run_script("overlay.sh", &args, &[]);
+        assert_eq!(status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(named),
+            "the message does not name {named}:\n{stderr}"
+        );
+        assert!(!out.exists(), "{} was written", out.display());
+    }
+    // A layout that does not exist, and the usage for too few arguments.
+    let (status, stderr) = run_script(
+        "overlay.sh",
+        &[
+            actor().as_os_str(),
+            programme.as_os_str(),
+            avatar.as_os_str(),
+            out_s.as_ref(),
+            "corner".as_ref(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains("'corner' is neither pip nor cutout"),
+        "{stderr}"
+    );
+    let (status, stderr) = run_script("overlay.sh", &[actor().as_os_str()], &[]);
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        stderr.contains("bash pipelines/overlay.sh ACTOR PROGRAMME AVATAR DEST [pip|cutout]"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn overlay_names_missing_gstreamer_elements_and_their_debian_packages() {
+    // Without GStreamer's installed plugins (a registry of its own, not to spoil the user's).
+    let dir = tempdir();
+    let registry = dir.join("registry.bin");
+    let (status, stderr) = run_script(
+        "overlay.sh",
+        &[
+            actor().as_os_str(),
+            programme(true).as_os_str(),
+            avatars().0.as_os_str(),
+            format!("srt://127.0.0.1:{}", free_port(true)).as_ref(),
+        ],
+        &[
+            ("GST_PLUGIN_SYSTEM_PATH_1_0", dir.to_str().unwrap()),
+            ("GST_REGISTRY_1_0", registry.to_str().unwrap()),
+        ],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    for named in [
+        "compositor (gstreamer1.0-plugins-base)",
+        "x264enc (gstreamer1.0-plugins-ugly)",
+        "avenc_aac (gstreamer1.0-libav)",
+        "srtsink (gstreamer1.0-plugins-bad)",
+    ] {
+        assert!(
+            stderr.contains(named),
+            "the message does not name {named}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn virtual_camera_without_a_loopback_device_says_how_to_make_one() {
+    let dir = tempdir();
+    let absent = dir.join("video10");
+    let (status, stderr) = run_script(
+        "virtual_camera.sh",
+        &[
+            avatars().0.as_os_str(),
+            actor().as_os_str(),
+            absent.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no video device {}", absent.display())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "modprobe v4l2loopback devices=1 video_nr=10 card_label=facereenact exclusive_caps=1"
+        ),
+        "{stderr}"
+    );
+    // A file is not a device.
+    let file = dir.join("not_a_device");
+    std::fs::write(&file, "").unwrap();
+    let (status, stderr) = run_script(
+        "virtual_camera.sh",
+        &[
+            avatars().0.as_os_str(),
+            actor().as_os_str(),
+            file.as_os_str(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} is not a video device", file.display())),
+        "{stderr}"
+    );
+}
