@@ -37,8 +37,9 @@
 # camera (v4l2src, is-live) the pipeline is live: a leaky one-frame queue in front of the element
 # drops camera frames while it is busy, and the compositor waits OVERLAY_LATENCY_MS (default 200
 # ms, its `latency` property) past each frame's time for the avatar before it composes without
-# it: the element adds no latency of its own but takes its processing time (a few to 20 ms a
-# frame on 2 cores), which that latency covers with room for a slow frame. The sinks add it to
+# it: the element holds no frame; it announces its processing-deadline (one frame) as its
+# latency and takes a few to 20 ms a frame on 2 cores, which that latency covers with room for a
+# slow frame. The sinks add it to
 # the pipeline's latency and sync on it. SRT adds its own latency=OVERLAY_SRT_LATENCY_MS (default
 # 125 ms, SRT's default: the receive buffer that retransmissions must fit in; raise it to 4x the
 # round trip on real networks). When the stream ends, srtsink closes the connection at once and
