@@ -8,7 +8,9 @@
 #   PROGRAMME a video file (its sound is not used), or a capture device /dev/videoN (live)
 #   AVATAR    PNG or JPEG with one face; for cutout, a PNG with transparency (see OVERLAY_ALPHA)
 #   DEST      srt://HOST:PORT   SRT caller: sends to a listener (an ingest server, a receiver)
-#             srt://:PORT       SRT listener: waits for the first receiver to call in, then sends
+#             srt://:PORT       SRT listener: waits for the first receiver to call in, then sends;
+#                               when that receiver leaves, the stream pauses (no message) until
+#                               another calls in (srtsink waits for a connection): Ctrl-C ends it
 #             rtmp://HOST[:PORT]/APP/STREAM   publishes to an RTMP server (nginx-rtmp, a service)
 #             OUT.ts, OUT.mp4 or OUT.mkv      records to a file (folders are created)
 #   pip       (default) the avatar, opaque, in a box in a corner of the programme
@@ -146,6 +148,15 @@ if [ "$LAYOUT" = cutout ]; then
   grep -qE '^ +alpha +:' <<<"$properties" ||
     die "the facereenact element has no property alpha, which cutout needs: build the plugin" \
       "from a checkout that has it (cargo build --release)"
+  # cutout with the picture's own alpha: refuse a picture without one (the element would only
+  # warn, and the whole rectangle would cover the programme). The decoder's output format tells.
+  if [ "$ALPHA" = picture ] && [ -f "$AVATAR" ]; then
+    decoded=$(gst-launch-1.0 -v filesrc location="$AVATAR" ! decodebin ! fakesink 2>/dev/null || true)
+    if ! grep -qE 'fakesink0.GstPad:sink: caps = video/x-raw, format=\(string\)(RGBA|BGRA|ARGB|ABGR|AYUV|ARGB64|RGBA64)' <<<"$decoded"; then
+      die "avatar $AVATAR has no transparency, so cutout would cover the programme with its whole" \
+        "picture: use a PNG with an alpha channel, or OVERLAY_ALPHA=matte to cut the person out"
+    fi
+  fi
 fi
 
 # The programme's size, frame rate and whether the actor has sound (gst-discoverer-1.0; -t 120:

@@ -18,9 +18,9 @@
 # Picture only (a camera device carries no sound), YUY2 at the avatar picture's size, the
 # actor's frame rate. Live: with a camera (v4l2src, is-live) a leaky one-frame queue in front of
 # the element drops camera frames while it is busy instead of building latency, and v4l2sink
-# syncs on the pipeline's latency (the camera's, the element adds none) plus VCAM_LATENCY_MS
-# (default 40 ms, its ts-offset: room for the element's processing time, a few to 20 ms a frame
-# on 2 cores). A file actor is played in real time (v4l2sink syncs to the clock) and ends the
+# syncs on the pipeline's latency (the camera's, plus the element's processing-deadline: one
+# frame) plus VCAM_LATENCY_MS (default 40 ms, its ts-offset: more room for a slow frame; the
+# element takes a few to 20 ms a frame on 2 cores). A file actor is played in real time (v4l2sink syncs to the clock) and ends the
 # stream at its end. Ctrl-C stops it.
 #
 # Needs GST_PLUGIN_PATH to hold the built plugin (target/release).

@@ -201,19 +201,34 @@ fn an_opaque_avatar_keeps_the_input_format_and_a_picture_without_alpha_is_named(
 }
 
 #[test]
-fn an_alpha_downstream_cannot_carry_is_dropped_with_a_warning() {
+fn an_alpha_downstream_cannot_carry_is_composited_over_white_with_a_warning() {
     let avatar = avatar_with_alpha();
     let (frames, warnings) = run(
         &format!("{} alpha=picture", avatar_prop(&avatar)),
-        "! video/x-raw,format=I420",
+        "! video/x-raw,format=RGB",
     );
-    assert_eq!(frames[0].format, gst_video::VideoFormat::I420);
+    assert_eq!(frames[0].format, gst_video::VideoFormat::Rgb);
     assert!(
         warnings.iter().any(|w| w.contains("alpha=picture")
-            && w.contains("I420")
-            && w.contains("without alpha")),
+            && w.contains("RGB")
+            && w.contains("composited over white")),
         "{warnings:?}"
     );
+    // The picture stores black under its transparency: the output shows white there, as an
+    // avatar without `alpha` does, and the face in its own colours.
+    let ([cx, cy], _) = ELLIPSE;
+    for (k, f) in frames.iter().enumerate() {
+        assert_eq!(f.rgba.get_pixel(5, 5).0, [255, 255, 255, 255], "frame {k}");
+        assert_eq!(
+            f.rgba.get_pixel(506, 500).0,
+            [255, 255, 255, 255],
+            "frame {k}"
+        );
+        assert_ne!(
+            f.rgba.get_pixel(cx as u32, cy as u32).0,
+            [255, 255, 255, 255]
+        );
+    }
 }
 
 #[test]

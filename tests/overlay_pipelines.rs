@@ -710,6 +710,25 @@ fn overlay_refuses_missing_files_and_bad_destinations_naming_them() {
         );
         assert!(!out.exists(), "{} was written", out.display());
     }
+    // cutout with the picture's own alpha (the default) and an avatar without transparency: it
+    // would cover the programme with the whole picture.
+    let (status, stderr) = run_script(
+        "overlay.sh",
+        &[
+            actor().as_os_str(),
+            programme.as_os_str(),
+            avatar.as_os_str(),
+            out_s.as_ref(),
+            "cutout".as_ref(),
+        ],
+        &[],
+    );
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(avatar.to_str().unwrap()) && stderr.contains("OVERLAY_ALPHA=matte"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "{} was written", out.display());
     // A layout that does not exist, and the usage for too few arguments.
     let (status, stderr) = run_script(
         "overlay.sh",

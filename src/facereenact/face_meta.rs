@@ -4,8 +4,9 @@
 //! [`ACTOR_PARAMS`] (where the actor's face was in the input frame).
 //!
 //! Reading it (Rust): `buffer.meta::<gst_video::VideoRegionOfInterestMeta>()`, then
-//! `.rect()` for the box and `.param("facereenact/pose")` for the structure; in C or Python,
+//! `.rect()` for the box and `.param("facereenact/pose")` for the structure; in C,
 //! `gst_buffer_get_video_region_of_interest_meta()` and `gst_video_region_of_interest_meta_get_param()`.
+//! `compositor` does not carry it through; `videoscale` scales the box, not the landmarks.
 
 use gst_video::VideoRegionOfInterestMeta;
 
@@ -17,7 +18,8 @@ pub const ROI_TYPE: &str = "face";
 /// Name of the parameter structure with the drawn pose. Fields:
 /// * `reenacted` (boolean): the pose follows the actor in this frame; false while the actor's
 ///   face is missing (the avatar holds its last pose, or eases to its rest pose);
-/// * `landmarks` (array of 936 floats): the 468 drawn face-mesh landmarks as x0, y0, x1, y1, ...
+/// * `landmarks` (`GstValueArray` of 936 `gfloat`s): the 468 drawn face-mesh landmarks, in
+///   MediaPipe's face-mesh order, as x0, y0, x1, y1, ...
 ///   in output pixels (x to the right, y down, origin at the top-left corner);
 /// * `roll`, `yaw`, `pitch` (doubles, degrees): the head's rotation relative to the avatar
 ///   picture's own pose (see [`crate::motion::pose::Similarity::roll_yaw_pitch_deg`]);

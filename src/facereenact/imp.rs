@@ -24,7 +24,7 @@ use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
-use crate::video::write::{write_rect, Canvas};
+use crate::video::write::{write_rect, AlphaOut, Canvas};
 use crate::video::{FrameView, FrameViewMut, Layout, Rect, YuvMatrix};
 
 static CAT: Lazy<gst::DebugCategory> = Lazy::new(|| {
@@ -181,6 +181,8 @@ struct State {
     actor_frame: (u32, u32, f32),
     /// One frame of the input (from its caps), when its frame rate is fixed.
     frame_duration: Option<gst::ClockTime>,
+    /// Whether the negotiated output format has an alpha channel.
+    output_alpha: bool,
     /// Frames that took longer than the processing deadline, the longest time a frame took, the
     /// number of the frame that took it, and when the last warning about them was posted.
     late_frames: u64,
@@ -252,6 +254,16 @@ fn layout_of(info: &gst_video::VideoInfo) -> Option<Layout> {
             })
         }
         _ => None,
+    }
+}
+
+/// How an alpha (`None`: the avatar has none) is written: as such where the output format
+/// carries one (`carried`), else composited over white.
+fn alpha_out(alpha: Option<&RgbImage>, carried: bool) -> AlphaOut<'_> {
+    match (alpha, carried) {
+        (Some(a), true) => AlphaOut::Straight(a),
+        (Some(a), false) => AlphaOut::OverWhite(a),
+        (None, _) => AlphaOut::Opaque,
     }
 }
 
@@ -440,9 +452,9 @@ impl FaceReenact {
             self,
             gst::CoreError::Clock,
             (
-                "actor frame {} took {:.1} ms in facereenact, over its processing-deadline of {:.1} ms \
-                 ({} such frames so far; the longest {:.1} ms, frame {}): a live sink may drop such frames. \
-                 Raise processing-deadline, lower search-budget, or feed a smaller actor frame",
+                "actor frame {} took {:.1} ms in facereenact, over its processing deadline of {:.3} ms \
+                 (frames over it so far: {}; the longest took {:.1} ms, frame {}): a live sink may drop such frames. \
+                 Raise processing-deadline (nanoseconds; 0 = one frame), lower search-budget, or feed a smaller actor frame",
                 frame,
                 ms(elapsed),
                 ms(deadline),
@@ -876,6 +888,7 @@ impl BaseTransformImpl for FaceReenact {
             reenacted: false,
             actor_frame: (0, 0, 1.0),
             frame_duration: None,
+            output_alpha: false,
             late_frames: 0,
             longest: (Duration::ZERO, 0),
             last_late_warning: None,
@@ -954,7 +967,8 @@ impl BaseTransformImpl for FaceReenact {
             if alpha {
                 match direction {
                     // With an alpha, the output's format is free of the input's: alpha formats
-                    // first, then the input's (its alpha dropped, see set_info's warning).
+                    // first, then the input's, then the others (without alpha, the avatar is
+                    // composited over white; see set_info's warning).
                     gst::PadDirection::Sink => {
                         let mut formats: Vec<String> = ALPHA_FORMATS
                             .iter()
@@ -966,7 +980,9 @@ impl BaseTransformImpl for FaceReenact {
                             }
                             Err(_) => s.get::<String>("format").ok().into_iter().collect(),
                         };
-                        for f in given {
+                        // Then the input's format, then any other (the output is converted).
+                        let others = FORMATS.iter().map(|f| f.to_str().to_string());
+                        for f in given.into_iter().chain(others) {
                             if !formats.contains(&f) {
                                 formats.push(f);
                             }
@@ -1025,6 +1041,9 @@ impl VideoFilterImpl for FaceReenact {
         let before = self.deadline();
         if let Some(state) = self.state.lock().unwrap().as_mut() {
             state.frame_duration = frame_duration;
+            state.output_alpha = out_info.format_info().has_alpha();
+            // The canvas holds the alpha written or composited over white: make it again.
+            state.canvas = None;
         }
         if self.deadline() != before {
             // The latency this element adds changed: the pipeline asks again.
@@ -1038,8 +1057,10 @@ impl VideoFilterImpl for FaceReenact {
                 self,
                 gst::CoreError::Negotiation,
                 (
-                    "alpha={} but downstream took {}, a format without alpha: the output is opaque \
-                     (put videoconvert before compositor, or caps video/x-raw,format=RGBA after facereenact)",
+                    "alpha={} but downstream took {}, a format without alpha: the avatar is composited over white. \
+                     Everything between facereenact and the compositor must take an alpha format, and so must the \
+                     compositor's own output (e.g. compositor ! video/x-raw,format=AYUV ! videoconvert ! x264enc): \
+                     a compositor whose output has no alpha takes none on its inputs either",
                     alpha.nick(),
                     out_info.format().to_str()
                 )
@@ -1147,13 +1168,19 @@ impl VideoFilterImpl for FaceReenact {
             gst::FlowError::Error
         })?;
         let (rendering, changed) = state.engine.output();
-        let rendering_alpha = state.engine.output_alpha();
+        // The alpha written as such, or, where the output format has none, composited over white.
+        let carried = state.output_alpha;
+        let rendering_alpha = alpha_out(state.engine.output_alpha(), carried);
         let (w, h) = out.dimensions();
         if rendering.dimensions() == (w, h) {
             // The avatar's canvas in the output's layout, converted once; then only the head.
             let canvas = match state.canvas.take() {
                 Some(c) if c.format() == (w, h, out.layout()) => c,
-                _ => Canvas::new(&avatar.image, avatar.alpha.as_ref(), out.layout()),
+                _ => Canvas::new(
+                    &avatar.image,
+                    alpha_out(avatar.alpha.as_ref(), carried),
+                    out.layout(),
+                ),
             };
             canvas.copy_to(&mut out).map_err(|e| {
                 self.post_error_message(plane_error("output", e));
@@ -1165,7 +1192,7 @@ impl VideoFilterImpl for FaceReenact {
             // The one frame between an avatar change and renegotiation: the overlap, black around.
             let mut fitted = RgbImage::new(w, h);
             image::imageops::replace(&mut fitted, rendering, 0, 0);
-            write_rect(&fitted, None, Rect::full(w, h), &mut out);
+            write_rect(&fitted, AlphaOut::Opaque, Rect::full(w, h), &mut out);
         }
         Ok(gst::FlowSuccess::Ok)
     }

@@ -7,19 +7,27 @@ use super::rect::Rect;
 use super::yuv::q;
 use super::{FrameViewMut, Layout, PlaneError};
 
-/// Writes the pixels of `rect` of `src` into `out` at the same place, converted to its layout.
-/// Packed layouts with a fourth byte (alpha or padding) get `alpha` there (its R channel: see
-/// [`crate::avatar::AvatarModel::alpha`]; straight alpha, as GStreamer's RGBA formats are), or
-/// 255 without one. Layouts without a fourth byte drop `alpha`. 4:2:0 layouts write `rect`
-/// grown to even bounds; each chroma sample is the mean chroma of its 2x2 block.
+/// What [`write_rect`] does with a rendering's alpha (the avatar's size, its R channel read: see
+/// [`crate::avatar::AvatarModel::alpha`]).
+#[derive(Debug, Clone, Copy)]
+pub enum AlphaOut<'a> {
+    /// No alpha: a packed layout's fourth byte (alpha or padding) gets 255.
+    Opaque,
+    /// Written into a packed layout's fourth byte, straight (colours not premultiplied), as
+    /// GStreamer's RGBA formats are.
+    Straight(&'a RgbImage),
+    /// The output cannot carry it: the colours are composited over white (as an avatar picture
+    /// without `alpha` is), the fourth byte, if any, gets 255.
+    OverWhite(&'a RgbImage),
+}
+
+/// Writes the pixels of `rect` of `src` into `out` at the same place, converted to its layout,
+/// with `alpha` as [`AlphaOut`] says. 4:2:0 layouts write `rect` grown to even bounds; each
+/// chroma sample is the mean chroma of its 2x2 block.
 ///
-/// `src`, `alpha` and `out` must be the same size; the rectangle is clipped to it.
-pub fn write_rect(
-    src: &RgbImage,
-    alpha: Option<&RgbImage>,
-    rect: Rect,
-    out: &mut FrameViewMut<'_>,
-) {
+/// `src`, the alpha and `out` must be the same size (an alpha of another size is ignored); the
+/// rectangle is clipped to it.
+pub fn write_rect(src: &RgbImage, alpha: AlphaOut, rect: Rect, out: &mut FrameViewMut<'_>) {
     let (w, h) = out.dimensions();
     debug_assert_eq!(src.dimensions(), (w, h));
     let r = Rect {
@@ -32,7 +40,21 @@ pub fn write_rect(
         return;
     }
     let sw = src.width() as usize * 3;
-    let raw = src.as_raw();
+    let (alpha, over_white) = match alpha {
+        AlphaOut::Opaque => (None, None),
+        AlphaOut::Straight(a) => (Some(a), None),
+        AlphaOut::OverWhite(a) => (None, Some(a)),
+    };
+    let fits = |a: &&RgbImage| a.dimensions() == src.dimensions();
+    let (alpha, over_white) = (alpha.filter(fits), over_white.filter(fits));
+    let flattened;
+    let raw = match over_white {
+        Some(a) => {
+            flattened = composite_rect_over_white(src, a, r);
+            &flattened
+        }
+        None => src.as_raw(),
+    };
     let strides = out.strides;
     match out.layout {
         Layout::Packed {
@@ -40,7 +62,6 @@ pub fn write_rect(
             offsets,
         } => {
             let fourth = (0..pixel_stride).find(|o| !offsets.contains(o));
-            let alpha = alpha.filter(|a| a.dimensions() == src.dimensions());
             let plane = &mut *out.planes[0];
             for y in r.y0 as usize..r.y1 as usize {
                 let line = &mut plane[y * strides[0]..];
@@ -92,6 +113,22 @@ pub fn write_rect(
     }
 }
 
+/// `src`'s raw bytes with the pixels of `rect` composited over white by `alpha`'s R channel
+/// (c a + 255 (1 - a), rounded); the rest copied. Allocates: used only where the output cannot
+/// carry the alpha (a warning says so), not in the usual paths.
+fn composite_rect_over_white(src: &RgbImage, alpha: &RgbImage, rect: Rect) -> Vec<u8> {
+    let mut out = src.as_raw().clone();
+    let sw = src.width() as usize * 3;
+    let a = alpha.as_raw();
+    for y in rect.y0 as usize..rect.y1 as usize {
+        for i in y * sw + rect.x0 as usize * 3..y * sw + rect.x1 as usize * 3 {
+            let (c, a) = (u32::from(out[i]), u32::from(a[i - i % 3]));
+            out[i] = ((c * a + 255 * (255 - a) + 127) / 255) as u8;
+        }
+    }
+    out
+}
+
 /// A picture converted once into an output layout, with tight strides: the avatar's static
 /// canvas, copied into every output frame before the changed rectangle is written over it.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,7 +142,7 @@ pub struct Canvas {
 
 impl Canvas {
     /// `picture` (with `alpha`, see [`write_rect`]) in `layout`.
-    pub fn new(picture: &RgbImage, alpha: Option<&RgbImage>, layout: Layout) -> Canvas {
+    pub fn new(picture: &RgbImage, alpha: AlphaOut, layout: Layout) -> Canvas {
         let (w, h) = picture.dimensions();
         let shapes = &layout.plane_shapes(w, h)[..layout.planes()];
         let mut planes: Vec<Vec<u8>> = shapes.iter().map(|(s, r)| vec![0u8; s * r]).collect();
@@ -195,7 +232,7 @@ mod tests {
         };
         let mut p = planes(7, 5, layout);
         let mut out = frame(7, 5, layout, &mut p);
-        write_rect(&pic, None, Rect::full(7, 5), &mut out);
+        write_rect(&pic, AlphaOut::Opaque, Rect::full(7, 5), &mut out);
         assert_eq!(out.as_view().to_rgb_image(), pic);
         assert_eq!(p[0].0[0], 255, "xBGR: the first byte is the padding");
     }
@@ -218,7 +255,7 @@ mod tests {
                 pixel_stride: 4,
                 offsets,
             };
-            let canvas = Canvas::new(&pic, Some(&alpha), layout);
+            let canvas = Canvas::new(&pic, AlphaOut::Straight(&alpha), layout);
             let mut p = planes(6, 4, layout);
             let mut out = frame(6, 4, layout, &mut p);
             canvas.copy_to(&mut out).unwrap();
@@ -242,7 +279,7 @@ mod tests {
                 x1: 3,
                 y1: 2,
             };
-            write_rect(&pic, Some(&opaque), rect, &mut out);
+            write_rect(&pic, AlphaOut::Straight(&opaque), rect, &mut out);
             for y in 0..4u32 {
                 for x in 0..6u32 {
                     let inside = (1..3).contains(&x) && y == 1;
@@ -262,7 +299,7 @@ mod tests {
         let m = YuvMatrix::BT709;
         for layout in [Layout::I420(m), Layout::Nv12(m.full())] {
             let flat = RgbImage::from_pixel(9, 7, image::Rgb([180, 90, 40]));
-            let canvas = Canvas::new(&flat, None, layout);
+            let canvas = Canvas::new(&flat, AlphaOut::Opaque, layout);
             let mut p = planes(9, 7, layout);
             let mut out = frame(9, 7, layout, &mut p);
             canvas.copy_to(&mut out).unwrap();
@@ -311,9 +348,38 @@ mod tests {
     }
 
     #[test]
+    fn an_alpha_the_output_cannot_carry_is_composited_over_white() {
+        let pic = RgbImage::from_pixel(4, 2, image::Rgb([20, 100, 200]));
+        let alpha = RgbImage::from_fn(4, 2, |x, _| {
+            let a = [0, 128, 255, 255][x as usize];
+            image::Rgb([a, a, a])
+        });
+        let layout = Layout::Packed {
+            pixel_stride: 3,
+            offsets: [0, 1, 2],
+        };
+        let canvas = Canvas::new(&pic, AlphaOut::OverWhite(&alpha), layout);
+        let mut p = planes(4, 2, layout);
+        let mut out = frame(4, 2, layout, &mut p);
+        canvas.copy_to(&mut out).unwrap();
+        let back = out.as_view().to_rgb_image();
+        assert_eq!(
+            back.get_pixel(0, 0).0,
+            [255, 255, 255],
+            "transparent: white"
+        );
+        assert_eq!(
+            back.get_pixel(1, 0).0,
+            [137, 177, 227],
+            "half: blended with white"
+        );
+        assert_eq!(back.get_pixel(2, 1).0, [20, 100, 200], "opaque: its colour");
+    }
+
+    #[test]
     fn a_canvas_refuses_a_frame_of_another_size_or_layout() {
         let pic = picture(4, 4);
-        let canvas = Canvas::new(&pic, None, Layout::I420(YuvMatrix::BT601));
+        let canvas = Canvas::new(&pic, AlphaOut::Opaque, Layout::I420(YuvMatrix::BT601));
         let mut p = planes(4, 2, Layout::I420(YuvMatrix::BT601));
         let mut out = frame(4, 2, Layout::I420(YuvMatrix::BT601), &mut p);
         assert!(canvas.copy_to(&mut out).is_err());
