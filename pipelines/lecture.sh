@@ -112,16 +112,10 @@ fi
 RATE="$FPS_N/$FPS_D fps"
 [ "$TOTAL" -gt 0 ] || RATE="variable frame rate"
 
-# The avatar: load it once in a one-frame pipeline, for its size (the output's, after EXIF
-# orientation and padding to even) and to fail now, with the element's message, if it has no face.
-if ! probe=$(gst-launch-1.0 -v videotestsrc num-buffers=1 ! video/x-raw,format=I420,width=64,height=64 ! \
-  facereenact name=avatarprobe avatar="$AVATAR" ! fakesink 2>&1); then
-  grep -m1 "^ERROR" <<<"$probe" | sed 's/^ERROR: from element [^ ]*: //' >&2 || true
-  die "avatar picture $AVATAR cannot be used"
-fi
-read -r AW AH < <(grep -m1 "avatarprobe.GstPad:src: caps" <<<"$probe" |
-  sed -E 's/.*width=\(int\)([0-9]+).*height=\(int\)([0-9]+).*/\1 \2/') || true
-[[ ${AW:-} =~ ^[0-9]+$ && ${AH:-} =~ ^[0-9]+$ ]] || die "could not learn the output size for avatar $AVATAR"
+# The avatar's output size (AW, AH); a picture without a face fails here with the element's message.
+# shellcheck source=pipelines/avatar_size.sh
+. "$(dirname "${BASH_SOURCE[0]}")/avatar_size.sh"
+avatar_size "$AVATAR"
 
 # The pipeline, as gst-launch words. Raw video from decodebin; the caps filter picks its video pad.
 SOURCE=(filesrc location="$IN" ! decodebin name=d d. ! video/x-raw ! queue ! videoconvert)
