@@ -298,3 +298,51 @@ fn every_frame_carries_the_drawn_face_and_the_actors_face_box() {
         .fold((f64::MAX, f64::MIN), |(l, h), &y| (l.min(y), h.max(y)));
     assert!(hi - lo > 2.0, "yaw from {lo} to {hi} degrees");
 }
+
+#[test]
+fn the_face_meta_comes_out_of_a_harness_only_once_a_face_was_seen() {
+    let frames = common::decode_scaled(
+        &common::shared_media("driving/talk_wink_480.mp4"),
+        240,
+        240,
+        20,
+    );
+    let avatar = common::shared_media("avatar/astronaut_512.png");
+    let mut h = common::reenact_harness(&avatar, &[], "width=240,height=240,framerate=30/1");
+    let ns = 1_000_000_000 / 30;
+    let meta_of = |b: &gst::Buffer| {
+        b.meta::<VideoRegionOfInterestMeta>().map(|m| {
+            let pose = m.param("facereenact/pose").unwrap();
+            (m.rect(), pose.get::<bool>("reenacted").unwrap())
+        })
+    };
+    // A blank frame first: no face seen yet, so no meta.
+    let blank = image::RgbImage::new(240, 240);
+    h.push(common::rgbx_buffer(
+        &blank,
+        Some(gst::ClockTime::ZERO),
+        None,
+    ))
+    .unwrap();
+    assert!(
+        meta_of(&h.pull().unwrap()).is_none(),
+        "no face yet: no meta"
+    );
+    for (i, f) in frames.iter().enumerate() {
+        let pts = gst::ClockTime::from_nseconds((i as u64 + 1) * ns);
+        h.push(common::rgbx_buffer(&f.image, Some(pts), None))
+            .unwrap();
+        let out = h.pull().unwrap();
+        let (rect, reenacted) = meta_of(&out).unwrap_or_else(|| panic!("frame {i}: no meta"));
+        assert!(reenacted, "frame {i}");
+        assert!(
+            rect.0 + rect.2 <= 512 && rect.1 + rect.3 <= 512,
+            "frame {i}: {rect:?}"
+        );
+    }
+    // A blank frame again: the meta stays (the held pose), marked not re-enacted.
+    let pts = gst::ClockTime::from_nseconds((frames.len() as u64 + 1) * ns);
+    h.push(common::rgbx_buffer(&blank, Some(pts), None))
+        .unwrap();
+    assert_eq!(meta_of(&h.pull().unwrap()).map(|m| m.1), Some(false));
+}
