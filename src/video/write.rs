@@ -322,7 +322,7 @@ mod tests {
             }
             write_rect(
                 &changed,
-                None,
+                AlphaOut::Opaque,
                 Rect {
                     x0: 3,
                     y0: 3,
