@@ -324,7 +324,7 @@ fn check_cutout(
         (x >= x0 && y >= y0 && x < x0 + side && y < y0 + side)
             .then(|| ((x - x0) as f32 * scale, (y - y0) as f32 * scale))
     };
-    let clear = |x: u32, y: u32| in_avatar(x, y).map_or(true, |(ax, ay)| clear(ax, ay));
+    let clear = |x: u32, y: u32| in_avatar(x, y).is_none_or(|(ax, ay)| clear(ax, ay));
     let head = |x: u32, y: u32| in_avatar(x, y).is_some_and(|(ax, ay)| solid(ax, ay));
     let see_through = mean_abs_diff(out, programme, clear);
     let changed = share_changed(out, programme, clear);
