@@ -15,6 +15,7 @@ pub mod facereenact;
 pub mod matte;
 pub mod models;
 pub mod motion;
+pub mod neural;
 pub mod picture;
 pub mod quality;
 pub mod render;

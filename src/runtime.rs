@@ -65,6 +65,10 @@ pub enum RuntimeError {
     ModelChecksum(PathBuf, String),
     /// An explicitly requested execution provider could not be registered.
     Provider(ExecutionProvider, String),
+    /// A model set (a folder of several ONNX files, e.g. LivePortrait's) does not have the
+    /// expected interface: the folder, and one line per refused file naming its path, what was
+    /// expected and what was found.
+    ModelSet(PathBuf, Vec<String>),
     /// Inference itself failed.
     Inference(String),
 }
@@ -100,6 +104,12 @@ impl fmt::Display for RuntimeError {
                 "execution provider '{}' could not be registered ({e}): use execution-provider=auto \
                  or cpu, or install an ONNX Runtime build with that provider",
                 ep.nick()
+            ),
+            RuntimeError::ModelSet(dir, problems) => write!(
+                f,
+                "model set in {} refused: {}",
+                dir.display(),
+                problems.join("; ")
             ),
             RuntimeError::Inference(e) => write!(f, "inference failed: {e}"),
         }

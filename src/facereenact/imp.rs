@@ -200,7 +200,9 @@ fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
     match e {
         RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
         RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
-        RuntimeError::ModelInvalid(..) | RuntimeError::ModelChecksum(..) => {
+        RuntimeError::ModelInvalid(..)
+        | RuntimeError::ModelChecksum(..)
+        | RuntimeError::ModelSet(..) => {
             gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
         }
         RuntimeError::Provider(..) => gst::error_msg!(gst::LibraryError::Settings, ("{}", e)),

@@ -1,0 +1,20 @@
+//! LivePortrait's neural face reenactment, run from its ONNX model set (no GStreamer types).
+//!
+//! Source: KwaiVGI/LivePortrait, commit 1986663b, vendored under
+//! `tools/liveportrait/vendor/liveportrait/` (`src/live_portrait_wrapper.py`,
+//! `src/utils/camera.py`); the pipeline loop (relative motion + stitching, default options) is
+//! reproduced in `tools/liveportrait/make_tiny_set.py`.
+//!
+//! * [`model_set`]: loads and checks the ONNX files, binds every tensor by name;
+//! * [`head_pose`]: pose bins to degrees, rotation matrix;
+//! * [`keypoints`]: implicit keypoint transform and relative motion;
+//! * [`stitching`]: the stitching network's input and how its output is applied;
+//! * [`runner`]: the stages in order, from RGB8 crops to the 512x512 RGB8 animated frame.
+//!
+//! Tested stage by stage against `tests/data/liveportrait/tiny/` (`tests/liveportrait_reference.rs`).
+
+pub mod head_pose;
+pub mod keypoints;
+pub mod model_set;
+pub mod runner;
+pub mod stitching;

@@ -1,0 +1,173 @@
+//! The LivePortrait stages in order, on RGB8 crops: source once, then each driving frame.
+//!
+//! Source: LivePortrait `src/live_portrait_wrapper.py` (`prepare_source`, `extract_feature_3d`,
+//! `get_kp_info`, `transform_keypoint`, `stitching`, `warp_decode`, `parse_output`) and the
+//! pipeline loop reproduced in `tools/liveportrait/make_tiny_set.py` (image source, driving video,
+//! `flag_relative_motion=True`, `flag_stitching=True`, `driving_multiplier=1.0`, no eye/lip
+//! retargeting, closed-mouth branch of `flag_normalize_lip`). Face crop and paste-back are not
+//! part of it: the crops are given.
+
+use super::keypoints::{relative_motion, Keypoints, Motion, RelativeMotion};
+use super::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
+use super::stitching::{apply_driving_multiplier, apply_stitching, stitching_input};
+use crate::runtime::RuntimeError;
+
+/// The input tensor of the extractors from an RGB8 crop (`width x height x 3`, row-major, must be
+/// 256x256): 1x3x256x256 f32 NCHW, `value / 255` in f32 (0..1, no mean/std normalisation), as
+/// `prepare_source` does. Errors: [`RuntimeError::Inference`] for another size.
+pub fn rgb8_to_input(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>, RuntimeError> {
+    if width != INPUT_SIZE || height != INPUT_SIZE || rgb.len() != width * height * 3 {
+        return Err(RuntimeError::Inference(format!(
+            "LivePortrait crops must be {INPUT_SIZE}x{INPUT_SIZE} RGB8, got {width}x{height} \
+             with {} bytes",
+            rgb.len()
+        )));
+    }
+    let plane = width * height;
+    let mut out = vec![0f32; 3 * plane];
+    for (i, px) in rgb.chunks_exact(3).enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = px[c] as f32 / 255.0;
+        }
+    }
+    Ok(out)
+}
+
+/// The animated picture as RGB8 (512x512x3, row-major HWC) from `warping_spade`'s `out`
+/// (1x3x512x512 NCHW): `uint8(clip(out, 0, 1) * 255)` with truncation, as `parse_output` does.
+///
+/// Panics when `out` does not hold 3x512x512 values.
+pub fn output_to_rgb8(out: &[f32]) -> Vec<u8> {
+    let plane = OUTPUT_SIZE * OUTPUT_SIZE;
+    assert_eq!(
+        out.len(),
+        3 * plane,
+        "warping_spade output must be 1x3x512x512"
+    );
+    let mut rgb = vec![0u8; 3 * plane];
+    for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
+        for c in 0..3 {
+            px[c] = (out[c * plane + i].clamp(0.0, 1.0) * 255.0) as u8;
+        }
+    }
+    rgb
+}
+
+/// What is computed once for the source crop.
+#[derive(Debug, Clone)]
+pub struct SourceState {
+    /// Appearance features `f_s`, 1x32x16x64x64 flat.
+    pub feature_3d: Vec<f32>,
+    /// The source's motion (pose in degrees, rotation, t, exp, scale, kp).
+    pub motion: Motion,
+    /// Transformed source keypoints `x_s`, 21x3.
+    pub x_s: Keypoints,
+}
+
+/// The keypoints of one driving frame, stage by stage.
+#[derive(Debug, Clone)]
+pub struct DrivenKeypoints {
+    /// The driving frame's own motion.
+    pub motion: Motion,
+    /// Relative motion against the reference (first) driving frame.
+    pub relative: RelativeMotion,
+    /// `x_d_new`, before stitching, 21x3.
+    pub x_d_new: Keypoints,
+    /// `stitching.onnx` output, 1x65.
+    pub stitching_output: Vec<f32>,
+    /// Keypoints after stitching (and driving multiplier 1.0): `kp_driving` of `warping_spade`.
+    pub x_d: Keypoints,
+}
+
+/// Animates one source crop with a sequence of driving crops; the first driving frame given to
+/// [`Animator::drive`] is the reference of relative motion.
+pub struct Animator {
+    models: LivePortraitModels,
+    source: SourceState,
+    reference: Option<Motion>,
+}
+
+impl Animator {
+    /// Extracts the source's features and motion from its RGB8 256x256 crop.
+    pub fn new(models: LivePortraitModels, source_rgb: &[u8]) -> Result<Animator, RuntimeError> {
+        let input = rgb8_to_input(source_rgb, INPUT_SIZE, INPUT_SIZE)?;
+        let feature_3d = models.appearance_features(&input)?;
+        let motion = Motion::from_raw(&models.motion(&input)?);
+        let x_s = motion.transformed();
+        Ok(Animator {
+            models,
+            source: SourceState {
+                feature_3d,
+                motion,
+                x_s,
+            },
+            reference: None,
+        })
+    }
+
+    /// The source's features and keypoints.
+    pub fn source(&self) -> &SourceState {
+        &self.source
+    }
+
+    /// The reference driving frame's motion, once a frame was driven.
+    pub fn reference(&self) -> Option<&Motion> {
+        self.reference.as_ref()
+    }
+
+    /// Keypoints for a driving RGB8 256x256 crop: motion, relative motion (the first call sets the
+    /// reference), `x_d_new`, stitching.
+    pub fn drive(&mut self, driving_rgb: &[u8]) -> Result<DrivenKeypoints, RuntimeError> {
+        let input = rgb8_to_input(driving_rgb, INPUT_SIZE, INPUT_SIZE)?;
+        let motion = Motion::from_raw(&self.models.motion(&input)?);
+        let reference = self.reference.get_or_insert_with(|| motion.clone());
+        let relative = relative_motion(&self.source.motion, reference, &motion);
+        let x_d_new = relative.keypoints(&self.source.motion.kp);
+        let stitching_output = self
+            .models
+            .stitching(&stitching_input(&self.source.x_s, &x_d_new))?;
+        let stitched = apply_stitching(&x_d_new, &stitching_output);
+        let x_d = apply_driving_multiplier(&self.source.x_s, &stitched, 1.0);
+        Ok(DrivenKeypoints {
+            motion,
+            relative,
+            x_d_new,
+            stitching_output,
+            x_d,
+        })
+    }
+
+    /// `warping_spade`'s raw output (1x3x512x512 RGB 0..1 NCHW) for driven keypoints `kp_driving`.
+    pub fn render(&self, kp_driving: &Keypoints) -> Result<Vec<f32>, RuntimeError> {
+        self.models
+            .warp(&self.source.feature_3d, kp_driving, &self.source.x_s)
+    }
+
+    /// One animated frame, RGB8 512x512 (HWC), from a driving RGB8 256x256 crop.
+    pub fn animate(&mut self, driving_rgb: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+        let kp = self.drive(driving_rgb)?;
+        Ok(output_to_rgb8(&self.render(&kp.x_d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_is_planar_0_to_1_and_output_truncates() {
+        let mut rgb = vec![0u8; INPUT_SIZE * INPUT_SIZE * 3];
+        rgb[0..3].copy_from_slice(&[255, 51, 0]);
+        let x = rgb8_to_input(&rgb, INPUT_SIZE, INPUT_SIZE).unwrap();
+        let plane = INPUT_SIZE * INPUT_SIZE;
+        assert_eq!((x[0], x[plane], x[2 * plane]), (1.0, 0.2, 0.0));
+        assert!(rgb8_to_input(&rgb, 128, 512).is_err());
+        let mut out = vec![0.5f32; 3 * OUTPUT_SIZE * OUTPUT_SIZE];
+        out[0] = 1.5;
+        out[1] = -0.2;
+        out[2] = 0.999;
+        let q = output_to_rgb8(&out);
+        // 0.5 * 255 = 127.5 -> 127 (truncation, not rounding); 0.999 * 255 = 254.7 -> 254.
+        assert_eq!(&q[0..9], &[255, 127, 127, 0, 127, 127, 254, 127, 127]);
+    }
+}
