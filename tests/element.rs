@@ -740,3 +740,51 @@ fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
     }
     assert_eq!(parallel.eye_model_counts(), (120, 0));
 }
+
+/// The warnings `launch` posts on its way to EOS.
+fn warnings_of(launch: &str) -> Vec<String> {
+    init();
+    let pipeline = gst::parse::launch(launch).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut warnings = Vec::new();
+    for msg in pipeline
+        .bus()
+        .unwrap()
+        .iter_timed(gst::ClockTime::from_seconds(120))
+    {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
+            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    warnings
+}
+
+#[test]
+fn a_frame_over_the_processing_deadline_is_warned_in_a_live_stream_only() {
+    let avatar = demo_media("astronaut.png");
+    // A 1 µs deadline: every frame is over it. A warning names the deadline and the fix.
+    let pipeline = |live: bool| {
+        format!(
+            "videotestsrc is-live={live} num-buffers=15 ! video/x-raw,width=320,height=240,framerate=30/1 \
+             ! facereenact avatar=\"{}\" processing-deadline=1000 ! fakesink sync={live}",
+            avatar.display()
+        )
+    };
+    let live = warnings_of(&pipeline(true));
+    let late: Vec<_> = live
+        .iter()
+        .filter(|w| w.contains("processing deadline of 0.001 ms"))
+        .collect();
+    assert_eq!(late.len(), 1, "one warning (at most every 10 s): {live:?}");
+    assert!(late[0].contains("Raise processing-deadline (nanoseconds"));
+    // A file-like stream, as fast as it goes: no frame is late.
+    let file = warnings_of(&pipeline(false));
+    assert!(
+        !file.iter().any(|w| w.contains("processing deadline")),
+        "{file:?}"
+    );
+}

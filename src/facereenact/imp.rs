@@ -183,6 +183,8 @@ struct State {
     frame_duration: Option<gst::ClockTime>,
     /// Whether the negotiated output format has an alpha channel.
     output_alpha: bool,
+    /// Whether upstream is live (from the last latency query): only then can a frame be late.
+    live: bool,
     /// Frames that took longer than the processing deadline, the longest time a frame took, the
     /// number of the frame that took it, and when the last warning about them was posted.
     late_frames: u64,
@@ -415,8 +417,8 @@ impl FaceReenact {
             .unwrap_or(FALLBACK_DEADLINE)
     }
 
-    /// After a frame that took `elapsed`: adds the face meta to `outbuf` and counts the frame
-    /// late when it took longer than the deadline, with a warning at most every
+    /// After a frame that took `elapsed`: adds the face meta to `outbuf` and, in a live stream,
+    /// counts the frame late when it took longer than the deadline, with a warning at most every
     /// [`LATE_WARNING_INTERVAL`].
     fn finish_frame(&self, outbuf: &mut gst::BufferRef, elapsed: Duration) {
         let deadline = Duration::from_nanos(self.deadline().nseconds());
@@ -435,7 +437,8 @@ impl FaceReenact {
         if elapsed > state.longest.0 {
             state.longest = (elapsed, frame);
         }
-        if elapsed <= deadline {
+        // A file read as fast as it goes has no deadline: only a live stream's frames are late.
+        if elapsed <= deadline || !state.live {
             return;
         }
         state.late_frames += 1;
@@ -615,7 +618,7 @@ impl ObjectImpl for FaceReenact {
                     .nick("Processing deadline")
                     .blurb("Most time one frame may spend in the element, nanoseconds: added to the pipeline's latency, so that \
                             a live sink shows every frame. 0 = one frame of the input's frame rate (33.3 ms when unknown). \
-                            Frames that take longer are counted and reported in a warning on the bus")
+                            In a live stream, frames that take longer are counted and reported in a warning on the bus")
                     .default_value(0)
                     .mutable_ready()
                     .build(),
@@ -891,6 +894,7 @@ impl BaseTransformImpl for FaceReenact {
             actor_frame: (0, 0, 1.0),
             frame_duration: None,
             output_alpha: false,
+            live: false,
             late_frames: 0,
             longest: (Duration::ZERO, 0),
             last_late_warning: None,
@@ -932,6 +936,9 @@ impl BaseTransformImpl for FaceReenact {
             // Upstream's latency plus the time a frame may take here.
             if let gst::QueryViewMut::Latency(q) = query.view_mut() {
                 let (live, min, max) = q.result();
+                if let Some(state) = self.state.lock().unwrap().as_mut() {
+                    state.live = live;
+                }
                 let deadline = self.deadline();
                 q.set(live, min + deadline, max.map(|m| m + deadline));
                 gst::debug!(
