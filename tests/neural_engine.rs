@@ -170,3 +170,35 @@ fn a_model_set_with_a_file_missing_fails_start_naming_it() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
+    let avatar_path = shared_media("avatar/astronaut_512.png");
+    let tiny = tiny_set();
+    let mut h = common::reenact_harness(
+        &avatar_path,
+        &[
+            ("engine", tiny.to_str().unwrap()),
+            ("execution-provider", "cpu"),
+        ],
+        "width=480,height=480,framerate=30/1",
+    );
+    let picture = image::open(&avatar_path).unwrap().to_rgb8();
+    let grey = image::RgbImage::from_pixel(480, 480, image::Rgb([128, 128, 128]));
+    let actor = common::decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 480, 480, 1);
+    let ms = |i: u64| Some(gst::ClockTime::from_mseconds(i * 33));
+    // No face yet: the avatar picture.
+    let first = common::push_pull(&mut h, &grey, ms(0), ms(1));
+    assert_eq!(first.image, picture, "no face yet: the avatar picture");
+    // A face: the animated crop pasted in.
+    let driven = common::push_pull(&mut h, &actor[0].image, ms(1), ms(1));
+    assert_ne!(driven.image, picture);
+    // The face is gone: the last output is held.
+    for i in 2..5 {
+        let held = common::push_pull(&mut h, &grey, ms(i), ms(1));
+        assert_eq!(
+            held.image, driven.image,
+            "frame {i}: the last output is held"
+        );
+    }
+}
