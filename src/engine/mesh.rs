@@ -384,4 +384,12 @@ impl ReenactEngine for MeshEngine {
         self.forget_absence();
         self.mouth_patch.clear();
     }
+
+    fn flush(&mut self, avatar: &AvatarModel) {
+        MeshEngine::flush(self, avatar)
+    }
+
+    fn search_counts(&self) -> (u64, u64) {
+        MeshEngine::search_counts(self)
+    }
 }

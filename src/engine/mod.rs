@@ -1,7 +1,9 @@
 //! The seam between what the element does (re-pose an avatar frame by frame) and how: the
-//! embedded landmark-driven [`MeshEngine`] now, a neural engine later, behind [`ReenactEngine`].
+//! embedded landmark-driven [`MeshEngine`] and the LivePortrait [`NeuralEngine`], behind
+//! [`ReenactEngine`].
 
 pub mod mesh;
+pub mod neural;
 
 use image::RgbImage;
 
@@ -12,6 +14,7 @@ use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
 pub use mesh::MeshEngine;
+pub use neural::NeuralEngine;
 
 /// Per-frame controls, read once per frame from the element's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,4 +91,12 @@ pub trait ReenactEngine: Send {
 
     /// The avatar was replaced: forget what was derived from the previous one.
     fn avatar_changed(&mut self);
+
+    /// The stream was flushed (a seek): forget what was tracked and the last output, so that
+    /// nothing from before the seek shows after it; the output is `avatar`'s picture again.
+    fn flush(&mut self, avatar: &AvatarModel);
+
+    /// Frames a face search ran in (it runs only while no face is followed), and the model runs
+    /// it made.
+    fn search_counts(&self) -> (u64, u64);
 }

@@ -16,12 +16,13 @@ use once_cell::sync::Lazy;
 use super::face_meta;
 use super::{AlphaChoice, ExecutionProviderChoice, MotionRegionChoice};
 use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
-use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
+use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, NeuralEngine, ReenactEngine};
 use crate::face::search::DEFAULT_BUDGET;
 use crate::face::{FrameRegion, TrackOptions};
 use crate::models::{default_models_dir, person_segmenter, FaceModels};
 use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
+use crate::neural::model_set::LivePortraitModels;
 use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
 use crate::video::write::{write_rect, AlphaOut, Canvas};
@@ -90,6 +91,8 @@ struct Settings {
     alpha: AlphaChoice,
     /// `models-dir`; `None`: [`default_models_dir`].
     models_dir: Option<PathBuf>,
+    /// `engine`: `None` for the embedded mesh engine, else the LivePortrait model set's folder.
+    engine: Option<PathBuf>,
     execution_provider: ExecutionProviderChoice,
     inference_threads: u32,
     render_threads: u32,
@@ -117,6 +120,7 @@ impl Default for Settings {
             avatar_face: 0,
             alpha: AlphaChoice::Opaque,
             models_dir: None,
+            engine: None,
             execution_provider: ExecutionProviderChoice::default(),
             inference_threads: DEFAULT_THREADS,
             render_threads: DEFAULT_RENDER_THREADS,
@@ -166,7 +170,7 @@ impl Settings {
 
 struct State {
     models: FaceModels,
-    engine: MeshEngine,
+    engine: Box<dyn ReenactEngine>,
     avatar: Arc<AvatarModel>,
     /// The avatar picture in the output's layout, copied into every output frame before the
     /// engine's changed rectangle is written over it. `None` after an avatar change.
@@ -518,6 +522,14 @@ impl ObjectImpl for FaceReenact {
                     .default_value(None)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecString::builder("engine")
+                    .nick("Reenactment engine")
+                    .blurb("Empty: the embedded face-mesh engine. A folder: the LivePortrait engine with the ONNX model set in it \
+                            (appearance_feature_extractor.onnx, motion_extractor.onnx, warping_spade.onnx, stitching.onnx; f32), \
+                            run with execution-provider and inference-threads. Read at start")
+                    .default_value(Some(""))
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecEnum::builder_with_default("execution-provider", ExecutionProviderChoice::Auto)
                     .nick("Execution provider")
                     .blurb("ONNX Runtime execution provider; auto falls back to the CPU and says so on the bus")
@@ -699,6 +711,13 @@ impl ObjectImpl for FaceReenact {
                     .filter(|p| !p.is_empty())
                     .map(PathBuf::from);
             }
+            "engine" => {
+                settings.engine = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream")
+                    .filter(|p| !p.is_empty())
+                    .map(PathBuf::from);
+            }
             "execution-provider" => {
                 settings.execution_provider = value.get().expect("type checked upstream")
             }
@@ -767,6 +786,11 @@ impl ObjectImpl for FaceReenact {
                 .models_dir
                 .as_ref()
                 .map(|p| p.to_string_lossy().into_owned())
+                .to_value(),
+            "engine" => settings
+                .engine
+                .as_ref()
+                .map_or_else(String::new, |p| p.to_string_lossy().into_owned())
                 .to_value(),
             "execution-provider" => settings.execution_provider.to_value(),
             "inference-threads" => settings.inference_threads.to_value(),
@@ -881,7 +905,34 @@ impl BaseTransformImpl for FaceReenact {
         let avatar = self
             .load_avatar(&avatar_path, &models)
             .map_err(|e| avatar_error_message(&e))?;
-        let engine = MeshEngine::new(models.tracker_with_iris_reuse(settings.iris_reuse));
+        let tracker = models.tracker_with_iris_reuse(settings.iris_reuse);
+        let engine: Box<dyn ReenactEngine> = match &settings.engine {
+            None => Box::new(MeshEngine::new(tracker)),
+            Some(dir) => {
+                let set =
+                    LivePortraitModels::load(dir, provider, settings.inference_threads as usize)
+                        .map_err(|e| runtime_error_message(&e))?;
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "LivePortrait engine: model set {} on {}",
+                    dir.display(),
+                    set.active_provider()
+                );
+                if set.active_provider() == "cpu" {
+                    gst::element_imp_warning!(
+                        self,
+                        gst::LibraryError::Settings,
+                        (
+                            "the LivePortrait engine runs on the CPU: expect more than 2.6 s per frame with full-size models \
+                             (2.6 s measured on 16 cores for the warping network alone); use execution-provider=cuda on a GPU"
+                        ),
+                        ["model set {}, execution-provider={}", dir.display(), provider.nick()]
+                    );
+                }
+                Box::new(NeuralEngine::new(tracker, set))
+            }
+        };
         *self.state.lock().unwrap() = Some(State {
             models,
             engine,

@@ -9,12 +9,16 @@
 //! * [`head_pose`]: pose bins to degrees, rotation matrix;
 //! * [`keypoints`]: implicit keypoint transform and relative motion;
 //! * [`stitching`]: the stitching network's input and how its output is applied;
+//! * [`crop`]: the face crop from our 468 landmarks, sampled to 256x256;
+//! * [`paste_back`]: the 512x512 output pasted back into the avatar picture, feathered;
 //! * [`runner`]: the stages in order, from RGB8 crops to the 512x512 RGB8 animated frame.
 //!
 //! Tested stage by stage against `tests/data/liveportrait/tiny/` (`tests/liveportrait_reference.rs`).
 
+pub mod crop;
 pub mod head_pose;
 pub mod keypoints;
 pub mod model_set;
+pub mod paste_back;
 pub mod runner;
 pub mod stitching;

@@ -115,6 +115,11 @@ impl Animator {
         self.reference.as_ref()
     }
 
+    /// Forgets the reference driving frame: the next [`Animator::drive`] sets it again.
+    pub fn reset_reference(&mut self) {
+        self.reference = None;
+    }
+
     /// Keypoints for a driving RGB8 256x256 crop: motion, relative motion (the first call sets the
     /// reference), `x_d_new`, stitching.
     pub fn drive(&mut self, driving_rgb: &[u8]) -> Result<DrivenKeypoints, RuntimeError> {

@@ -66,7 +66,7 @@ pub struct Frame {
     pub par: f32,
 }
 
-fn sample_to_frame(sample: &gst::Sample) -> Frame {
+pub fn sample_to_frame(sample: &gst::Sample) -> Frame {
     let caps = sample.caps().expect("caps");
     let info = gst_video::VideoInfo::from_caps(caps).expect("video caps");
     let buffer = sample.buffer().expect("buffer");

@@ -1,0 +1,193 @@
+//! The LivePortrait engine: the actor's face tracked as the mesh engine tracks it, cropped as
+//! LivePortrait crops it, animated by LivePortrait's networks (relative motion from a reference
+//! frame, stitching) and pasted back into the avatar picture.
+//!
+//! * Tracking: a [`FaceTracker`] from the same face models, landmarks smoothed by the same
+//!   One-Euro filter and settings as [`super::MeshEngine`]; the crop follows the smoothed
+//!   landmarks ([`crate::neural::crop::DRIVING_CROP`]).
+//! * Avatar: cropped once per avatar ([`crate::neural::crop::SOURCE_CROP`], from the avatar's
+//!   landmarks found at load), its appearance features and keypoints extracted once
+//!   ([`Animator::new`]); [`ReenactEngine::avatar_changed`] drops them.
+//! * Without a face the last output is held (no easing to rest: `hold-time` is not used).
+//! * No landmark pose is drawn: [`ReenactEngine::drawn_pose`] is `None`, so the element attaches
+//!   no face meta to this engine's frames.
+//! * No alpha: [`ReenactEngine::output_alpha`] is `None` (the output is opaque).
+
+use image::RgbImage;
+
+use super::{EngineSettings, FrameOutcome, ReenactEngine};
+use crate::avatar::AvatarModel;
+use crate::face::FaceTracker;
+use crate::motion::{OneEuroFilter, TargetPose};
+use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
+use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
+use crate::neural::paste_back::paste_back;
+use crate::neural::runner::{output_to_rgb8, Animator};
+use crate::runtime::RuntimeError;
+use crate::video::{Rect, RgbSource};
+
+/// What is derived from one avatar.
+struct AvatarState {
+    animator: Animator,
+    /// Avatar picture to the 512x512 output's coordinates.
+    o2c_output: Similarity2,
+}
+
+/// LivePortrait reenactment (see the module docs).
+pub struct NeuralEngine {
+    tracker: FaceTracker,
+    models: LivePortraitModels,
+    filter: OneEuroFilter,
+    smoothed: Vec<f32>,
+    actor_points: Vec<[f32; 3]>,
+    avatar: Option<AvatarState>,
+    /// The driving crop, 256x256 RGB8.
+    crop: Vec<u8>,
+    /// The rendering: the avatar picture with the last output pasted in.
+    canvas: RgbImage,
+    /// Where `canvas` differs from the avatar picture.
+    changed: Rect,
+}
+
+impl NeuralEngine {
+    /// An engine tracking with `tracker` and animating with `models`.
+    pub fn new(tracker: FaceTracker, models: LivePortraitModels) -> Self {
+        NeuralEngine {
+            tracker,
+            models,
+            filter: OneEuroFilter::new(),
+            smoothed: Vec::with_capacity(468 * 3),
+            actor_points: Vec::with_capacity(468),
+            avatar: None,
+            crop: vec![0; INPUT_SIZE * INPUT_SIZE * 3],
+            canvas: RgbImage::new(0, 0),
+            changed: Rect::default(),
+        }
+    }
+
+    /// The avatar's crop and source state, made on first use.
+    fn avatar_state(&mut self, avatar: &AvatarModel) -> Result<&mut AvatarState, RuntimeError> {
+        if self.avatar.is_none() {
+            let o2c = crop_transform(&avatar.landmarks.points, INPUT_SIZE as f32, &SOURCE_CROP)
+                .ok_or_else(|| {
+                    RuntimeError::Inference(
+                        "the avatar's face landmarks give no LivePortrait crop".into(),
+                    )
+                })?;
+            let mut source = vec![0u8; INPUT_SIZE * INPUT_SIZE * 3];
+            sample_crop(&avatar.image, 1.0, &o2c.inverse(), INPUT_SIZE, &mut source);
+            let animator = Animator::new(self.models.clone(), &source)?;
+            self.avatar = Some(AvatarState {
+                animator,
+                o2c_output: o2c.then_scale(OUTPUT_SIZE as f32 / INPUT_SIZE as f32),
+            });
+        }
+        Ok(self.avatar.as_mut().expect("set above"))
+    }
+
+    /// Makes the canvas the avatar picture again.
+    fn clear_canvas(&mut self, avatar: &AvatarModel) {
+        self.canvas = avatar.image.clone();
+        self.changed = Rect::default();
+    }
+}
+
+impl ReenactEngine for NeuralEngine {
+    fn process(
+        &mut self,
+        avatar: &AvatarModel,
+        actor: &(dyn RgbSource + Sync),
+        par: f32,
+        t: f64,
+        settings: &EngineSettings,
+    ) -> Result<FrameOutcome, RuntimeError> {
+        if self.canvas.dimensions() != avatar.image.dimensions() {
+            self.clear_canvas(avatar);
+        }
+        self.tracker.set_options(settings.tracking);
+        let Some(landmarks) = self.tracker.track(actor, par)? else {
+            // The last output stays.
+            self.filter.reset();
+            return Ok(FrameOutcome::NoFace);
+        };
+        self.smoothed.clear();
+        self.smoothed.extend(landmarks.points.iter().flatten());
+        let interocular = landmarks.interocular();
+        let new_shot = self.tracker.new_shot();
+        if new_shot {
+            self.filter.reset();
+        }
+        if let Some(params) = &settings.smoothing {
+            self.filter
+                .filter(&mut self.smoothed, t, interocular, params);
+        }
+        self.actor_points.clear();
+        self.actor_points
+            .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
+        let Some(o2c) = crop_transform(&self.actor_points, INPUT_SIZE as f32, &DRIVING_CROP) else {
+            self.filter.reset();
+            return Ok(FrameOutcome::NoFace);
+        };
+        sample_crop(actor, par, &o2c.inverse(), INPUT_SIZE, &mut self.crop);
+        let crop = std::mem::take(&mut self.crop);
+        let state = self.avatar_state(avatar);
+        let rendered = state.and_then(|state| {
+            if new_shot {
+                // A cut: motion relative to the previous shot's face is meaningless.
+                state.animator.reset_reference();
+            }
+            let kp = state.animator.drive(&crop)?;
+            let out = state.animator.render(&kp.x_d)?;
+            Ok((output_to_rgb8(&out), state.o2c_output))
+        });
+        self.crop = crop;
+        let (rgb, o2c_output) = rendered?;
+        let output = RgbImage::from_raw(OUTPUT_SIZE as u32, OUTPUT_SIZE as u32, rgb)
+            .expect("output_to_rgb8 gives 512x512x3");
+        let rect = paste_back(&mut self.canvas, &avatar.image, &output, &o2c_output);
+        self.changed = self.changed.union(&rect);
+        Ok(FrameOutcome::Reenacted)
+    }
+
+    fn output(&self) -> (&RgbImage, Rect) {
+        (&self.canvas, self.changed)
+    }
+
+    /// `None`: the output is opaque (the avatar's alpha is not carried by this engine yet).
+    fn output_alpha(&self) -> Option<&RgbImage> {
+        None
+    }
+
+    /// `None`: this engine draws no landmark pose (the networks move the picture directly), so
+    /// the element attaches no face meta.
+    fn drawn_pose(&self) -> Option<&TargetPose> {
+        None
+    }
+
+    fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
+        (!self.actor_points.is_empty()).then_some(&self.actor_points[..])
+    }
+
+    fn reset_reference(&mut self) {
+        if let Some(state) = self.avatar.as_mut() {
+            state.animator.reset_reference();
+        }
+    }
+
+    fn avatar_changed(&mut self) {
+        self.avatar = None;
+        self.canvas = RgbImage::new(0, 0);
+        self.changed = Rect::default();
+        self.filter.reset();
+    }
+
+    fn flush(&mut self, avatar: &AvatarModel) {
+        self.tracker.reset();
+        self.filter.reset();
+        self.clear_canvas(avatar);
+    }
+
+    fn search_counts(&self) -> (u64, u64) {
+        (self.tracker.searching_frames, self.tracker.search_runs())
+    }
+}

@@ -1,0 +1,204 @@
+//! The LivePortrait engine in the element (`engine=<model set folder>`), with the tiny
+//! random-weight set of `tests/data/liveportrait/tiny/` (its pictures are noise-like, not faces):
+//! what is pasted where, one output per input, a wrong set refused at start, the CPU warning.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{init, root, sample_to_frame, shared_media, Frame};
+use gst::prelude::*;
+use gstfacereenact::avatar::{AlphaRequest, AvatarModel};
+use gstfacereenact::neural::crop::{crop_transform, SOURCE_CROP};
+use gstfacereenact::neural::paste_back::feather;
+
+fn tiny_set() -> PathBuf {
+    root().join("tests/data/liveportrait/tiny")
+}
+
+/// Runs `launch` (ending in `appsink name=sink`, with `facereenact name=fr`) to EOS: the frames,
+/// the warnings posted and the number of buffers facereenact received.
+fn run(launch: &str) -> (Vec<Frame>, Vec<String>, u64) {
+    init();
+    let pipeline = gst::parse::launch(launch)
+        .expect("pipeline")
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let sink = pipeline
+        .by_name("sink")
+        .unwrap()
+        .downcast::<gst_app::AppSink>()
+        .unwrap();
+    sink.set_property("sync", false);
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let count = received.clone();
+    pipeline
+        .by_name("fr")
+        .unwrap()
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            gst::PadProbeReturn::Ok
+        });
+    pipeline.set_state(gst::State::Playing).expect("PLAYING");
+    let mut frames = Vec::new();
+    let mut warnings = Vec::new();
+    let bus = pipeline.bus().unwrap();
+    loop {
+        while let Some(s) = sink.try_pull_sample(gst::ClockTime::ZERO) {
+            frames.push(sample_to_frame(&s));
+        }
+        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) else {
+            continue;
+        };
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => {
+                pipeline.set_state(gst::State::Null).unwrap();
+                panic!("pipeline error: {} ({:?})", e.error(), e.debug());
+            }
+            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
+            _ => {}
+        }
+    }
+    while let Some(s) = sink.try_pull_sample(gst::ClockTime::ZERO) {
+        frames.push(sample_to_frame(&s));
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    let received = received.load(std::sync::atomic::Ordering::SeqCst);
+    (frames, warnings, received)
+}
+
+/// `frames` frames of the talking clip, two a second (so that they differ), through the element.
+fn driving_launch(engine: &Path, avatar: &Path, frames: u32) -> String {
+    format!(
+        "filesrc location=\"{}\" ! decodebin ! videoconvert ! videorate drop-only=true ! \
+         video/x-raw,format=RGB,framerate=2/1 ! identity eos-after={frames} ! \
+         facereenact name=fr engine=\"{}\" execution-provider=cpu avatar=\"{}\" ! \
+         videoconvert ! video/x-raw,format=RGB ! appsink name=sink",
+        shared_media("driving/talk_wink_480.mp4").display(),
+        engine.display(),
+        avatar.display()
+    )
+}
+
+#[test]
+fn the_output_is_the_avatar_with_the_animated_crop_pasted_in() {
+    let avatar_path = shared_media("avatar/astronaut_512.png");
+    let (frames, warnings, received) = run(&driving_launch(&tiny_set(), &avatar_path, 9));
+    assert!(frames.len() >= 6, "{} frames", frames.len());
+    assert_eq!(frames.len() as u64, received, "one output per input");
+    // The CPU warning, once.
+    let cpu: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.contains("LivePortrait engine runs on the CPU"))
+        .collect();
+    assert_eq!(cpu.len(), 1, "{warnings:?}");
+    assert!(cpu[0].contains("execution-provider=cuda"), "{cpu:?}");
+
+    // Where the avatar crop lies, from the landmarks the element finds at load.
+    let mut tracker = common::tracker();
+    let avatar =
+        AvatarModel::load_with_alpha(&avatar_path, &mut tracker, 0, AlphaRequest::Opaque).unwrap();
+    let o2c = crop_transform(&avatar.landmarks.points, 256.0, &SOURCE_CROP)
+        .unwrap()
+        .then_scale(2.0);
+    let picture = &avatar.image;
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(f.image.dimensions(), picture.dimensions(), "frame {i}");
+        let (mut inside, mut changed_inside, mut outside) = (0u64, 0u64, 0u64);
+        for (x, y, p) in f.image.enumerate_pixels() {
+            let c = o2c.apply([x as f32 + 0.5, y as f32 + 0.5]);
+            let a = picture.get_pixel(x, y);
+            if c.iter().any(|&v| !(-2.0..=514.0).contains(&v)) {
+                // Far from the face: the avatar picture exactly (RGB through the element).
+                assert_eq!(p, a, "frame {i} ({x}, {y}) outside the pasted square");
+                outside += 1;
+            } else if feather(c, 512.0) == 1.0 {
+                inside += 1;
+                changed_inside += u64::from(p != a);
+            }
+        }
+        assert!(
+            outside > 10_000,
+            "frame {i}: the square covers the picture ({outside})"
+        );
+        assert!(
+            changed_inside * 2 > inside,
+            "frame {i}: {changed_inside} of {inside} pixels inside the pasted face differ"
+        );
+    }
+    // Different driving frames, different outputs.
+    let differing = frames[0]
+        .image
+        .pixels()
+        .zip(frames[frames.len() - 1].image.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        differing > 1000,
+        "first and last outputs differ in {differing} pixels"
+    );
+}
+
+#[test]
+fn a_model_set_with_a_file_missing_fails_start_naming_it() {
+    let dir = common::tempdir().join("lp-missing");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(tiny_set()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "onnx") && !p.ends_with("warping_spade.onnx") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    init();
+    let (err, _) = common::first_error(&driving_launch(
+        &dir,
+        &shared_media("avatar/astronaut_512.png"),
+        2,
+    ));
+    let msg = err.message().to_string();
+    assert!(err.matches(gst::ResourceError::OpenRead), "{err:?}: {msg}");
+    assert!(
+        msg.contains("warping_spade.onnx") && msg.contains("missing"),
+        "{msg}"
+    );
+    assert!(
+        !msg.contains("stitching.onnx:"),
+        "only the missing file is named: {msg}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
+    let avatar_path = shared_media("avatar/astronaut_512.png");
+    let tiny = tiny_set();
+    let mut h = common::reenact_harness(
+        &avatar_path,
+        &[
+            ("engine", tiny.to_str().unwrap()),
+            ("execution-provider", "cpu"),
+        ],
+        "width=480,height=480,framerate=30/1",
+    );
+    let picture = image::open(&avatar_path).unwrap().to_rgb8();
+    let grey = image::RgbImage::from_pixel(480, 480, image::Rgb([128, 128, 128]));
+    let actor = common::decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 480, 480, 1);
+    let ms = |i: u64| Some(gst::ClockTime::from_mseconds(i * 33));
+    // No face yet: the avatar picture.
+    let first = common::push_pull(&mut h, &grey, ms(0), ms(1));
+    assert_eq!(first.image, picture, "no face yet: the avatar picture");
+    // A face: the animated crop pasted in.
+    let driven = common::push_pull(&mut h, &actor[0].image, ms(1), ms(1));
+    assert_ne!(driven.image, picture);
+    // The face is gone: the last output is held.
+    for i in 2..5 {
+        let held = common::push_pull(&mut h, &grey, ms(i), ms(1));
+        assert_eq!(
+            held.image, driven.image,
+            "frame {i}: the last output is held"
+        );
+    }
+}
