@@ -924,8 +924,8 @@ impl BaseTransformImpl for FaceReenact {
                         self,
                         gst::LibraryError::Settings,
                         (
-                            "the LivePortrait engine runs on the CPU: expect more than 2.6 s per frame with full-size models \
-                             (2.6 s measured on 16 cores for the warping network alone); use execution-provider=cuda on a GPU"
+                            "the LivePortrait engine runs on the CPU: expect seconds per frame with full-size models \
+                             (3.9 s measured on 2 cores, 2.6 s for the warping network alone on 16); use execution-provider=cuda on a GPU"
                         ),
                         ["model set {}, execution-provider={}", dir.display(), provider.nick()]
                     );
