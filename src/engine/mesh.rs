@@ -3,14 +3,15 @@
 
 use image::RgbImage;
 
+use super::actor_tracking::{ActorTracking, Tracked};
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
 use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
 use crate::motion::rest::{rest_weight, set_rest_pose};
+use crate::motion::MotionTransfer;
 use crate::motion::TargetPose;
-use crate::motion::{MotionTransfer, OneEuroFilter};
 use crate::render::mouth::{
     colour_match, draw_mouth_interior, skin_colour, ColourMatch, MouthSource,
 };
@@ -86,12 +87,9 @@ fn bounds(points: &[[f32; 3]]) -> ([f32; 2], [f32; 2]) {
 
 /// Landmark-driven reenactment (see the crate docs for the pipeline).
 pub struct MeshEngine {
-    tracker: FaceTracker,
+    tracking: ActorTracking,
     motion: MotionTransfer,
     reacquire: Reacquire,
-    filter: OneEuroFilter,
-    smoothed: Vec<f32>,
-    actor_points: Vec<[f32; 3]>,
     /// The avatar's pose of the current frame (its buffer reused frame to frame).
     target: TargetPose,
     /// The rendering: the avatar picture with the re-posed head drawn over it. Kept while the
@@ -182,12 +180,9 @@ impl MeshEngine {
     /// An engine tracking with `tracker`.
     pub fn new(tracker: FaceTracker) -> Self {
         MeshEngine {
-            tracker,
+            tracking: ActorTracking::new(tracker),
             motion: MotionTransfer::new(),
             reacquire: Reacquire::new(),
-            filter: OneEuroFilter::new(),
-            smoothed: Vec::with_capacity(468 * 3),
-            actor_points: Vec::with_capacity(468),
             target: TargetPose {
                 points: Vec::with_capacity(470),
                 rigid: Similarity::identity(),
@@ -207,7 +202,6 @@ impl MeshEngine {
     /// `hold_seconds`, then eases to the avatar's rest pose (see [`crate::motion::rest`]) and
     /// ends on the avatar picture itself.
     fn without_face(&mut self, avatar: &AvatarModel, t: f64, settings: &EngineSettings) {
-        self.filter.reset();
         self.reacquire.lost();
         let since = *self.absent_since.get_or_insert(t);
         let Some(w) = rest_weight((t - since) as f32, settings.hold_seconds) else {
@@ -265,7 +259,7 @@ impl MeshEngine {
     /// Frames a face search ran in (it runs only while no face is followed), and the model runs
     /// it made.
     pub fn search_counts(&self) -> (u64, u64) {
-        (self.tracker.searching_frames, self.tracker.search_runs())
+        self.tracking.search_counts()
     }
 
     /// The stream was flushed (a seek): forget the tracked face's crop, the smoothing history, the
@@ -273,8 +267,7 @@ impl MeshEngine {
     /// reference frame stays (the same clip; a face found elsewhere after the seek starts a new
     /// shot, see [`crate::face::tracker`]).
     pub fn flush(&mut self, avatar: &AvatarModel) {
-        self.tracker.reset();
-        self.filter.reset();
+        self.tracking.reset();
         self.reacquire.reset();
         self.forget_absence();
         self.clear_canvas(avatar);
@@ -299,41 +292,27 @@ impl ReenactEngine for MeshEngine {
         if self.canvas.dimensions() != avatar.image.dimensions() {
             self.clear_canvas(avatar);
         }
-        self.tracker.set_options(settings.tracking);
-        let Some(landmarks) = self.tracker.track(actor, par)? else {
+        let Tracked::Face { new_shot } = self.tracking.next(actor, par, t, settings)? else {
             self.without_face(avatar, t, settings);
             return Ok(FrameOutcome::NoFace);
         };
-        // The face is back (its fields, not forget_absence: `landmarks` borrows the tracker).
-        self.absent_since = None;
-        self.rest_from = None;
-        self.smoothed.clear();
-        self.smoothed.extend(landmarks.points.iter().flatten());
-        let interocular = landmarks.interocular();
-        if self.tracker.new_shot() {
+        self.forget_absence();
+        if new_shot {
             // A cut: motion relative to the previous shot's face would shift and scale the avatar
             // to its limits. This frame becomes the reference; the avatar glides back to it.
             self.motion.reset_reference();
-            self.filter.reset();
             self.reacquire.lost();
         }
-        if let Some(params) = &settings.smoothing {
-            self.filter
-                .filter(&mut self.smoothed, t, interocular, params);
-        }
-        self.actor_points.clear();
-        self.actor_points
-            .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
-
+        let actor_points = self.tracking.points();
         self.motion.target_into(
-            &self.actor_points,
+            actor_points,
             &avatar.neutral,
             &settings.motion,
             &mut self.target,
         );
         self.reacquire.apply(&mut self.target);
-        self.colour = colour_match(skin_colour(actor, par, &self.actor_points), avatar.skin);
-        self.mouth_patch.capture(actor, par, &self.actor_points);
+        self.colour = colour_match(skin_colour(actor, par, actor_points), avatar.skin);
+        self.mouth_patch.capture(actor, par, actor_points);
         let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
         self.changed = draw_pose(
             &mut self.canvas,
@@ -345,7 +324,7 @@ impl ReenactEngine for MeshEngine {
             MouthSource {
                 image: actor,
                 par,
-                points: &self.actor_points,
+                points: actor_points,
             },
             self.colour,
             settings.render_threads,
@@ -366,7 +345,8 @@ impl ReenactEngine for MeshEngine {
     }
 
     fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
-        (!self.actor_points.is_empty()).then_some(&self.actor_points[..])
+        let points = self.tracking.points();
+        (!points.is_empty()).then_some(points)
     }
 
     fn reset_reference(&mut self) {
@@ -379,7 +359,7 @@ impl ReenactEngine for MeshEngine {
         self.alpha_canvas = RgbImage::new(0, 0);
         self.changed = Rect::default();
         self.mesh = None;
-        self.filter.reset();
+        self.tracking.reset_smoothing();
         self.reacquire.reset();
         self.forget_absence();
         self.mouth_patch.clear();

@@ -2,6 +2,7 @@
 //! embedded landmark-driven [`MeshEngine`] and the LivePortrait [`NeuralEngine`], behind
 //! [`ReenactEngine`].
 
+pub mod actor_tracking;
 pub mod mesh;
 pub mod neural;
 

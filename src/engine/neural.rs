@@ -15,10 +15,11 @@
 
 use image::RgbImage;
 
+use super::actor_tracking::{ActorTracking, Tracked};
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
-use crate::motion::{OneEuroFilter, TargetPose};
+use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
 use crate::neural::paste_back::paste_back;
@@ -35,11 +36,8 @@ struct AvatarState {
 
 /// LivePortrait reenactment (see the module docs).
 pub struct NeuralEngine {
-    tracker: FaceTracker,
+    tracking: ActorTracking,
     models: LivePortraitModels,
-    filter: OneEuroFilter,
-    smoothed: Vec<f32>,
-    actor_points: Vec<[f32; 3]>,
     avatar: Option<AvatarState>,
     /// The driving crop, 256x256 RGB8.
     crop: Vec<u8>,
@@ -53,11 +51,8 @@ impl NeuralEngine {
     /// An engine tracking with `tracker` and animating with `models`.
     pub fn new(tracker: FaceTracker, models: LivePortraitModels) -> Self {
         NeuralEngine {
-            tracker,
+            tracking: ActorTracking::new(tracker),
             models,
-            filter: OneEuroFilter::new(),
-            smoothed: Vec::with_capacity(468 * 3),
-            actor_points: Vec::with_capacity(468),
             avatar: None,
             crop: vec![0; INPUT_SIZE * INPUT_SIZE * 3],
             canvas: RgbImage::new(0, 0),
@@ -104,28 +99,13 @@ impl ReenactEngine for NeuralEngine {
         if self.canvas.dimensions() != avatar.image.dimensions() {
             self.clear_canvas(avatar);
         }
-        self.tracker.set_options(settings.tracking);
-        let Some(landmarks) = self.tracker.track(actor, par)? else {
-            // The last output stays.
-            self.filter.reset();
+        // Without a face the last output stays.
+        let Tracked::Face { new_shot } = self.tracking.next(actor, par, t, settings)? else {
             return Ok(FrameOutcome::NoFace);
         };
-        self.smoothed.clear();
-        self.smoothed.extend(landmarks.points.iter().flatten());
-        let interocular = landmarks.interocular();
-        let new_shot = self.tracker.new_shot();
-        if new_shot {
-            self.filter.reset();
-        }
-        if let Some(params) = &settings.smoothing {
-            self.filter
-                .filter(&mut self.smoothed, t, interocular, params);
-        }
-        self.actor_points.clear();
-        self.actor_points
-            .extend(self.smoothed.chunks_exact(3).map(|c| [c[0], c[1], c[2]]));
-        let Some(o2c) = crop_transform(&self.actor_points, INPUT_SIZE as f32, &DRIVING_CROP) else {
-            self.filter.reset();
+        let Some(o2c) = crop_transform(self.tracking.points(), INPUT_SIZE as f32, &DRIVING_CROP)
+        else {
+            self.tracking.reset_smoothing();
             return Ok(FrameOutcome::NoFace);
         };
         sample_crop(actor, par, &o2c.inverse(), INPUT_SIZE, &mut self.crop);
@@ -165,7 +145,8 @@ impl ReenactEngine for NeuralEngine {
     }
 
     fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
-        (!self.actor_points.is_empty()).then_some(&self.actor_points[..])
+        let points = self.tracking.points();
+        (!points.is_empty()).then_some(points)
     }
 
     fn reset_reference(&mut self) {
@@ -178,16 +159,15 @@ impl ReenactEngine for NeuralEngine {
         self.avatar = None;
         self.canvas = RgbImage::new(0, 0);
         self.changed = Rect::default();
-        self.filter.reset();
+        self.tracking.reset_smoothing();
     }
 
     fn flush(&mut self, avatar: &AvatarModel) {
-        self.tracker.reset();
-        self.filter.reset();
+        self.tracking.reset();
         self.clear_canvas(avatar);
     }
 
     fn search_counts(&self) -> (u64, u64) {
-        (self.tracker.searching_frames, self.tracker.search_runs())
+        self.tracking.search_counts()
     }
 }
