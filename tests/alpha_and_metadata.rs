@@ -7,7 +7,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use gst::prelude::*;
 use gst_video::prelude::*;
 use gst_video::VideoRegionOfInterestMeta;
 use image::{Rgba, RgbaImage};
@@ -55,81 +54,54 @@ struct Out {
 /// Runs talk_wink_480 (first [`FRAMES`] frames) through `facereenact <props>` and `tail`
 /// (elements before the appsink), returning the frames and the bus warnings' messages.
 fn run(props: &str, tail: &str) -> (Vec<Out>, Vec<String>) {
-    common::init();
     let launch = format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! identity eos-after={FRAMES} \
          ! facereenact {props} {tail} ! appsink name=sink sync=false",
         common::shared_media("driving/talk_wink_480.mp4").display()
     );
-    let pipeline = gst::parse::launch(&launch)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
     let frames = Arc::new(Mutex::new(Vec::new()));
     let out = frames.clone();
-    sink.set_callbacks(
-        gst_app::AppSinkCallbacks::builder()
-            .new_sample(move |s| {
-                let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
-                let buffer = sample.buffer().unwrap();
-                let frame =
-                    gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
-                let finfo = info.format_info();
-                let (stride, ps) = (frame.plane_stride()[0] as usize, finfo.pixel_stride()[0]);
-                let o = finfo.poffset();
-                let data = frame.plane_data(0).unwrap();
-                let rgba = RgbaImage::from_fn(info.width(), info.height(), |x, y| {
-                    let p = y as usize * stride + x as usize * ps as usize;
-                    let a = if finfo.has_alpha() {
-                        data[p + o[3] as usize]
-                    } else {
-                        255
-                    };
-                    Rgba([
-                        data[p + o[0] as usize],
-                        data[p + o[1] as usize],
-                        data[p + o[2] as usize],
-                        a,
-                    ])
-                });
-                let roi = buffer.meta::<VideoRegionOfInterestMeta>().map(|m| {
-                    assert_eq!(m.roi_type(), "face");
-                    (
-                        m.rect(),
-                        m.param("facereenact/pose").expect("pose params").to_owned(),
-                        m.param("facereenact/actor").map(|s| s.to_owned()),
-                    )
-                });
-                out.lock().unwrap().push(Out {
-                    format: info.format(),
-                    rgba,
-                    roi,
-                });
-                Ok(gst::FlowSuccess::Ok)
-            })
-            .build(),
+    let warnings = common::run_to_sink_with(
+        &launch,
+        |_| {},
+        300,
+        move |sample| {
+            let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
+            let buffer = sample.buffer().unwrap();
+            let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
+            let finfo = info.format_info();
+            let (stride, ps) = (frame.plane_stride()[0] as usize, finfo.pixel_stride()[0]);
+            let o = finfo.poffset();
+            let data = frame.plane_data(0).unwrap();
+            let rgba = RgbaImage::from_fn(info.width(), info.height(), |x, y| {
+                let p = y as usize * stride + x as usize * ps as usize;
+                let a = if finfo.has_alpha() {
+                    data[p + o[3] as usize]
+                } else {
+                    255
+                };
+                Rgba([
+                    data[p + o[0] as usize],
+                    data[p + o[1] as usize],
+                    data[p + o[2] as usize],
+                    a,
+                ])
+            });
+            let roi = buffer.meta::<VideoRegionOfInterestMeta>().map(|m| {
+                assert_eq!(m.roi_type(), "face");
+                (
+                    m.rect(),
+                    m.param("facereenact/pose").expect("pose params").to_owned(),
+                    m.param("facereenact/actor").map(|s| s.to_owned()),
+                )
+            });
+            out.lock().unwrap().push(Out {
+                format: info.format(),
+                rgba,
+                roi,
+            });
+        },
     );
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut warnings = Vec::new();
-    for msg in pipeline
-        .bus()
-        .unwrap()
-        .iter_timed(gst::ClockTime::from_seconds(300))
-    {
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
-            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
     let frames = std::mem::take(&mut *frames.lock().unwrap());
     assert!(frames.len() >= FRAMES, "{} frames", frames.len());
     (frames, warnings)

@@ -744,23 +744,7 @@ fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
 /// The warnings `launch` posts on its way to EOS.
 fn warnings_of(launch: &str) -> Vec<String> {
     init();
-    let pipeline = gst::parse::launch(launch).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let mut warnings = Vec::new();
-    for msg in pipeline
-        .bus()
-        .unwrap()
-        .iter_timed(gst::ClockTime::from_seconds(120))
-    {
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
-            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
-    warnings
+    play_to_eos(&gst::parse::launch(launch).unwrap(), 120)
 }
 
 #[test]

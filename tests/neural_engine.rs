@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{init, root, sample_to_frame, shared_media, Frame};
+use common::{init, root, run_to_sink_with, sample_to_frame, shared_media, Frame};
 use gst::prelude::*;
 use gstfacereenact::avatar::{AlphaRequest, AvatarModel};
 use gstfacereenact::neural::crop::{crop_transform, SOURCE_CROP};
@@ -19,53 +19,27 @@ fn tiny_set() -> PathBuf {
 /// Runs `launch` (ending in `appsink name=sink`, with `facereenact name=fr`) to EOS: the frames,
 /// the warnings posted and the number of buffers facereenact received.
 fn run(launch: &str) -> (Vec<Frame>, Vec<String>, u64) {
-    init();
-    let pipeline = gst::parse::launch(launch)
-        .expect("pipeline")
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let sink = pipeline
-        .by_name("sink")
-        .unwrap()
-        .downcast::<gst_app::AppSink>()
-        .unwrap();
-    sink.set_property("sync", false);
     let received = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let count = received.clone();
-    pipeline
-        .by_name("fr")
-        .unwrap()
-        .static_pad("sink")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            gst::PadProbeReturn::Ok
-        });
-    pipeline.set_state(gst::State::Playing).expect("PLAYING");
-    let mut frames = Vec::new();
-    let mut warnings = Vec::new();
-    let bus = pipeline.bus().unwrap();
-    loop {
-        while let Some(s) = sink.try_pull_sample(gst::ClockTime::ZERO) {
-            frames.push(sample_to_frame(&s));
-        }
-        let Some(msg) = bus.timed_pop(gst::ClockTime::from_mseconds(50)) else {
-            continue;
-        };
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => {
-                pipeline.set_state(gst::State::Null).unwrap();
-                panic!("pipeline error: {} ({:?})", e.error(), e.debug());
-            }
-            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
-            _ => {}
-        }
-    }
-    while let Some(s) = sink.try_pull_sample(gst::ClockTime::ZERO) {
-        frames.push(sample_to_frame(&s));
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    let frames = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = frames.clone();
+    let warnings = run_to_sink_with(
+        launch,
+        move |pipeline| {
+            pipeline
+                .by_name("fr")
+                .unwrap()
+                .static_pad("sink")
+                .unwrap()
+                .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    gst::PadProbeReturn::Ok
+                });
+        },
+        600,
+        move |sample| out.lock().unwrap().push(sample_to_frame(sample)),
+    );
+    let frames = std::mem::take(&mut *frames.lock().unwrap());
     let received = received.load(std::sync::atomic::Ordering::SeqCst);
     (frames, warnings, received)
 }

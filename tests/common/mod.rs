@@ -88,9 +88,46 @@ pub fn sample_to_frame(sample: &gst::Sample) -> Frame {
     }
 }
 
+/// Plays `pipeline` to EOS, waiting at most `timeout_s` seconds between two bus messages, and
+/// returns the messages of the warnings posted on the way; leaves it in NULL. Panics with the bus
+/// error on failure.
+pub fn play_to_eos(pipeline: &gst::Element, timeout_s: u64) -> Vec<String> {
+    pipeline.set_state(gst::State::Playing).expect("PLAYING");
+    let bus = pipeline.bus().unwrap();
+    let mut warnings = Vec::new();
+    for msg in bus.iter_timed(gst::ClockTime::from_seconds(timeout_s)) {
+        match msg.view() {
+            gst::MessageView::Eos(..) => break,
+            gst::MessageView::Error(e) => {
+                pipeline.set_state(gst::State::Null).unwrap();
+                panic!("pipeline error: {} ({:?})", e.error(), e.debug());
+            }
+            gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
+            _ => {}
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    warnings
+}
+
 /// Runs `description` (a gst-launch line ending in `appsink name=sink`) to EOS, handing every
-/// sample the sink receives to `on_sample` as it arrives. Panics with the bus error on failure.
-pub fn run_to_sink(description: &str, on_sample: impl FnMut(&gst::Sample) + Send + 'static) {
+/// sample the sink receives to `on_sample` as it arrives; returns the warnings posted. Panics
+/// with the bus error on failure.
+pub fn run_to_sink(
+    description: &str,
+    on_sample: impl FnMut(&gst::Sample) + Send + 'static,
+) -> Vec<String> {
+    run_to_sink_with(description, |_| {}, 600, on_sample)
+}
+
+/// [`run_to_sink`], with `setup` called on the pipeline before it plays (to add probes) and at
+/// most `timeout_s` seconds between two bus messages.
+pub fn run_to_sink_with(
+    description: &str,
+    setup: impl FnOnce(&gst::Pipeline),
+    timeout_s: u64,
+    on_sample: impl FnMut(&gst::Sample) + Send + 'static,
+) -> Vec<String> {
     init();
     let pipeline = gst::parse::launch(description)
         .expect("pipeline")
@@ -112,19 +149,8 @@ pub fn run_to_sink(description: &str, on_sample: impl FnMut(&gst::Sample) + Send
             })
             .build(),
     );
-    pipeline.set_state(gst::State::Playing).expect("PLAYING");
-    let bus = pipeline.bus().unwrap();
-    for msg in bus.iter_timed(gst::ClockTime::from_seconds(600)) {
-        match msg.view() {
-            gst::MessageView::Eos(..) => break,
-            gst::MessageView::Error(e) => {
-                pipeline.set_state(gst::State::Null).unwrap();
-                panic!("pipeline error: {} ({:?})", e.error(), e.debug());
-            }
-            _ => {}
-        }
-    }
-    pipeline.set_state(gst::State::Null).unwrap();
+    setup(&pipeline);
+    play_to_eos(pipeline.upcast_ref(), timeout_s)
 }
 
 /// Runs `description` (a gst-launch line ending in `appsink name=sink`) to EOS and returns every
