@@ -183,8 +183,8 @@ struct State {
     reenacted: bool,
     /// Size and pixel aspect ratio of the last actor frame.
     actor_frame: (u32, u32, f32),
-    /// One frame of the input (from its caps), when its frame rate is fixed.
-    frame_duration: Option<gst::ClockTime>,
+    /// The processing deadline in force ([`deadline_for`] the input's frame rate).
+    deadline: gst::ClockTime,
     /// Whether the negotiated output format has an alpha channel.
     output_alpha: bool,
     /// Whether upstream is live (from the last latency query): only then can a frame be late.
@@ -262,6 +262,16 @@ fn layout_of(info: &gst_video::VideoInfo) -> Option<Layout> {
             })
         }
         _ => None,
+    }
+}
+
+/// The processing deadline: `processing-deadline` (`set`, nanoseconds) when not 0, else one
+/// frame of the input (`frame`, when its frame rate is fixed), else [`FALLBACK_DEADLINE`].
+fn deadline_for(set: u64, frame: Option<gst::ClockTime>) -> gst::ClockTime {
+    if set > 0 {
+        gst::ClockTime::from_nseconds(set)
+    } else {
+        frame.unwrap_or(FALLBACK_DEADLINE)
     }
 }
 
@@ -406,28 +416,23 @@ impl FaceReenact {
         }
     }
 
-    /// The processing deadline in force: `processing-deadline`, else one frame of the input,
-    /// else [`FALLBACK_DEADLINE`].
+    /// The processing deadline in force (while stopped, the one the element will start with).
     fn deadline(&self) -> gst::ClockTime {
         let set = self.settings.lock().unwrap().processing_deadline;
-        if set > 0 {
-            return gst::ClockTime::from_nseconds(set);
-        }
         self.state
             .lock()
             .unwrap()
             .as_ref()
-            .and_then(|s| s.frame_duration)
-            .unwrap_or(FALLBACK_DEADLINE)
+            .map_or_else(|| deadline_for(set, None), |s| s.deadline)
     }
 
     /// After a frame that took `elapsed`: adds the face meta to `outbuf` and, in a live stream,
     /// counts the frame late when it took longer than the deadline, with a warning at most every
     /// [`LATE_WARNING_INTERVAL`].
     fn finish_frame(&self, outbuf: &mut gst::BufferRef, elapsed: Duration) {
-        let deadline = Duration::from_nanos(self.deadline().nseconds());
         let mut guard = self.state.lock().unwrap();
         let Some(state) = guard.as_mut() else { return };
+        let deadline = Duration::from_nanos(state.deadline.nseconds());
         if let Some(pose) = state.engine.drawn_pose() {
             let (w, h, par) = state.actor_frame;
             let actor = state
@@ -943,7 +948,7 @@ impl BaseTransformImpl for FaceReenact {
             faceless_run: 0,
             reenacted: false,
             actor_frame: (0, 0, 1.0),
-            frame_duration: None,
+            deadline: deadline_for(settings.processing_deadline, None),
             output_alpha: false,
             live: false,
             late_frames: 0,
@@ -1098,14 +1103,17 @@ impl VideoFilterImpl for FaceReenact {
                 (1_000_000_000u128 * fps.denom() as u128 / fps.numer() as u128) as u64,
             )
         });
-        let before = self.deadline();
+        let set = self.settings.lock().unwrap().processing_deadline;
+        let mut changed = false;
         if let Some(state) = self.state.lock().unwrap().as_mut() {
-            state.frame_duration = frame_duration;
+            let deadline = deadline_for(set, frame_duration);
+            changed = deadline != state.deadline;
+            state.deadline = deadline;
             state.output_alpha = out_info.format_info().has_alpha();
             // The canvas holds the alpha written or composited over white: make it again.
             state.canvas = None;
         }
-        if self.deadline() != before {
+        if changed {
             // The latency this element adds changed: the pipeline asks again.
             let _ = self
                 .obj()
