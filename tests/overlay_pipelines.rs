@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::OnceLock;
@@ -645,108 +646,64 @@ fn overlay_refuses_missing_files_and_bad_destinations_naming_them() {
     let missing = dir.join("missing_actor.mp4");
     let missing_avatar = dir.join("missing_avatar.png");
     let out = dir.join("never.ts");
-    let out_s = out.to_str().unwrap();
-    for (args, named) in [
+    let (actor, programme, avatar, out_os) = (
+        actor().as_os_str(),
+        programme.as_os_str(),
+        avatar.as_os_str(),
+        out.as_os_str(),
+    );
+    let avatar_s = avatar.to_str().unwrap();
+    // Each case: the arguments, what the message must name.
+    let cases: [(Vec<&OsStr>, Vec<&str>); 8] = [
         (
-            [
-                missing.as_os_str(),
-                programme.as_os_str(),
-                avatar.as_os_str(),
-                out_s.as_ref(),
-            ],
-            missing.to_str().unwrap(),
+            vec![missing.as_os_str(), programme, avatar, out_os],
+            vec![missing.to_str().unwrap()],
         ),
         (
-            [
-                actor().as_os_str(),
-                missing.as_os_str(),
-                avatar.as_os_str(),
-                out_s.as_ref(),
-            ],
-            missing.to_str().unwrap(),
+            vec![actor, missing.as_os_str(), avatar, out_os],
+            vec![missing.to_str().unwrap()],
         ),
         (
-            [
-                actor().as_os_str(),
-                programme.as_os_str(),
-                missing_avatar.as_os_str(),
-                out_s.as_ref(),
-            ],
-            missing_avatar.to_str().unwrap(),
+            vec![actor, programme, missing_avatar.as_os_str(), out_os],
+            vec![missing_avatar.to_str().unwrap()],
         ),
         (
-            [
-                actor().as_os_str(),
-                programme.as_os_str(),
-                avatar.as_os_str(),
-                "udp://127.0.0.1:5000".as_ref(),
-            ],
-            "udp://127.0.0.1:5000",
+            vec![actor, programme, avatar, "udp://127.0.0.1:5000".as_ref()],
+            vec!["udp://127.0.0.1:5000"],
         ),
         (
-            [
-                actor().as_os_str(),
-                programme.as_os_str(),
-                avatar.as_os_str(),
-                "srt://127.0.0.1".as_ref(),
-            ],
-            "srt://127.0.0.1",
+            vec![actor, programme, avatar, "srt://127.0.0.1".as_ref()],
+            vec!["srt://127.0.0.1"],
         ),
         (
-            [
-                actor().as_os_str(),
-                programme.as_os_str(),
-                avatar.as_os_str(),
-                "out.avi".as_ref(),
-            ],
-            "out.avi",
+            vec![actor, programme, avatar, "out.avi".as_ref()],
+            vec!["out.avi"],
         ),
-    ] {
+        // cutout with the picture's own alpha (the default) and an avatar without
+        // transparency: it would cover the programme with the whole picture.
+        (
+            vec![actor, programme, avatar, out_os, "cutout".as_ref()],
+            vec![avatar_s, "OVERLAY_ALPHA=matte"],
+        ),
+        // A layout that does not exist.
+        (
+            vec![actor, programme, avatar, out_os, "corner".as_ref()],
+            vec!["'corner' is neither pip nor cutout"],
+        ),
+    ];
+    for (args, named) in cases {
         let (status, stderr) = run_script("overlay.sh", &args, &[]);
         assert_eq!(status.code(), Some(1), "{stderr}");
-        assert!(
-            stderr.contains(named),
-            "the message does not name {named}:\n{stderr}"
-        );
+        for named in named {
+            assert!(
+                stderr.contains(named),
+                "the message does not name {named}:\n{stderr}"
+            );
+        }
         assert!(!out.exists(), "{} was written", out.display());
     }
-    // cutout with the picture's own alpha (the default) and an avatar without transparency: it
-    // would cover the programme with the whole picture.
-    let (status, stderr) = run_script(
-        "overlay.sh",
-        &[
-            actor().as_os_str(),
-            programme.as_os_str(),
-            avatar.as_os_str(),
-            out_s.as_ref(),
-            "cutout".as_ref(),
-        ],
-        &[],
-    );
-    assert_eq!(status.code(), Some(1), "{stderr}");
-    assert!(
-        stderr.contains(avatar.to_str().unwrap()) && stderr.contains("OVERLAY_ALPHA=matte"),
-        "{stderr}"
-    );
-    assert!(!out.exists(), "{} was written", out.display());
-    // A layout that does not exist, and the usage for too few arguments.
-    let (status, stderr) = run_script(
-        "overlay.sh",
-        &[
-            actor().as_os_str(),
-            programme.as_os_str(),
-            avatar.as_os_str(),
-            out_s.as_ref(),
-            "corner".as_ref(),
-        ],
-        &[],
-    );
-    assert_eq!(status.code(), Some(1));
-    assert!(
-        stderr.contains("'corner' is neither pip nor cutout"),
-        "{stderr}"
-    );
-    let (status, stderr) = run_script("overlay.sh", &[actor().as_os_str()], &[]);
+    // The usage for too few arguments.
+    let (status, stderr) = run_script("overlay.sh", &[actor], &[]);
     assert_eq!(status.code(), Some(1));
     assert!(
         stderr.contains("bash pipelines/overlay.sh ACTOR PROGRAMME AVATAR DEST [pip|cutout]"),
