@@ -22,6 +22,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use gstfacereenact::neural::bound_model::to_host;
 use gstfacereenact::neural::head_pose::{bins_to_degrees, rotation_matrix};
 use gstfacereenact::neural::keypoints::{
     flatten, keypoints_from_flat, relative_motion, Keypoints, Motion, RawMotion,
@@ -57,16 +58,7 @@ impl Reference {
         keypoints_from_flat(self.get(name))
     }
     fn raw_motion(&self, pre: &str) -> RawMotion {
-        let t = self.get(&format!("{pre}.raw.t"));
-        RawMotion {
-            pitch: self.get(&format!("{pre}.raw.pitch")).to_vec(),
-            yaw: self.get(&format!("{pre}.raw.yaw")).to_vec(),
-            roll: self.get(&format!("{pre}.raw.roll")).to_vec(),
-            t: [t[0], t[1], t[2]],
-            exp: self.kp(&format!("{pre}.raw.exp")),
-            scale: self.scalar(&format!("{pre}.raw.scale")),
-            kp: self.kp(&format!("{pre}.raw.kp")),
-        }
+        RawMotion::from_outputs(|name| self.get(&format!("{pre}.raw.{name}")))
     }
 }
 
@@ -413,6 +405,13 @@ fn the_chain_from_the_png_crops_reproduces_the_reference_frames() {
     let r = reference();
     let (src, _, _) = png_rgb("source_256.png");
     let mut animator = Animator::new(models(), &src).unwrap();
+    // The feature volume the warping model is bound to (kept in the provider's memory).
+    check(
+        "source.feature_3d_sample (chain)",
+        &feature_sample(&to_host(&animator.source().feature_3d).unwrap()),
+        r.get("source.feature_3d_sample"),
+        1e-5,
+    );
     check(
         "source.x (chain)",
         &flatten(&animator.source().x_s),
@@ -468,9 +467,12 @@ fn the_chain_from_the_png_crops_reproduces_the_reference_frames() {
 fn moving_the_driving_keypoints_moves_the_output() {
     let r = reference();
     let (src, _, _) = png_rgb("source_256.png");
-    let animator = Animator::new(models(), &src).unwrap();
-    let base = animator.render(&r.kp("driving0.x_d_stitched")).unwrap();
-    let moved = animator.render(&r.kp("moved.kp_driving")).unwrap();
+    let mut animator = Animator::new(models(), &src).unwrap();
+    let base = animator
+        .render(&r.kp("driving0.x_d_stitched"))
+        .unwrap()
+        .to_vec();
+    let moved = animator.render(&r.kp("moved.kp_driving")).unwrap().to_vec();
     check(
         "moved.out_sample",
         &out_sample(&moved),

@@ -23,7 +23,7 @@ use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
 use crate::neural::paste_back::paste_back;
-use crate::neural::runner::{output_to_rgb8, Animator};
+use crate::neural::runner::Animator;
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
@@ -41,6 +41,8 @@ pub struct NeuralEngine {
     avatar: Option<AvatarState>,
     /// The driving crop, 256x256 RGB8.
     crop: Vec<u8>,
+    /// The animated crop, 512x512 RGB8.
+    output: RgbImage,
     /// The rendering: the avatar picture with the last output pasted in.
     canvas: RgbImage,
     /// Where `canvas` differs from the avatar picture.
@@ -55,6 +57,7 @@ impl NeuralEngine {
             models,
             avatar: None,
             crop: vec![0; INPUT_SIZE * INPUT_SIZE * 3],
+            output: RgbImage::new(OUTPUT_SIZE as u32, OUTPUT_SIZE as u32),
             canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
         }
@@ -110,21 +113,21 @@ impl ReenactEngine for NeuralEngine {
         };
         sample_crop(actor, par, &o2c.inverse(), INPUT_SIZE, &mut self.crop);
         let crop = std::mem::take(&mut self.crop);
+        let mut output = std::mem::take(&mut self.output);
         let state = self.avatar_state(avatar);
         let rendered = state.and_then(|state| {
             if new_shot {
                 // A cut: motion relative to the previous shot's face is meaningless.
                 state.animator.reset_reference();
             }
-            let kp = state.animator.drive(&crop)?;
-            let out = state.animator.render(&kp.x_d)?;
-            Ok((output_to_rgb8(&out), state.o2c_output))
+            state.animator.animate(&crop, &mut output)?;
+            Ok(state.o2c_output)
         });
         self.crop = crop;
-        let (rgb, o2c_output) = rendered?;
-        let output = RgbImage::from_raw(OUTPUT_SIZE as u32, OUTPUT_SIZE as u32, rgb)
-            .expect("output_to_rgb8 gives 512x512x3");
-        let rect = paste_back(&mut self.canvas, &avatar.image, &output, &o2c_output);
+        self.output = output;
+        let o2c_output = rendered?;
+        let output = &self.output;
+        let rect = paste_back(&mut self.canvas, &avatar.image, output, &o2c_output);
         self.changed = self.changed.union(&rect);
         Ok(FrameOutcome::Reenacted)
     }

@@ -175,6 +175,9 @@ pub fn crop_transform(points: &[[f32; 3]], dsize: f32, params: &CropParams) -> O
     })
 }
 
+/// Largest crop side [`sample_crop`] takes, pixels (the extractors take 256).
+pub const MAX_CROP_SIZE: usize = 512;
+
 /// Samples the `size` x `size` RGB8 crop (row-major, 3 bytes a pixel, into `out`) whose pixel
 /// centre `(i + 0.5, j + 0.5)` maps through `c2o` (crop to picture, square pixels) to the
 /// picture `src` of pixel aspect ratio `par` (its x in source pixels is the square-pixel x over
@@ -182,7 +185,9 @@ pub fn crop_transform(points: &[[f32; 3]], dsize: f32, params: &CropParams) -> O
 /// one crop pixel spans more than a picture pixel, `n` x `n` samples are averaged (`n` up to 4,
 /// from the scale) so that a large picture is not aliased.
 ///
-/// Panics when `out` is not `size * size * 3` bytes.
+/// Allocates nothing (its scratch rows are on the stack).
+///
+/// Panics when `out` is not `size * size * 3` bytes or `size` exceeds [`MAX_CROP_SIZE`].
 pub fn sample_crop(
     src: &(dyn RgbSource + Sync),
     par: f32,
@@ -191,11 +196,17 @@ pub fn sample_crop(
     out: &mut [u8],
 ) {
     assert_eq!(out.len(), size * size * 3, "crop buffer size");
+    assert!(
+        size <= MAX_CROP_SIZE,
+        "crop side {size} over {MAX_CROP_SIZE}"
+    );
     let par = if par > 0.0 { par } else { 1.0 };
     let n = (c2o.scale().max(c2o.scale() / par).ceil() as usize).clamp(1, 4);
     let step = 1.0 / n as f32;
-    let mut row = vec![0u8; size * n * 3];
-    let mut acc = vec![0u32; size * 3];
+    let mut row_buf = [0u8; MAX_CROP_SIZE * 4 * 3];
+    let mut acc_buf = [0u32; MAX_CROP_SIZE * 3];
+    let row = &mut row_buf[..size * n * 3];
+    let acc = &mut acc_buf[..size * 3];
     for j in 0..size {
         acc.iter_mut().for_each(|v| *v = 0);
         for sj in 0..n {
@@ -203,7 +214,7 @@ pub fn sample_crop(
             let cx = 0.5 * step;
             let p = c2o.apply([cx, cy]);
             row.iter_mut().for_each(|v| *v = 0);
-            src.sample_span(p[0] / par, p[1], c2o.a * step / par, c2o.b * step, &mut row);
+            src.sample_span(p[0] / par, p[1], c2o.a * step / par, c2o.b * step, row);
             for (i, px) in row.chunks_exact(3).enumerate() {
                 let o = (i / n) * 3;
                 for c in 0..3 {

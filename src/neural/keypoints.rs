@@ -23,11 +23,11 @@ pub type Keypoints = [[f32; 3]; NUM_KP];
 #[derive(Debug, Clone, PartialEq)]
 pub struct RawMotion {
     /// `pitch` 1x66 bin logits (before softmax).
-    pub pitch: Vec<f32>,
+    pub pitch: [f32; NUM_BINS],
     /// `yaw` 1x66 bin logits.
-    pub yaw: Vec<f32>,
+    pub yaw: [f32; NUM_BINS],
     /// `roll` 1x66 bin logits.
-    pub roll: Vec<f32>,
+    pub roll: [f32; NUM_BINS],
     /// `t` 1x3 translation (tx, ty, tz); tz is never used.
     pub t: [f32; 3],
     /// `exp` 1x63 expression deformation (21x3).
@@ -81,14 +81,34 @@ pub fn flatten(k: &Keypoints) -> [f32; NUM_KP * 3] {
     out
 }
 
+impl RawMotion {
+    /// The seven outputs read by name from `output` (each flat, C order: `pitch`, `yaw`, `roll`
+    /// 66 values, `t` 3, `exp` 63, `scale` 1, `kp` 63).
+    ///
+    /// Panics when an output has another length.
+    pub fn from_outputs<'a>(output: impl Fn(&str) -> &'a [f32]) -> RawMotion {
+        let bins = |name: &str| -> [f32; NUM_BINS] {
+            output(name)
+                .try_into()
+                .unwrap_or_else(|_| panic!("motion output '{name}' must be 1x{NUM_BINS}"))
+        };
+        let t = output("t");
+        assert_eq!(t.len(), 3, "motion output 't' must be 1x3");
+        RawMotion {
+            pitch: bins("pitch"),
+            yaw: bins("yaw"),
+            roll: bins("roll"),
+            t: [t[0], t[1], t[2]],
+            exp: keypoints_from_flat(output("exp")),
+            scale: output("scale")[0],
+            kp: keypoints_from_flat(output("kp")),
+        }
+    }
+}
+
 impl Motion {
     /// Degrees from the bins ([`bins_to_degrees`]) and the rotation ([`rotation_matrix`]).
-    ///
-    /// Panics when a pose output does not hold 66 values.
     pub fn from_raw(raw: &RawMotion) -> Motion {
-        assert!(
-            raw.pitch.len() == NUM_BINS && raw.yaw.len() == NUM_BINS && raw.roll.len() == NUM_BINS
-        );
         let pitch_deg = bins_to_degrees(&raw.pitch);
         let yaw_deg = bins_to_degrees(&raw.yaw);
         let roll_deg = bins_to_degrees(&raw.roll);

@@ -6,6 +6,8 @@
 //! reproduced in `tools/liveportrait/make_tiny_set.py`.
 //!
 //! * [`model_set`]: loads and checks the ONNX files, binds every tensor by name;
+//! * [`bound_model`]: the per-frame models run through I/O binding (tensors allocated once, the
+//!   feature volume kept in the provider's memory);
 //! * [`head_pose`]: pose bins to degrees, rotation matrix;
 //! * [`keypoints`]: implicit keypoint transform and relative motion;
 //! * [`stitching`]: the stitching network's input and how its output is applied;
@@ -15,6 +17,7 @@
 //!
 //! Tested stage by stage against `tests/data/liveportrait/tiny/` (`tests/liveportrait_reference.rs`).
 
+pub mod bound_model;
 pub mod crop;
 pub mod head_pose;
 pub mod keypoints;

@@ -349,6 +349,18 @@ impl LivePortraitModels {
         self.warping.active_provider
     }
 
+    /// The loaded session of a required file ([`APPEARANCE`], [`MOTION`], [`WARPING`],
+    /// [`STITCHING`]), for [`super::bound_model`]. Panics for another spec.
+    pub fn session(&self, spec: &ModelSpec) -> &LoadedSession {
+        match spec.file {
+            f if f == APPEARANCE.file => &self.appearance,
+            f if f == MOTION.file => &self.motion,
+            f if f == WARPING.file => &self.warping,
+            f if f == STITCHING.file => &self.stitching,
+            f => panic!("{f} is not a required file of the set"),
+        }
+    }
+
     /// Whether `stitching_eye.onnx` and `stitching_lip.onnx` were loaded.
     pub fn has_retargeting(&self) -> (bool, bool) {
         (self.stitching_eye.is_some(), self.stitching_lip.is_some())
@@ -373,15 +385,10 @@ impl LivePortraitModels {
             &[(img, &[1, 3, INPUT_SIZE, INPUT_SIZE])],
         )?;
         // Same order as MOTION.outputs (each read by its name in `run`).
-        Ok(RawMotion {
-            pitch: outs[0].clone(),
-            yaw: outs[1].clone(),
-            roll: outs[2].clone(),
-            t: [outs[3][0], outs[3][1], outs[3][2]],
-            exp: keypoints_from_flat(&outs[4]),
-            scale: outs[5][0],
-            kp: keypoints_from_flat(&outs[6]),
-        })
+        Ok(RawMotion::from_outputs(|name| {
+            let i = MOTION.outputs.iter().position(|t| t.name == name);
+            &outs[i.expect("a MOTION output")]
+        }))
     }
 
     /// `stitching.onnx`: input 1x126 (see [`super::stitching::stitching_input`]) -> output 1x65.

@@ -7,15 +7,28 @@
 //! retargeting, closed-mouth branch of `flag_normalize_lip`). Face crop and paste-back are not
 //! part of it: the crops are given.
 
-use super::keypoints::{relative_motion, Keypoints, Motion, RelativeMotion};
-use super::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
-use super::stitching::{apply_driving_multiplier, apply_stitching, stitching_input};
+use ort::value::DynTensor;
+
+use super::bound_model::{run_to_device, BoundModel};
+use super::keypoints::{flatten, relative_motion, Keypoints, Motion, RawMotion, RelativeMotion};
+use super::model_set::{
+    LivePortraitModels, APPEARANCE, INPUT_SIZE, MOTION, OUTPUT_SIZE, STITCHING, WARPING,
+};
+use super::stitching::{
+    apply_driving_multiplier, apply_stitching, stitching_input, STITCHING_OUTPUT_LEN,
+};
 use crate::runtime::RuntimeError;
 
-/// The input tensor of the extractors from an RGB8 crop (`width x height x 3`, row-major, must be
-/// 256x256): 1x3x256x256 f32 NCHW, `value / 255` in f32 (0..1, no mean/std normalisation), as
-/// `prepare_source` does. Errors: [`RuntimeError::Inference`] for another size.
-pub fn rgb8_to_input(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>, RuntimeError> {
+/// Writes an RGB8 crop (`width x height x 3`, row-major, must be 256x256) into `out`, the input
+/// tensor of the extractors: 1x3x256x256 f32 NCHW, `value / 255` in f32 (0..1, no mean/std
+/// normalisation), as `prepare_source` does. Errors: [`RuntimeError::Inference`] for another
+/// size. Panics when `out` does not hold 3x256x256 values.
+pub fn write_input(
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    out: &mut [f32],
+) -> Result<(), RuntimeError> {
     if width != INPUT_SIZE || height != INPUT_SIZE || rgb.len() != width * height * 3 {
         return Err(RuntimeError::Inference(format!(
             "LivePortrait crops must be {INPUT_SIZE}x{INPUT_SIZE} RGB8, got {width}x{height} \
@@ -24,40 +37,55 @@ pub fn rgb8_to_input(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>
         )));
     }
     let plane = width * height;
-    let mut out = vec![0f32; 3 * plane];
+    assert_eq!(out.len(), 3 * plane, "the input tensor must be 1x3x256x256");
     for (i, px) in rgb.chunks_exact(3).enumerate() {
         for c in 0..3 {
             out[c * plane + i] = px[c] as f32 / 255.0;
         }
     }
+    Ok(())
+}
+
+/// [`write_input`] into a new vector.
+pub fn rgb8_to_input(rgb: &[u8], width: usize, height: usize) -> Result<Vec<f32>, RuntimeError> {
+    let mut out = vec![0f32; 3 * INPUT_SIZE * INPUT_SIZE];
+    write_input(rgb, width, height, &mut out)?;
     Ok(out)
 }
 
-/// The animated picture as RGB8 (512x512x3, row-major HWC) from `warping_spade`'s `out`
-/// (1x3x512x512 NCHW): `uint8(clip(out, 0, 1) * 255)` with truncation, as `parse_output` does.
+/// Writes the animated picture as RGB8 into `rgb` (512x512x3, row-major HWC) from
+/// `warping_spade`'s `out` (1x3x512x512 NCHW): `uint8(clip(out, 0, 1) * 255)` with truncation, as
+/// `parse_output` does.
 ///
-/// Panics when `out` does not hold 3x512x512 values.
-pub fn output_to_rgb8(out: &[f32]) -> Vec<u8> {
+/// Panics when `out` does not hold 3x512x512 values or `rgb` 512x512x3.
+pub fn write_output_rgb8(out: &[f32], rgb: &mut [u8]) {
     let plane = OUTPUT_SIZE * OUTPUT_SIZE;
     assert_eq!(
         out.len(),
         3 * plane,
         "warping_spade output must be 1x3x512x512"
     );
-    let mut rgb = vec![0u8; 3 * plane];
+    assert_eq!(rgb.len(), 3 * plane, "the RGB8 output must be 512x512x3");
     for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
         for c in 0..3 {
             px[c] = (out[c * plane + i].clamp(0.0, 1.0) * 255.0) as u8;
         }
     }
+}
+
+/// [`write_output_rgb8`] into a new vector.
+pub fn output_to_rgb8(out: &[f32]) -> Vec<u8> {
+    let mut rgb = vec![0u8; 3 * OUTPUT_SIZE * OUTPUT_SIZE];
+    write_output_rgb8(out, &mut rgb);
     rgb
 }
 
 /// What is computed once for the source crop.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SourceState {
-    /// Appearance features `f_s`, 1x32x16x64x64 flat.
-    pub feature_3d: Vec<f32>,
+    /// Appearance features `f_s`, 1x32x16x64x64, in the execution provider's memory (device
+    /// memory on a GPU; see [`super::bound_model::to_host`] to read it).
+    pub feature_3d: DynTensor,
     /// The source's motion (pose in degrees, rotation, t, exp, scale, kp).
     pub motion: Motion,
     /// Transformed source keypoints `x_s`, 21x3.
@@ -74,31 +102,50 @@ pub struct DrivenKeypoints {
     /// `x_d_new`, before stitching, 21x3.
     pub x_d_new: Keypoints,
     /// `stitching.onnx` output, 1x65.
-    pub stitching_output: Vec<f32>,
+    pub stitching_output: [f32; STITCHING_OUTPUT_LEN],
     /// Keypoints after stitching (and driving multiplier 1.0): `kp_driving` of `warping_spade`.
     pub x_d: Keypoints,
 }
 
 /// Animates one source crop with a sequence of driving crops; the first driving frame given to
 /// [`Animator::drive`] is the reference of relative motion.
+///
+/// The per-frame models run through [`BoundModel`]s: after [`Animator::new`], a frame allocates
+/// no tensor on the host or the device; the feature volume stays in the provider's memory.
 pub struct Animator {
-    models: LivePortraitModels,
+    motion: BoundModel,
+    stitching: BoundModel,
+    warping: BoundModel,
     source: SourceState,
     reference: Option<Motion>,
 }
 
 impl Animator {
-    /// Extracts the source's features and motion from its RGB8 256x256 crop.
+    /// Extracts the source's features and motion from its RGB8 256x256 crop, and binds the
+    /// per-frame models (see [`super::bound_model`]).
     pub fn new(models: LivePortraitModels, source_rgb: &[u8]) -> Result<Animator, RuntimeError> {
-        let input = rgb8_to_input(source_rgb, INPUT_SIZE, INPUT_SIZE)?;
-        let feature_3d = models.appearance_features(&input)?;
-        let motion = Motion::from_raw(&models.motion(&input)?);
-        let x_s = motion.transformed();
+        let mut motion = BoundModel::new(models.session(&MOTION), &MOTION)?;
+        write_input(source_rgb, INPUT_SIZE, INPUT_SIZE, motion.input_mut("img"))?;
+        let feature_3d = run_to_device(
+            models.session(&APPEARANCE),
+            &APPEARANCE,
+            motion.input_mut("img"),
+        )?;
+        motion.run()?;
+        let source_motion = Motion::from_raw(&RawMotion::from_outputs(|n| motion.output(n)));
+        let x_s = source_motion.transformed();
+        let mut warping = BoundModel::new(models.session(&WARPING), &WARPING)?;
+        warping.bind_resident("feature_3d", &feature_3d)?;
+        warping
+            .input_mut("kp_source")
+            .copy_from_slice(&flatten(&x_s));
         Ok(Animator {
-            models,
+            motion,
+            stitching: BoundModel::new(models.session(&STITCHING), &STITCHING)?,
+            warping,
             source: SourceState {
                 feature_3d,
-                motion,
+                motion: source_motion,
                 x_s,
             },
             reference: None,
@@ -123,14 +170,26 @@ impl Animator {
     /// Keypoints for a driving RGB8 256x256 crop: motion, relative motion (the first call sets the
     /// reference), `x_d_new`, stitching.
     pub fn drive(&mut self, driving_rgb: &[u8]) -> Result<DrivenKeypoints, RuntimeError> {
-        let input = rgb8_to_input(driving_rgb, INPUT_SIZE, INPUT_SIZE)?;
-        let motion = Motion::from_raw(&self.models.motion(&input)?);
+        write_input(
+            driving_rgb,
+            INPUT_SIZE,
+            INPUT_SIZE,
+            self.motion.input_mut("img"),
+        )?;
+        self.motion.run()?;
+        let motion = Motion::from_raw(&RawMotion::from_outputs(|n| self.motion.output(n)));
         let reference = self.reference.get_or_insert_with(|| motion.clone());
         let relative = relative_motion(&self.source.motion, reference, &motion);
         let x_d_new = relative.keypoints(&self.source.motion.kp);
-        let stitching_output = self
-            .models
-            .stitching(&stitching_input(&self.source.x_s, &x_d_new))?;
+        self.stitching
+            .input_mut("input")
+            .copy_from_slice(&stitching_input(&self.source.x_s, &x_d_new));
+        self.stitching.run()?;
+        let stitching_output: [f32; STITCHING_OUTPUT_LEN] = self
+            .stitching
+            .output("output")
+            .try_into()
+            .map_err(|_| RuntimeError::Inference("stitching output is not 1x65".into()))?;
         let stitched = apply_stitching(&x_d_new, &stitching_output);
         let x_d = apply_driving_multiplier(&self.source.x_s, &stitched, 1.0);
         Ok(DrivenKeypoints {
@@ -142,16 +201,21 @@ impl Animator {
         })
     }
 
-    /// `warping_spade`'s raw output (1x3x512x512 RGB 0..1 NCHW) for driven keypoints `kp_driving`.
-    pub fn render(&self, kp_driving: &Keypoints) -> Result<Vec<f32>, RuntimeError> {
-        self.models
-            .warp(&self.source.feature_3d, kp_driving, &self.source.x_s)
+    /// `warping_spade`'s raw output (1x3x512x512 RGB 0..1 NCHW, flat) for driven keypoints
+    /// `kp_driving`; valid until the next call.
+    pub fn render(&mut self, kp_driving: &Keypoints) -> Result<&[f32], RuntimeError> {
+        self.warping
+            .input_mut("kp_driving")
+            .copy_from_slice(&flatten(kp_driving));
+        self.warping.run()?;
+        Ok(self.warping.output("out"))
     }
 
-    /// One animated frame, RGB8 512x512 (HWC), from a driving RGB8 256x256 crop.
-    pub fn animate(&mut self, driving_rgb: &[u8]) -> Result<Vec<u8>, RuntimeError> {
+    /// One animated frame from a driving RGB8 256x256 crop, written into `rgb` (512x512x3 HWC).
+    pub fn animate(&mut self, driving_rgb: &[u8], rgb: &mut [u8]) -> Result<(), RuntimeError> {
         let kp = self.drive(driving_rgb)?;
-        Ok(output_to_rgb8(&self.render(&kp.x_d)?))
+        write_output_rgb8(self.render(&kp.x_d)?, rgb);
+        Ok(())
     }
 }
 
