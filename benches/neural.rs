@@ -11,14 +11,16 @@
 //! `tensorrt`, `auto`), `LP_FRAMES` (default 30, after 5 warm-up frames), `LP_THREADS` (ONNX
 //! Runtime intra-op threads, default 0: its choice). Source and driving crops: the tiny set's
 //! committed 256x256 PNGs. Prints milliseconds per frame (median, 99th percentile, worst) of each
-//! stage and of the whole path. Not a test: it asserts nothing about speed.
+//! stage and of the whole path, twice: with plain session runs (stage by stage) and through the
+//! engine's I/O-bound [`Animator`] (the feature volume resident on the provider). Not a test: it
+//! asserts nothing about speed.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gstfacereenact::neural::keypoints::{relative_motion, Motion};
-use gstfacereenact::neural::model_set::{LivePortraitModels, INPUT_SIZE};
-use gstfacereenact::neural::runner::{output_to_rgb8, rgb8_to_input};
+use gstfacereenact::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
+use gstfacereenact::neural::runner::{output_to_rgb8, rgb8_to_input, write_output_rgb8, Animator};
 use gstfacereenact::neural::stitching::{
     apply_driving_multiplier, apply_stitching, stitching_input,
 };
@@ -40,7 +42,7 @@ fn report(name: &str, mut times: Vec<Duration>) {
     times.sort();
     let at = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
     println!(
-        "  {name:<34} median {:>8.2}  p99 {:>8.2}  worst {:>8.2}",
+        "  {name:<50} median {:>8.2}  p99 {:>8.2}  worst {:>8.2}",
         ms(at(0.5)),
         ms(at(0.99)),
         ms(*times.last().unwrap())
@@ -135,7 +137,42 @@ fn main() {
             }
         }
     }
-    println!("  per frame over {frames} frames (ms):");
+    println!("  plain session runs (inputs wrapped, outputs allocated and the feature volume copied to the provider every frame), per frame over {frames} frames (ms):");
+    for (name, t) in stages.iter().zip(times) {
+        report(name, t);
+    }
+
+    // The engine's path: I/O binding, the feature volume resident in the provider's memory.
+    let t = Instant::now();
+    let mut animator = Animator::new(models.clone(), &source).unwrap();
+    println!(
+        "  avatar (once), bound: appearance features + motion + binding {:.2} ms",
+        ms(t.elapsed())
+    );
+    let stages = [
+        "drive (crop to tensor, motion, maths, stitching)",
+        "render (warping + SPADE decoder)",
+        "output to RGB8",
+        "whole driving path",
+    ];
+    let mut times: Vec<Vec<Duration>> = vec![Vec::new(); stages.len()];
+    let mut rgb = vec![0u8; 3 * OUTPUT_SIZE * OUTPUT_SIZE];
+    for i in 0..frames + 5 {
+        let t0 = Instant::now();
+        let kp = animator.drive(&driving[i % 3]).unwrap();
+        let t1 = Instant::now();
+        animator.render(&kp.x_d).unwrap();
+        let t2 = Instant::now();
+        write_output_rgb8(animator.render_output(), &mut rgb);
+        let t3 = Instant::now();
+        std::hint::black_box(&rgb);
+        if i >= 5 {
+            for (k, d) in [t1 - t0, t2 - t1, t3 - t2, t3 - t0].into_iter().enumerate() {
+                times[k].push(d);
+            }
+        }
+    }
+    println!("  bound (the engine's path), per frame over {frames} frames (ms):");
     for (name, t) in stages.iter().zip(times) {
         report(name, t);
     }

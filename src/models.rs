@@ -192,6 +192,12 @@ impl FaceModels {
         )
     }
 
+    /// A landmarker on the shared landmark session, for reading a face back from a rendering
+    /// (the LivePortrait engine's drawn pose).
+    pub fn new_landmarker(&self) -> Landmarker {
+        Landmarker::new(self.landmarker.session.clone())
+    }
+
     /// Provider fallbacks that happened while loading (empty when the requested one works).
     pub fn fallback_notes(&self) -> Vec<String> {
         let mut n = self.detector.fallback_notes.clone();

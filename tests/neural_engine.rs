@@ -176,3 +176,115 @@ fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
         );
     }
 }
+
+#[test]
+fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
+    // astronaut_512 with a transparent left third and a soft edge.
+    let src = image::open(shared_media("avatar/astronaut_512.png"))
+        .unwrap()
+        .to_rgb8();
+    let alpha = |x: u32| ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8;
+    let rgba = image::RgbaImage::from_fn(src.width(), src.height(), |x, y| {
+        let p = src.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], alpha(x)])
+    });
+    let avatar = common::tempdir().join("lp_astronaut_alpha.png");
+    rgba.save(&avatar).unwrap();
+    let launch = driving_launch(&tiny_set(), &avatar, 3)
+        .replace("facereenact name=fr", "facereenact name=fr alpha=picture")
+        .replace(
+            "videoconvert ! video/x-raw,format=RGB ! appsink",
+            "video/x-raw,format=RGBA ! appsink",
+        );
+    let alphas = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let out = alphas.clone();
+    run_to_sink_with(
+        &launch,
+        |_| {},
+        600,
+        move |sample| {
+            let caps = sample.caps().unwrap();
+            let info = gst_video::VideoInfo::from_caps(caps).unwrap();
+            assert_eq!(info.format(), gst_video::VideoFormat::Rgba);
+            let map = sample.buffer().unwrap().map_readable().unwrap();
+            let stride = info.stride()[0] as usize;
+            let (w, h) = (info.width() as usize, info.height() as usize);
+            let a: Vec<u8> = (0..h)
+                .flat_map(|y| (0..w).map(move |x| (y, x)))
+                .map(|(y, x)| map[y * stride + x * 4 + 3])
+                .collect();
+            out.lock().unwrap().push((w, a));
+        },
+    );
+    let alphas = std::mem::take(&mut *alphas.lock().unwrap());
+    assert!(alphas.len() >= 2, "{} frames", alphas.len());
+    for (i, (w, a)) in alphas.iter().enumerate() {
+        for (k, &v) in a.iter().enumerate() {
+            let (x, y) = (k % w, k / w);
+            assert_eq!(v, alpha(x as u32), "frame {i} ({x}, {y})");
+        }
+    }
+}
+
+#[test]
+fn the_drawn_pose_is_read_back_from_the_rendering() {
+    use gstfacereenact::engine::read_back::PoseReadBack;
+    use gstfacereenact::models::{default_models_dir, FaceModels};
+    use gstfacereenact::runtime::ExecutionProvider;
+    init();
+    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let mut tracker = models.tracker_with_iris_reuse(true);
+    let avatar = AvatarModel::load_with_alpha(
+        &shared_media("avatar/astronaut_512.png"),
+        &mut tracker,
+        0,
+        AlphaRequest::Opaque,
+    )
+    .unwrap();
+    let mut reader = PoseReadBack::new(models.new_landmarker());
+
+    // Noise where the face is: no face, no pose.
+    let mut noise = avatar.image.clone();
+    for (x, y, p) in noise.enumerate_pixels_mut() {
+        let v = ((x * 7919 + y * 104_729) % 251) as u8;
+        p.0 = [v, v.wrapping_mul(3), v.wrapping_mul(7)];
+    }
+    reader.read(&noise, &avatar.landmarks).unwrap();
+    assert!(reader.pose().is_none(), "a pose read from noise");
+
+    // The avatar picture itself: its own landmarks, no motion.
+    reader.read(&avatar.image, &avatar.landmarks).unwrap();
+    let pose = reader.pose().expect("the avatar's face is read back");
+    assert_eq!(pose.points.len(), 468);
+    let err = pose
+        .points
+        .iter()
+        .zip(&avatar.landmarks.points)
+        .map(|(a, b)| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt())
+        .sum::<f32>()
+        / 468.0;
+    assert!(err < 2.0, "read-back landmarks {err} px from the avatar's");
+    let (roll, yaw, pitch) = pose.rigid.roll_yaw_pitch_deg();
+    assert!(
+        (pose.rigid.scale - 1.0).abs() < 0.03 && roll.abs().max(yaw.abs()).max(pitch.abs()) < 2.0,
+        "no motion expected: scale {} roll {roll} yaw {yaw} pitch {pitch}",
+        pose.rigid.scale
+    );
+
+    // The picture moved 24 px right and 10 px down: the rigid motion says so.
+    let (w, h) = avatar.image.dimensions();
+    let moved = image::RgbImage::from_fn(w, h, |x, y| {
+        *avatar.image.get_pixel(
+            x.saturating_sub(24).min(w - 1),
+            y.saturating_sub(10).min(h - 1),
+        )
+    });
+    reader.read(&moved, &avatar.landmarks).unwrap();
+    let pose = reader.pose().unwrap();
+    let centre = nalgebra::Vector3::from(avatar.landmarks.points[1]);
+    let shift = pose.rigid.apply(&centre) - centre;
+    assert!(
+        (shift.x - 24.0).abs() < 2.0 && (shift.y - 10.0).abs() < 2.0,
+        "the nose tip moved by {shift:?}, expected (24, 10)"
+    );
+}

@@ -5,6 +5,7 @@
 pub mod actor_tracking;
 pub mod mesh;
 pub mod neural;
+pub mod read_back;
 
 use image::RgbImage;
 

@@ -8,16 +8,24 @@
 //! * Avatar: cropped once per avatar ([`crate::neural::crop::SOURCE_CROP`], from the avatar's
 //!   landmarks found at load), its appearance features and keypoints extracted once
 //!   ([`Animator::new`]); [`ReenactEngine::avatar_changed`] drops them.
+//! * Motion controls: `motion-region` and `expression-multiplier` as
+//!   [`crate::neural::keypoints::relative_motion_in`] applies them; `adapt-scale` does not apply
+//!   (LivePortrait's motion is relative in its own normalised crop).
 //! * Without a face the last output is held (no easing to rest: `hold-time` is not used).
-//! * No landmark pose is drawn: [`ReenactEngine::drawn_pose`] is `None`, so the element attaches
-//!   no face meta to this engine's frames.
-//! * No alpha: [`ReenactEngine::output_alpha`] is `None` (the output is opaque).
+//! * The drawn pose ([`ReenactEngine::drawn_pose`], hence the face meta and the drawn-pose log
+//!   lines) is **read back** from the rendering: the networks move pixels, not landmarks, so the
+//!   468-point landmarker runs once per frame on the rendered face ([`PoseReadBack`]).
+//! * Alpha: the avatar's own ([`AvatarModel::alpha`], from the picture or the matte made at
+//!   load), not moved: the networks give no motion field to move it with, so hair that moves
+//!   beyond the avatar's silhouette is cut by it.
 
 use image::RgbImage;
 
 use super::actor_tracking::{ActorTracking, Tracked};
+use super::read_back::PoseReadBack;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
+use crate::face::landmarker::Landmarker;
 use crate::face::FaceTracker;
 use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
@@ -37,6 +45,8 @@ struct AvatarState {
 /// LivePortrait reenactment (see the module docs).
 pub struct NeuralEngine {
     tracking: ActorTracking,
+    /// The drawn pose, read back from the rendering.
+    read_back: PoseReadBack,
     models: LivePortraitModels,
     avatar: Option<AvatarState>,
     /// The driving crop, 256x256 RGB8.
@@ -47,19 +57,24 @@ pub struct NeuralEngine {
     canvas: RgbImage,
     /// Where `canvas` differs from the avatar picture.
     changed: Rect,
+    /// The avatar's alpha (RGB-replicated, see [`AvatarModel::alpha`]), copied with the canvas.
+    alpha: Option<RgbImage>,
 }
 
 impl NeuralEngine {
-    /// An engine tracking with `tracker` and animating with `models`.
-    pub fn new(tracker: FaceTracker, models: LivePortraitModels) -> Self {
+    /// An engine tracking with `tracker`, animating with `models`, and reading the drawn face
+    /// back with `read_back` (a landmarker of the face models).
+    pub fn new(tracker: FaceTracker, read_back: Landmarker, models: LivePortraitModels) -> Self {
         NeuralEngine {
             tracking: ActorTracking::new(tracker),
+            read_back: PoseReadBack::new(read_back),
             models,
             avatar: None,
             crop: vec![0; INPUT_SIZE * INPUT_SIZE * 3],
             output: RgbImage::new(OUTPUT_SIZE as u32, OUTPUT_SIZE as u32),
             canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
+            alpha: None,
         }
     }
 
@@ -86,6 +101,7 @@ impl NeuralEngine {
     /// Makes the canvas the avatar picture again.
     fn clear_canvas(&mut self, avatar: &AvatarModel) {
         self.canvas = avatar.image.clone();
+        self.alpha = avatar.alpha.clone();
         self.changed = Rect::default();
     }
 }
@@ -120,7 +136,13 @@ impl ReenactEngine for NeuralEngine {
                 // A cut: motion relative to the previous shot's face is meaningless.
                 state.animator.reset_reference();
             }
-            state.animator.animate(&crop, &mut output)?;
+            let motion = &settings.motion;
+            state.animator.animate(
+                &crop,
+                motion.region,
+                motion.expression_multiplier,
+                &mut output,
+            )?;
             Ok(state.o2c_output)
         });
         self.crop = crop;
@@ -129,6 +151,7 @@ impl ReenactEngine for NeuralEngine {
         let output = &self.output;
         let rect = paste_back(&mut self.canvas, &avatar.image, output, &o2c_output);
         self.changed = self.changed.union(&rect);
+        self.read_back.read(&self.canvas, &avatar.landmarks)?;
         Ok(FrameOutcome::Reenacted)
     }
 
@@ -136,15 +159,14 @@ impl ReenactEngine for NeuralEngine {
         (&self.canvas, self.changed)
     }
 
-    /// `None`: the output is opaque (the avatar's alpha is not carried by this engine yet).
+    /// The avatar's own alpha, not moved (see the module docs).
     fn output_alpha(&self) -> Option<&RgbImage> {
-        None
+        self.alpha.as_ref()
     }
 
-    /// `None`: this engine draws no landmark pose (the networks move the picture directly), so
-    /// the element attaches no face meta.
+    /// Read back from the rendering (see the module docs).
     fn drawn_pose(&self) -> Option<&TargetPose> {
-        None
+        self.read_back.pose()
     }
 
     fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
@@ -160,6 +182,7 @@ impl ReenactEngine for NeuralEngine {
 
     fn avatar_changed(&mut self) {
         self.avatar = None;
+        self.read_back.reset();
         self.canvas = RgbImage::new(0, 0);
         self.changed = Rect::default();
         self.tracking.reset_smoothing();
@@ -167,6 +190,7 @@ impl ReenactEngine for NeuralEngine {
 
     fn flush(&mut self, avatar: &AvatarModel) {
         self.tracking.reset();
+        self.read_back.reset();
         self.clear_canvas(avatar);
     }
 

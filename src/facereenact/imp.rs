@@ -935,7 +935,7 @@ impl BaseTransformImpl for FaceReenact {
                         ["model set {}, execution-provider={}", dir.display(), provider.nick()]
                     );
                 }
-                Box::new(NeuralEngine::new(tracker, set))
+                Box::new(NeuralEngine::new(tracker, models.new_landmarker(), set))
             }
         };
         *self.state.lock().unwrap() = Some(State {

@@ -12,6 +12,7 @@
 use nalgebra::Matrix3;
 
 use super::head_pose::{bins_to_degrees, rotation_matrix, NUM_BINS};
+use crate::motion::MotionRegion;
 
 /// Number of implicit keypoints.
 pub const NUM_KP: usize = 21;
@@ -191,6 +192,55 @@ pub fn relative_motion(source: &Motion, reference: &Motion, driving: &Motion) ->
     }
 }
 
+/// LivePortrait's lip keypoints (`animation_region="lip"`: indices 6, 12, 14, 17, 19, 20).
+pub const LIP_KEYPOINTS: [usize; 6] = [6, 12, 14, 17, 19, 20];
+/// LivePortrait's eye keypoints (`animation_region="eyes"`: indices 11, 13, 15, 16, 18).
+pub const EYE_KEYPOINTS: [usize; 5] = [11, 13, 15, 16, 18];
+
+/// [`relative_motion`] limited to a region and with the expression change scaled, as the
+/// element's `motion-region` and `expression-multiplier` ask:
+///
+/// * the rotation and translation are relative (as in [`relative_motion`]) for `All` and `Pose`,
+///   the source's own otherwise; the scale likewise (LivePortrait's own `"pose"` region keeps the
+///   source's scale; ours follows the actor's distance as the mesh engine's does);
+/// * the expression is `exp_s + multiplier * (exp_d_i - exp_d_0)` on every keypoint for `All` and
+///   `Expression`, on [`LIP_KEYPOINTS`] for `Lips`, on [`EYE_KEYPOINTS`] for `Eyes`, and the
+///   source's own elsewhere and for `Pose`.
+///
+/// Source: LivePortrait `live_portrait_pipeline.py` (`animation_region`, image source, driving
+/// video). With `All` and a multiplier of 1 the result equals [`relative_motion`] exactly.
+pub fn relative_motion_in(
+    source: &Motion,
+    reference: &Motion,
+    driving: &Motion,
+    region: MotionRegion,
+    expression_multiplier: f32,
+) -> RelativeMotion {
+    let mut out = relative_motion(source, reference, driving);
+    let head = matches!(region, MotionRegion::All | MotionRegion::Pose);
+    if !head {
+        out.rotation = source.rotation;
+        out.scale = source.scale;
+        out.t = [source.t[0], source.t[1], 0.0];
+    }
+    let moves = |k: usize| match region {
+        MotionRegion::All | MotionRegion::Expression => true,
+        MotionRegion::Pose => false,
+        MotionRegion::Lips => LIP_KEYPOINTS.contains(&k),
+        MotionRegion::Eyes => EYE_KEYPOINTS.contains(&k),
+    };
+    for (k, e) in out.exp.iter_mut().enumerate() {
+        for (j, v) in e.iter_mut().enumerate() {
+            *v = if moves(k) {
+                source.exp[k][j] + expression_multiplier * (driving.exp[k][j] - reference.exp[k][j])
+            } else {
+                source.exp[k][j]
+            };
+        }
+    }
+    out
+}
+
 impl RelativeMotion {
     /// `x_d_new = scale_new * (kp_s @ R_new + exp_new) + t_new` (before stitching), with `kp_s`
     /// the source's canonical keypoints.
@@ -232,6 +282,48 @@ mod tests {
         for (a, b) in x.iter().flatten().zip(x_s.iter().flatten()) {
             assert!((a - b).abs() < 1e-5, "{a} vs {b}");
         }
+    }
+
+    #[test]
+    fn all_with_multiplier_one_is_the_reference_relative_motion() {
+        let (s, d0, d1) = (motion(0.3), motion(1.1), motion(0.7));
+        assert_eq!(
+            relative_motion_in(&s, &d0, &d1, MotionRegion::All, 1.0),
+            relative_motion(&s, &d0, &d1)
+        );
+    }
+
+    #[test]
+    fn regions_move_only_their_part() {
+        let (s, d0, d1) = (motion(0.3), motion(1.1), motion(0.7));
+        let full = relative_motion(&s, &d0, &d1);
+        let pose = relative_motion_in(&s, &d0, &d1, MotionRegion::Pose, 1.0);
+        assert_eq!(
+            (pose.rotation, pose.scale, pose.t),
+            (full.rotation, full.scale, full.t)
+        );
+        assert_eq!(pose.exp, s.exp);
+        let lips = relative_motion_in(&s, &d0, &d1, MotionRegion::Lips, 1.0);
+        assert_eq!((lips.rotation, lips.scale), (s.rotation, s.scale));
+        assert_eq!(lips.t, [s.t[0], s.t[1], 0.0]);
+        for k in 0..NUM_KP {
+            let expected = if LIP_KEYPOINTS.contains(&k) {
+                full.exp[k]
+            } else {
+                s.exp[k]
+            };
+            assert_eq!(lips.exp[k], expected, "keypoint {k}");
+        }
+        let eyes = relative_motion_in(&s, &d0, &d1, MotionRegion::Eyes, 1.0);
+        assert_eq!(eyes.exp[11], full.exp[11]);
+        assert_eq!(eyes.exp[6], s.exp[6]);
+        // The multiplier scales the expression change, not the head.
+        let frozen = relative_motion_in(&s, &d0, &d1, MotionRegion::All, 0.0);
+        assert_eq!(frozen.exp, s.exp);
+        assert_eq!(frozen.rotation, full.rotation);
+        let doubled = relative_motion_in(&s, &d0, &d1, MotionRegion::Expression, 2.0);
+        let change = |e: &Keypoints| e[6][1] - s.exp[6][1];
+        assert!((change(&doubled.exp) - 2.0 * change(&full.exp)).abs() < 1e-6);
     }
 
     #[test]

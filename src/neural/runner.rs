@@ -10,13 +10,14 @@
 use ort::value::DynTensor;
 
 use super::bound_model::{run_to_device, BoundModel};
-use super::keypoints::{flatten, relative_motion, Keypoints, Motion, RawMotion, RelativeMotion};
+use super::keypoints::{flatten, relative_motion_in, Keypoints, Motion, RawMotion, RelativeMotion};
 use super::model_set::{
     LivePortraitModels, APPEARANCE, INPUT_SIZE, MOTION, OUTPUT_SIZE, STITCHING, WARPING,
 };
 use super::stitching::{
     apply_driving_multiplier, apply_stitching, stitching_input, STITCHING_OUTPUT_LEN,
 };
+use crate::motion::MotionRegion;
 use crate::runtime::RuntimeError;
 
 /// Writes an RGB8 crop (`width x height x 3`, row-major, must be 256x256) into `out`, the input
@@ -168,8 +169,20 @@ impl Animator {
     }
 
     /// Keypoints for a driving RGB8 256x256 crop: motion, relative motion (the first call sets the
-    /// reference), `x_d_new`, stitching.
+    /// reference), `x_d_new`, stitching; LivePortrait's defaults (the whole face, expression
+    /// multiplier 1).
     pub fn drive(&mut self, driving_rgb: &[u8]) -> Result<DrivenKeypoints, RuntimeError> {
+        self.drive_with(driving_rgb, MotionRegion::All, 1.0)
+    }
+
+    /// [`Animator::drive`] with the motion limited to `region` and the expression change scaled
+    /// by `expression_multiplier` ([`relative_motion_in`]).
+    pub fn drive_with(
+        &mut self,
+        driving_rgb: &[u8],
+        region: MotionRegion,
+        expression_multiplier: f32,
+    ) -> Result<DrivenKeypoints, RuntimeError> {
         write_input(
             driving_rgb,
             INPUT_SIZE,
@@ -179,7 +192,13 @@ impl Animator {
         self.motion.run()?;
         let motion = Motion::from_raw(&RawMotion::from_outputs(|n| self.motion.output(n)));
         let reference = self.reference.get_or_insert_with(|| motion.clone());
-        let relative = relative_motion(&self.source.motion, reference, &motion);
+        let relative = relative_motion_in(
+            &self.source.motion,
+            reference,
+            &motion,
+            region,
+            expression_multiplier,
+        );
         let x_d_new = relative.keypoints(&self.source.motion.kp);
         self.stitching
             .input_mut("input")
@@ -211,9 +230,21 @@ impl Animator {
         Ok(self.warping.output("out"))
     }
 
-    /// One animated frame from a driving RGB8 256x256 crop, written into `rgb` (512x512x3 HWC).
-    pub fn animate(&mut self, driving_rgb: &[u8], rgb: &mut [u8]) -> Result<(), RuntimeError> {
-        let kp = self.drive(driving_rgb)?;
+    /// The last [`Animator::render`]'s output (1x3x512x512 RGB 0..1 NCHW, flat).
+    pub fn render_output(&self) -> &[f32] {
+        self.warping.output("out")
+    }
+
+    /// One animated frame from a driving RGB8 256x256 crop, written into `rgb` (512x512x3 HWC);
+    /// `region` and `expression_multiplier` as [`Animator::drive_with`] takes them.
+    pub fn animate(
+        &mut self,
+        driving_rgb: &[u8],
+        region: MotionRegion,
+        expression_multiplier: f32,
+        rgb: &mut [u8],
+    ) -> Result<(), RuntimeError> {
+        let kp = self.drive_with(driving_rgb, region, expression_multiplier)?;
         write_output_rgb8(self.render(&kp.x_d)?, rgb);
         Ok(())
     }
