@@ -570,3 +570,48 @@ fn a_set_with_a_wrong_or_missing_file_is_refused_naming_it() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_open_avatar_mouth_is_animated_from_closed_lips_as_liveportrait_normalises_it() {
+    use gstfacereenact::neural::lip_normalization::normalization_input;
+    let r = reference();
+    let m = models();
+    let (src, _, _) = png_rgb("source_256.png");
+    let (d, _, _) = png_rgb("driving_0_256.png");
+    let mut animator = Animator::new(m.clone(), &src).unwrap();
+    // The input layout is the reference's `concat_feat(x_s, [c_s_lip, c_d_lip])` with c_d_lip 0.
+    let c_s = r.get("retarget.lip_ratio")[0];
+    let input = normalization_input(&animator.source().x_s, c_s).unwrap();
+    check(
+        "lip normalisation input [x_s, c_s_lip]",
+        &input[..64],
+        &r.get("retarget.lip_input")[..64],
+        1e-5,
+    );
+    assert_eq!(input[64], 0.0, "the lips are animated from closed");
+
+    // Under the threshold: LivePortrait's closed-mouth branch, the reference's keypoints.
+    assert!(!animator.normalize_lips(&m, 0.02).unwrap());
+    let closed = animator.drive(&d).unwrap().x_d;
+    check(
+        "x_d, closed source mouth",
+        &flatten(&closed),
+        r.get("driving0.x_d_stitched"),
+        1e-4,
+    );
+    // Open: the lip delta of [x_s, c_s, 0] is added to every frame's stitched keypoints.
+    animator.reset_reference();
+    assert!(animator.normalize_lips(&m, c_s).unwrap());
+    let open = animator.drive(&d).unwrap().x_d;
+    let delta = m.retarget_lip(&input).unwrap();
+    let expected: Vec<f32> = flatten(&closed)
+        .iter()
+        .zip(flatten(&delta))
+        .map(|(a, b)| a + b)
+        .collect();
+    check("x_d, open source mouth", &flatten(&open), &expected, 1e-6);
+    assert!(
+        max_abs_diff(&flatten(&open), &flatten(&closed)) > 1e-4,
+        "the lip delta moves the keypoints"
+    );
+}

@@ -8,6 +8,8 @@
 //! * Avatar: cropped once per avatar ([`crate::neural::crop::SOURCE_CROP`], from the avatar's
 //!   landmarks found at load), its appearance features and keypoints extracted once
 //!   ([`Animator::new`]); [`ReenactEngine::avatar_changed`] drops them.
+//! * An avatar with an open mouth is animated from closed lips when the set has
+//!   `stitching_lip.onnx` ([`crate::neural::lip_normalization`], LivePortrait's default).
 //! * Motion controls: `motion-region` and `expression-multiplier` as
 //!   [`crate::neural::keypoints::relative_motion_in`] applies them; `adapt-scale` does not apply
 //!   (LivePortrait's motion is relative in its own normalised crop).
@@ -29,6 +31,7 @@ use crate::face::landmarker::Landmarker;
 use crate::face::FaceTracker;
 use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
+use crate::neural::lip_normalization::lip_open_ratio;
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
 use crate::neural::paste_back::paste_back;
 use crate::neural::runner::Animator;
@@ -89,7 +92,10 @@ impl NeuralEngine {
                 })?;
             let mut source = vec![0u8; INPUT_SIZE * INPUT_SIZE * 3];
             sample_crop(&avatar.image, 1.0, &o2c.inverse(), INPUT_SIZE, &mut source);
-            let animator = Animator::new(self.models.clone(), &source)?;
+            let mut animator = Animator::new(self.models.clone(), &source)?;
+            if let Some(ratio) = lip_open_ratio(&avatar.landmarks.points) {
+                animator.normalize_lips(&self.models, ratio)?;
+            }
             self.avatar = Some(AvatarState {
                 animator,
                 o2c_output: o2c.then_scale(OUTPUT_SIZE as f32 / INPUT_SIZE as f32),

@@ -11,6 +11,7 @@
 //! * [`head_pose`]: pose bins to degrees, rotation matrix;
 //! * [`keypoints`]: implicit keypoint transform and relative motion;
 //! * [`stitching`]: the stitching network's input and how its output is applied;
+//! * [`lip_normalization`]: an avatar's open mouth animated from closed (`flag_normalize_lip`);
 //! * [`crop`]: the face crop from our 468 landmarks, sampled to 256x256;
 //! * [`paste_back`]: the 512x512 output pasted back into the avatar picture, feathered;
 //! * [`runner`]: the stages in order, from RGB8 crops to the 512x512 RGB8 animated frame.
@@ -21,6 +22,7 @@ pub mod bound_model;
 pub mod crop;
 pub mod head_pose;
 pub mod keypoints;
+pub mod lip_normalization;
 pub mod model_set;
 pub mod paste_back;
 pub mod runner;

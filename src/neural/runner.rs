@@ -11,6 +11,7 @@ use ort::value::DynTensor;
 
 use super::bound_model::{run_to_device, BoundModel};
 use super::keypoints::{flatten, relative_motion_in, Keypoints, Motion, RawMotion, RelativeMotion};
+use super::lip_normalization::{apply_lip_delta, normalization_input};
 use super::model_set::{
     LivePortraitModels, APPEARANCE, INPUT_SIZE, MOTION, OUTPUT_SIZE, STITCHING, WARPING,
 };
@@ -104,7 +105,8 @@ pub struct DrivenKeypoints {
     pub x_d_new: Keypoints,
     /// `stitching.onnx` output, 1x65.
     pub stitching_output: [f32; STITCHING_OUTPUT_LEN],
-    /// Keypoints after stitching (and driving multiplier 1.0): `kp_driving` of `warping_spade`.
+    /// Keypoints after stitching, lip normalisation when it applies, and the driving multiplier
+    /// 1.0: `kp_driving` of `warping_spade`.
     pub x_d: Keypoints,
 }
 
@@ -119,6 +121,9 @@ pub struct Animator {
     warping: BoundModel,
     source: SourceState,
     reference: Option<Motion>,
+    /// Lip normalisation's delta, added to every frame's stitched keypoints
+    /// ([`Animator::normalize_lips`]).
+    lip_delta: Option<Keypoints>,
 }
 
 impl Animator {
@@ -150,7 +155,28 @@ impl Animator {
                 x_s,
             },
             reference: None,
+            lip_delta: None,
         })
+    }
+
+    /// Lip normalisation ([`super::lip_normalization`]): when the source's lip-open ratio
+    /// `source_lip_ratio` is at least the threshold and the set has `stitching_lip.onnx`, every
+    /// later frame is animated from closed lips. Returns whether it applies. Errors: the lip
+    /// model's run.
+    pub fn normalize_lips(
+        &mut self,
+        models: &LivePortraitModels,
+        source_lip_ratio: f32,
+    ) -> Result<bool, RuntimeError> {
+        self.lip_delta = None;
+        let Some(input) = normalization_input(&self.source.x_s, source_lip_ratio) else {
+            return Ok(false);
+        };
+        if !models.has_retargeting().1 {
+            return Ok(false);
+        }
+        self.lip_delta = Some(models.retarget_lip(&input)?);
+        Ok(true)
     }
 
     /// The source's features and keypoints.
@@ -209,7 +235,10 @@ impl Animator {
             .output("output")
             .try_into()
             .map_err(|_| RuntimeError::Inference("stitching output is not 1x65".into()))?;
-        let stitched = apply_stitching(&x_d_new, &stitching_output);
+        let mut stitched = apply_stitching(&x_d_new, &stitching_output);
+        if let Some(delta) = &self.lip_delta {
+            stitched = apply_lip_delta(&stitched, delta);
+        }
         let x_d = apply_driving_multiplier(&self.source.x_s, &stitched, 1.0);
         Ok(DrivenKeypoints {
             motion,
