@@ -118,6 +118,49 @@ impl PersonSegmenter {
     }
 }
 
+impl PersonSegmenter {
+    /// The person matte of `picture` written into `alpha` (the picture's size, the matte in each
+    /// of R, G and B, 0..255) inside `rect` only; outside it `alpha` is left as it is. The
+    /// probabilities are sampled bilinearly at pixel centres (as [`PersonSegmenter::matte`] when
+    /// the picture is at least 256 pixels on each side; for a smaller one `matte` averages
+    /// instead). Allocates nothing.
+    ///
+    /// Errors: as [`PersonSegmenter::probabilities`]. Panics when `alpha` and `picture` differ in
+    /// size.
+    pub fn matte_rect_into(
+        &mut self,
+        picture: &RgbImage,
+        rect: crate::video::Rect,
+        alpha: &mut RgbImage,
+    ) -> Result<(), RuntimeError> {
+        assert_eq!(alpha.dimensions(), picture.dimensions(), "alpha size");
+        let (w, h) = picture.dimensions();
+        if w == 0 || h == 0 || rect.is_empty() {
+            return Ok(());
+        }
+        let p = self.probabilities(picture)?;
+        let n = INPUT_SIZE as f32;
+        let cell =
+            |x: usize, y: usize| p[y.min(INPUT_SIZE - 1) * INPUT_SIZE + x.min(INPUT_SIZE - 1)];
+        let coord = |i: u32, side: u32| {
+            let u = ((i as f32 + 0.5) * n / side as f32 - 0.5).clamp(0.0, n - 1.0);
+            (u.floor() as usize, u - u.floor())
+        };
+        for y in rect.y0..rect.y1.min(h) {
+            let (v0, fy) = coord(y, h);
+            for x in rect.x0..rect.x1.min(w) {
+                let (u0, fx) = coord(x, w);
+                let top = cell(u0, v0) * (1.0 - fx) + cell(u0 + 1, v0) * fx;
+                let bottom = cell(u0, v0 + 1) * (1.0 - fx) + cell(u0 + 1, v0 + 1) * fx;
+                let value = top * (1.0 - fy) + bottom * fy;
+                let level = (value.clamp(0.0, 1.0) * 255.0).round() as u8;
+                alpha.put_pixel(x, y, image::Rgb([level; 3]));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl crate::avatar::Matting for PersonSegmenter {
     fn matte(&mut self, picture: &RgbImage) -> Result<GrayImage, RuntimeError> {
         PersonSegmenter::matte(self, picture)
@@ -312,5 +355,31 @@ mod tests {
             .sum();
         let mean_diff = diff as f32 / matte.len() as f32;
         assert!(mean_diff < 6.0, "mean difference {mean_diff}");
+    }
+
+    #[test]
+    fn a_rectangle_of_the_matte_is_the_full_mattes_and_the_rest_is_left_alone() {
+        let picture = shared_avatar("mona_lisa_720x1280.jpg");
+        let mut seg = segmenter();
+        let full = seg.matte(&picture).unwrap();
+        let mut alpha = RgbImage::from_pixel(picture.width(), picture.height(), image::Rgb([7; 3]));
+        let rect = crate::video::Rect {
+            x0: 100,
+            y0: 50,
+            x1: 400,
+            y1: 300,
+        };
+        seg.matte_rect_into(&picture, rect, &mut alpha).unwrap();
+        let mut worst = 0u8;
+        for (x, y, a) in alpha.enumerate_pixels() {
+            let inside = (100..400).contains(&x) && (50..300).contains(&y);
+            if inside {
+                assert!(a.0[0] == a.0[1] && a.0[1] == a.0[2]);
+                worst = worst.max(a.0[0].abs_diff(full.get_pixel(x, y).0[0]));
+            } else {
+                assert_eq!(a.0, [7; 3], "({x}, {y}) outside the rectangle was written");
+            }
+        }
+        assert!(worst <= 1, "differs from the full matte by {worst} levels");
     }
 }

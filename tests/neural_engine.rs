@@ -177,21 +177,14 @@ fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
     }
 }
 
-#[test]
-fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
-    // astronaut_512 with a transparent left third and a soft edge.
-    let src = image::open(shared_media("avatar/astronaut_512.png"))
-        .unwrap()
-        .to_rgb8();
-    let alpha = |x: u32| ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8;
-    let rgba = image::RgbaImage::from_fn(src.width(), src.height(), |x, y| {
-        let p = src.get_pixel(x, y).0;
-        image::Rgba([p[0], p[1], p[2], alpha(x)])
-    });
-    let avatar = common::tempdir().join("lp_astronaut_alpha.png");
-    rgba.save(&avatar).unwrap();
-    let launch = driving_launch(&tiny_set(), &avatar, 3)
-        .replace("facereenact name=fr", "facereenact name=fr alpha=picture")
+/// Runs `launch` (from [`driving_launch`]) with `alpha` set on the element and RGBA out: each
+/// frame's width and alpha bytes, row-major.
+fn run_alphas(launch: &str, alpha: &str) -> Vec<(usize, Vec<u8>)> {
+    let launch = launch
+        .replace(
+            "facereenact name=fr",
+            &format!("facereenact name=fr {alpha}"),
+        )
         .replace(
             "videoconvert ! video/x-raw,format=RGB ! appsink",
             "video/x-raw,format=RGBA ! appsink",
@@ -217,6 +210,68 @@ fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
         },
     );
     let alphas = std::mem::take(&mut *alphas.lock().unwrap());
+    alphas
+}
+
+#[test]
+fn with_a_matte_the_rendered_head_is_matted_again_every_frame() {
+    use gstfacereenact::models::{default_models_dir, person_segmenter};
+    use gstfacereenact::runtime::ExecutionProvider;
+    let avatar_path = shared_media("avatar/astronaut_512.png");
+    let alphas = run_alphas(&driving_launch(&tiny_set(), &avatar_path, 3), "alpha=matte");
+    assert!(alphas.len() >= 2, "{} frames", alphas.len());
+    // The matte made at load, and where the pasted square lies.
+    let mut segmenter = person_segmenter(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let mut tracker = common::tracker();
+    let avatar = AvatarModel::load_with_alpha(
+        &avatar_path,
+        &mut tracker,
+        0,
+        AlphaRequest::Matte(&mut segmenter),
+    )
+    .unwrap();
+    let loaded = avatar.alpha.as_ref().unwrap();
+    let o2c = crop_transform(&avatar.landmarks.points, 256.0, &SOURCE_CROP)
+        .unwrap()
+        .then_scale(2.0);
+    for (i, (w, a)) in alphas.iter().enumerate() {
+        let (mut inside, mut changed, mut outside) = (0u64, 0u64, 0u64);
+        for (k, &v) in a.iter().enumerate() {
+            let (x, y) = ((k % w) as u32, (k / w) as u32);
+            let c = o2c.apply([x as f32 + 0.5, y as f32 + 0.5]);
+            let at_load = loaded.get_pixel(x, y).0[0];
+            if c.iter().any(|&v| !(-40.0..=552.0).contains(&v)) {
+                assert_eq!(
+                    v, at_load,
+                    "frame {i} ({x}, {y}) far from the pasted square"
+                );
+                outside += 1;
+            } else if feather(c, 512.0) == 1.0 {
+                inside += 1;
+                changed += u64::from(v.abs_diff(at_load) > 16);
+            }
+        }
+        println!("frame {i}: {changed} of {inside} pixels of the pasted face re-matted differently, {outside} outside");
+        assert!(outside > 10_000, "frame {i}: {outside}");
+        // The tiny set paints noise over the head: no longer a person where the face was.
+        assert!(changed * 10 > inside, "frame {i}: {changed} of {inside}");
+    }
+}
+
+#[test]
+fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
+    // astronaut_512 with a transparent left third and a soft edge.
+    let src = image::open(shared_media("avatar/astronaut_512.png"))
+        .unwrap()
+        .to_rgb8();
+    let alpha = |x: u32| ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8;
+    let rgba = image::RgbaImage::from_fn(src.width(), src.height(), |x, y| {
+        let p = src.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], alpha(x)])
+    });
+    let avatar = common::tempdir().join("lp_astronaut_alpha.png");
+    rgba.save(&avatar).unwrap();
+    let alphas = run_alphas(&driving_launch(&tiny_set(), &avatar, 3), "alpha=picture");
     assert!(alphas.len() >= 2, "{} frames", alphas.len());
     for (i, (w, a)) in alphas.iter().enumerate() {
         for (k, &v) in a.iter().enumerate() {

@@ -17,9 +17,11 @@
 //! * The drawn pose ([`ReenactEngine::drawn_pose`], hence the face meta and the drawn-pose log
 //!   lines) is **read back** from the rendering: the networks move pixels, not landmarks, so the
 //!   468-point landmarker runs once per frame on the rendered face ([`PoseReadBack`]).
-//! * Alpha: the avatar's own ([`AvatarModel::alpha`], from the picture or the matte made at
-//!   load), not moved: the networks give no motion field to move it with, so hair that moves
-//!   beyond the avatar's silhouette is cut by it.
+//! * Alpha: with `alpha=matte` ([`NeuralEngine::with_matting`]) the rendering is matted again
+//!   every frame inside the pasted square, so the silhouette follows the animated head (the
+//!   picture's own alpha, if any, then applies outside that square only). Otherwise the avatar's
+//!   own ([`AvatarModel::alpha`], the picture's), not moved: the networks give no motion field to
+//!   move it with, so hair that moves beyond the avatar's silhouette is cut by it.
 
 use image::RgbImage;
 
@@ -29,6 +31,7 @@ use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::landmarker::Landmarker;
 use crate::face::FaceTracker;
+use crate::matte::PersonSegmenter;
 use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::lip_normalization::lip_open_ratio;
@@ -62,6 +65,8 @@ pub struct NeuralEngine {
     changed: Rect,
     /// The avatar's alpha (RGB-replicated, see [`AvatarModel::alpha`]), copied with the canvas.
     alpha: Option<RgbImage>,
+    /// With `alpha=matte`: re-mattes the pasted square of every rendering.
+    matting: Option<PersonSegmenter>,
 }
 
 impl NeuralEngine {
@@ -78,7 +83,16 @@ impl NeuralEngine {
             canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
             alpha: None,
+            matting: None,
         }
+    }
+
+    /// With `alpha=matte`: the person matte is computed again on every rendering inside the
+    /// pasted square (where the head moved), with `segmenter`, instead of keeping the matte made
+    /// at load.
+    pub fn with_matting(mut self, segmenter: PersonSegmenter) -> Self {
+        self.matting = Some(segmenter);
+        self
     }
 
     /// The avatar's crop and source state, made on first use.
@@ -157,6 +171,9 @@ impl ReenactEngine for NeuralEngine {
         let output = &self.output;
         let rect = paste_back(&mut self.canvas, &avatar.image, output, &o2c_output);
         self.changed = self.changed.union(&rect);
+        if let (Some(segmenter), Some(alpha)) = (self.matting.as_mut(), self.alpha.as_mut()) {
+            segmenter.matte_rect_into(&self.canvas, self.changed, alpha)?;
+        }
         self.read_back.read(&self.canvas, &avatar.landmarks)?;
         Ok(FrameOutcome::Reenacted)
     }

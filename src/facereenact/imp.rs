@@ -141,6 +141,11 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The face models' folder: `models-dir`, else the default ([`default_models_dir`]).
+    fn models_dir(&self) -> PathBuf {
+        self.models_dir.clone().unwrap_or_else(default_models_dir)
+    }
+
     fn engine_settings(&self) -> EngineSettings {
         EngineSettings {
             motion: MotionSettings {
@@ -340,7 +345,7 @@ impl FaceReenact {
         if alpha == AlphaChoice::Matte {
             segmenter = Some(
                 person_segmenter(
-                    &settings.models_dir.unwrap_or_else(default_models_dir),
+                    &settings.models_dir(),
                     settings.execution_provider.into(),
                     settings.inference_threads as usize,
                 )
@@ -880,10 +885,7 @@ impl BaseTransformImpl for FaceReenact {
         };
         let provider = settings.execution_provider.into();
         let models = FaceModels::load(
-            &settings
-                .models_dir
-                .clone()
-                .unwrap_or_else(default_models_dir),
+            &settings.models_dir(),
             provider,
             settings.inference_threads as usize,
         )
@@ -935,7 +937,19 @@ impl BaseTransformImpl for FaceReenact {
                         ["model set {}, execution-provider={}", dir.display(), provider.nick()]
                     );
                 }
-                Box::new(NeuralEngine::new(tracker, models.new_landmarker(), set))
+                let engine = NeuralEngine::new(tracker, models.new_landmarker(), set);
+                if settings.alpha == AlphaChoice::Matte {
+                    // The rendering is matted again every frame (see NeuralEngine::with_matting).
+                    let segmenter = person_segmenter(
+                        &settings.models_dir(),
+                        provider,
+                        settings.inference_threads as usize,
+                    )
+                    .map_err(|e| runtime_error_message(&e))?;
+                    Box::new(engine.with_matting(segmenter))
+                } else {
+                    Box::new(engine)
+                }
             }
         };
         *self.state.lock().unwrap() = Some(State {
