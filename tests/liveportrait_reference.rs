@@ -448,7 +448,7 @@ fn the_chain_from_the_png_crops_reproduces_the_reference_frames() {
         let out = animator.render(&kp.x_d).unwrap();
         check(
             &format!("{pre}.out_sample (chain)"),
-            &out_sample(&out),
+            &out_sample(out),
             r.get(&format!("{pre}.out_sample")),
             1e-4,
         );
@@ -459,7 +459,7 @@ fn the_chain_from_the_png_crops_reproduces_the_reference_frames() {
             (mean - ref_mean).abs() < 1e-5,
             "{pre} mean {mean} vs {ref_mean}"
         );
-        check_frame(pre, &out, &format!("{pre}_out_512.png"));
+        check_frame(pre, out, &format!("{pre}_out_512.png"));
     }
 }
 
