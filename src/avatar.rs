@@ -100,6 +100,11 @@ pub struct AvatarModel {
     /// straight (colours are not premultiplied), the picture's size, the same value in R, G and
     /// B so that the warp mesh draws it like the colours. `None`: the output is opaque.
     pub alpha: Option<RgbImage>,
+    /// The picture's own alpha channel (0..255, the picture's size) when an alpha was asked for
+    /// and the picture has one, before any matte multiplies it; `None` otherwise. Lets an engine
+    /// that mattes its renderings again (the LivePortrait engine) keep the picture's
+    /// transparency.
+    pub own_alpha: Option<GrayImage>,
     /// The avatar's 468 face-mesh landmarks, avatar pixels.
     pub landmarks: FaceLandmarks,
     /// The avatar's neutral pose that the actor's motion starts from: its landmarks, with the
@@ -325,9 +330,11 @@ impl AvatarModel {
                 AvatarError::NoSuchFace(path.to_path_buf(), count, face)
             }
         })?;
-        let (image, alpha) = match (alpha, straight) {
-            (AlphaRequest::Opaque, _) | (AlphaRequest::Picture, None) => (image, None),
-            (AlphaRequest::Picture, Some((colour, alpha))) => (colour, Some(alpha)),
+        let (image, alpha, own_alpha) = match (alpha, straight) {
+            (AlphaRequest::Opaque, _) | (AlphaRequest::Picture, None) => (image, None, None),
+            (AlphaRequest::Picture, Some((colour, alpha))) => {
+                (colour, Some(alpha.clone()), Some(alpha))
+            }
             (AlphaRequest::Matte(matting), straight) => {
                 let mut matte = matting.matte(&image).map_err(AvatarError::Runtime)?;
                 match straight {
@@ -335,14 +342,15 @@ impl AvatarModel {
                         for (m, a) in matte.pixels_mut().zip(own.pixels()) {
                             m[0] = ((u32::from(m[0]) * u32::from(a[0]) + 127) / 255) as u8;
                         }
-                        (colour, Some(matte))
+                        (colour, Some(matte), Some(own))
                     }
-                    None => (image, Some(matte)),
+                    None => (image, Some(matte), None),
                 }
             }
         };
         let mut model = Self::from_parts(path, image, landmarks);
         model.alpha = alpha.as_ref().map(alpha_as_rgb);
+        model.own_alpha = own_alpha;
         Ok(model)
     }
 
@@ -355,6 +363,7 @@ impl AvatarModel {
             path: path.to_path_buf(),
             image,
             alpha: None,
+            own_alpha: None,
             landmarks,
             neutral,
             mesh,

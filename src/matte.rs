@@ -119,21 +119,19 @@ impl PersonSegmenter {
 }
 
 impl PersonSegmenter {
-    /// The person matte of `picture` written into `alpha` (the picture's size, the matte in each
-    /// of R, G and B, 0..255) inside `rect` only; outside it `alpha` is left as it is. The
+    /// The person matte of `picture` inside `rect` (clipped to the picture): `write(x, y, level)`
+    /// is called once per pixel with the matte's level there (255 = person, 0 = background). The
     /// probabilities are sampled bilinearly at pixel centres (as [`PersonSegmenter::matte`] when
     /// the picture is at least 256 pixels on each side; for a smaller one `matte` averages
     /// instead). Allocates nothing.
     ///
-    /// Errors: as [`PersonSegmenter::probabilities`]. Panics when `alpha` and `picture` differ in
-    /// size.
-    pub fn matte_rect_into(
+    /// Errors: as [`PersonSegmenter::probabilities`].
+    pub fn matte_rect_with(
         &mut self,
         picture: &RgbImage,
         rect: crate::video::Rect,
-        alpha: &mut RgbImage,
+        mut write: impl FnMut(u32, u32, u8),
     ) -> Result<(), RuntimeError> {
-        assert_eq!(alpha.dimensions(), picture.dimensions(), "alpha size");
         let (w, h) = picture.dimensions();
         if w == 0 || h == 0 || rect.is_empty() {
             return Ok(());
@@ -153,8 +151,7 @@ impl PersonSegmenter {
                 let top = cell(u0, v0) * (1.0 - fx) + cell(u0 + 1, v0) * fx;
                 let bottom = cell(u0, v0 + 1) * (1.0 - fx) + cell(u0 + 1, v0 + 1) * fx;
                 let value = top * (1.0 - fy) + bottom * fy;
-                let level = (value.clamp(0.0, 1.0) * 255.0).round() as u8;
-                alpha.put_pixel(x, y, image::Rgb([level; 3]));
+                write(x, y, (value.clamp(0.0, 1.0) * 255.0).round() as u8);
             }
         }
         Ok(())
@@ -369,7 +366,10 @@ mod tests {
             x1: 400,
             y1: 300,
         };
-        seg.matte_rect_into(&picture, rect, &mut alpha).unwrap();
+        seg.matte_rect_with(&picture, rect, |x, y, level| {
+            alpha.put_pixel(x, y, image::Rgb([level; 3]))
+        })
+        .unwrap();
         let mut worst = 0u8;
         for (x, y, a) in alpha.enumerate_pixels() {
             let inside = (100..400).contains(&x) && (50..300).contains(&y);

@@ -258,19 +258,47 @@ fn with_a_matte_the_rendered_head_is_matted_again_every_frame() {
     }
 }
 
-#[test]
-fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
-    // astronaut_512 with a transparent left third and a soft edge.
+/// astronaut_512 with a transparent left third and a soft edge, written to the test's temp
+/// folder, and its alpha as a function of x.
+fn astronaut_with_a_transparent_left_third() -> (PathBuf, fn(u32) -> u8) {
+    fn alpha(x: u32) -> u8 {
+        ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8
+    }
     let src = image::open(shared_media("avatar/astronaut_512.png"))
         .unwrap()
         .to_rgb8();
-    let alpha = |x: u32| ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8;
     let rgba = image::RgbaImage::from_fn(src.width(), src.height(), |x, y| {
         let p = src.get_pixel(x, y).0;
         image::Rgba([p[0], p[1], p[2], alpha(x)])
     });
     let avatar = common::tempdir().join("lp_astronaut_alpha.png");
     rgba.save(&avatar).unwrap();
+    (avatar, alpha)
+}
+
+#[test]
+fn a_matte_keeps_the_pictures_own_transparency() {
+    let (avatar, alpha) = astronaut_with_a_transparent_left_third();
+    let alphas = run_alphas(&driving_launch(&tiny_set(), &avatar, 3), "alpha=matte");
+    assert!(alphas.len() >= 2, "{} frames", alphas.len());
+    for (i, (w, a)) in alphas.iter().enumerate() {
+        for (k, &v) in a.iter().enumerate() {
+            let x = (k % w) as u32;
+            if alpha(x) == 0 {
+                assert_eq!(
+                    v,
+                    0,
+                    "frame {i} ({x}, {}) is transparent in the picture",
+                    k / w
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
+    let (avatar, alpha) = astronaut_with_a_transparent_left_third();
     let alphas = run_alphas(&driving_launch(&tiny_set(), &avatar, 3), "alpha=picture");
     assert!(alphas.len() >= 2, "{} frames", alphas.len());
     for (i, (w, a)) in alphas.iter().enumerate() {
@@ -341,5 +369,35 @@ fn the_drawn_pose_is_read_back_from_the_rendering() {
     assert!(
         (shift.x - 24.0).abs() < 2.0 && (shift.y - 10.0).abs() < 2.0,
         "the nose tip moved by {shift:?}, expected (24, 10)"
+    );
+}
+
+#[test]
+fn an_open_mouthed_avatar_without_the_lip_model_is_warned_about() {
+    // astronaut_512's mouth is open (lip gap over width above LivePortrait's 0.03).
+    let avatar = shared_media("avatar/astronaut_512.png");
+    let dir = common::tempdir().join("lp-no-lip");
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(tiny_set()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "onnx") && !p.ends_with("stitching_lip.onnx") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let (_, warnings, _) = run(&driving_launch(&dir, &avatar, 2));
+    let lip: Vec<_> = warnings
+        .iter()
+        .filter(|w| w.contains("has no stitching_lip.onnx"))
+        .collect();
+    assert_eq!(lip.len(), 1, "{warnings:?}");
+    assert!(
+        lip[0].contains("astronaut_512.png") && lip[0].contains("Add stitching_lip.onnx"),
+        "{lip:?}"
+    );
+    // With the whole set, no such warning.
+    let (_, warnings, _) = run(&driving_launch(&tiny_set(), &avatar, 2));
+    assert!(
+        !warnings.iter().any(|w| w.contains("stitching_lip")),
+        "{warnings:?}"
     );
 }

@@ -372,4 +372,8 @@ impl ReenactEngine for MeshEngine {
     fn search_counts(&self) -> (u64, u64) {
         MeshEngine::search_counts(self)
     }
+
+    fn speed_advice(&self) -> &'static str {
+        "lower search-budget, or feed a smaller actor frame"
+    }
 }

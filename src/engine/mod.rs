@@ -101,4 +101,8 @@ pub trait ReenactEngine: Send {
     /// Frames a face search ran in (it runs only while no face is followed), and the model runs
     /// it made.
     fn search_counts(&self) -> (u64, u64);
+
+    /// What makes this engine's frames faster, for a user whose frames are late (one clause, no
+    /// final full stop).
+    fn speed_advice(&self) -> &'static str;
 }

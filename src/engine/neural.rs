@@ -18,8 +18,9 @@
 //!   lines) is **read back** from the rendering: the networks move pixels, not landmarks, so the
 //!   468-point landmarker runs once per frame on the rendered face ([`PoseReadBack`]).
 //! * Alpha: with `alpha=matte` ([`NeuralEngine::with_matting`]) the rendering is matted again
-//!   every frame inside the pasted square, so the silhouette follows the animated head (the
-//!   picture's own alpha, if any, then applies outside that square only). Otherwise the avatar's
+//!   every frame inside the pasted square, so the silhouette follows the animated head: the new
+//!   matte times the picture's own alpha ([`AvatarModel::own_alpha`]), blended into the matte
+//!   made at load by the paste-back's feather. Otherwise the avatar's
 //!   own ([`AvatarModel::alpha`], the picture's), not moved: the networks give no motion field to
 //!   move it with, so hair that moves beyond the avatar's silhouette is cut by it.
 
@@ -36,7 +37,7 @@ use crate::motion::TargetPose;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::lip_normalization::lip_open_ratio;
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
-use crate::neural::paste_back::paste_back;
+use crate::neural::paste_back::{feather, paste_back};
 use crate::neural::runner::Animator;
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
@@ -171,8 +172,24 @@ impl ReenactEngine for NeuralEngine {
         let output = &self.output;
         let rect = paste_back(&mut self.canvas, &avatar.image, output, &o2c_output);
         self.changed = self.changed.union(&rect);
-        if let (Some(segmenter), Some(alpha)) = (self.matting.as_mut(), self.alpha.as_mut()) {
-            segmenter.matte_rect_into(&self.canvas, self.changed, alpha)?;
+        if let (Some(segmenter), Some(alpha), Some(at_load)) = (
+            self.matting.as_mut(),
+            self.alpha.as_mut(),
+            avatar.alpha.as_ref(),
+        ) {
+            // The new matte where the rendering was pasted, blended into the matte made at load
+            // by the paste's own feather (no seam at the square's edge), and times the picture's
+            // own alpha (its transparency stays).
+            let own = avatar.own_alpha.as_ref();
+            segmenter.matte_rect_with(&self.canvas, self.changed, |x, y, level| {
+                let c = o2c_output.apply([x as f32 + 0.5, y as f32 + 0.5]);
+                let m = feather(c, OUTPUT_SIZE as f32);
+                let own = own.map_or(255.0, |a| f32::from(a.get_pixel(x, y).0[0]));
+                let now = f32::from(level) * own / 255.0;
+                let before = f32::from(at_load.get_pixel(x, y).0[0]);
+                let v = (m * now + (1.0 - m) * before).round() as u8;
+                alpha.put_pixel(x, y, image::Rgb([v; 3]));
+            })?;
         }
         self.read_back.read(&self.canvas, &avatar.landmarks)?;
         Ok(FrameOutcome::Reenacted)
@@ -219,5 +236,10 @@ impl ReenactEngine for NeuralEngine {
 
     fn search_counts(&self) -> (u64, u64) {
         self.tracking.search_counts()
+    }
+
+    fn speed_advice(&self) -> &'static str {
+        "run the LivePortrait engine on a GPU (execution-provider=cuda with ONNX Runtime's GPU \
+         build), or use the embedded engine (no engine property)"
     }
 }

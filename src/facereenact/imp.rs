@@ -22,6 +22,7 @@ use crate::face::{FrameRegion, TrackOptions};
 use crate::models::{default_models_dir, person_segmenter, FaceModels};
 use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
+use crate::neural::lip_normalization::open_mouth_left_open;
 use crate::neural::model_set::LivePortraitModels;
 use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
@@ -465,6 +466,7 @@ impl FaceReenact {
         }
         state.last_late_warning = Some(now);
         let (late, longest) = (state.late_frames, state.longest);
+        let advice = state.engine.speed_advice();
         drop(guard);
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         gst::element_imp_warning!(
@@ -473,13 +475,14 @@ impl FaceReenact {
             (
                 "actor frame {} took {:.1} ms in facereenact, over its processing deadline of {:.3} ms \
                  (frames over it so far: {}; the longest took {:.1} ms, frame {}): a live sink may drop such frames. \
-                 Raise processing-deadline (nanoseconds; 0 = one frame), lower search-budget, or feed a smaller actor frame",
+                 Raise processing-deadline (nanoseconds; 0 = one frame), or {}",
                 frame,
                 ms(elapsed),
                 ms(deadline),
                 late,
                 ms(longest.0),
-                longest.1
+                longest.1,
+                advice
             )
         );
     }
@@ -519,7 +522,8 @@ impl ObjectImpl for FaceReenact {
                     .nick("Alpha")
                     .blurb("Transparency of the output: opaque = the avatar picture's own background; picture = the picture's \
                             alpha channel (a PNG with transparency); matte = a person matte computed from the picture. \
-                            The alpha is warped with the head (hair against transparency moves with it) and is straight, not \
+                            The alpha is warped with the head (hair against transparency moves with it; with the LivePortrait engine \
+                            picture's alpha is not moved and matte is computed again on each frame) and is straight, not \
                             premultiplied. Not opaque: the source pad offers RGBA, BGRA, ARGB and ABGR first \
                             (for compositor; a format without alpha drops it, with a warning)")
                     .mutable_ready()
@@ -555,7 +559,8 @@ impl ObjectImpl for FaceReenact {
                 glib::ParamSpecUInt::builder("render-threads")
                     .nick("Render threads")
                     .blurb("Threads drawing the re-posed head, each a horizontal band of it: 1 = the streaming thread only, \
-                            0 = one per 0.4 megapixels of head region, at most one per core (a second thread pays on avatars of about 2048 pixels)")
+                            0 = one per 0.4 megapixels of head region, at most one per core (a second thread pays on avatars of about 2048 pixels). \
+                            Embedded engine only")
                     .minimum(0)
                     .maximum(16)
                     .default_value(DEFAULT_RENDER_THREADS)
@@ -578,7 +583,8 @@ impl ObjectImpl for FaceReenact {
                     .build(),
                 glib::ParamSpecBoolean::builder("adapt-scale")
                     .nick("Adapt scale")
-                    .blurb("Scale the actor's motion by the ratio of face sizes (avatar / actor), as FOMM's adapt_movement_scale")
+                    .blurb("Scale the actor's motion by the ratio of face sizes (avatar / actor), as FOMM's adapt_movement_scale \
+                            (embedded engine; the LivePortrait engine's motion is relative in its own crop)")
                     .default_value(DEFAULT_ADAPT_SCALE)
                     .mutable_playing()
                     .build(),
@@ -648,7 +654,7 @@ impl ObjectImpl for FaceReenact {
                     .nick("Hold time")
                     .blurb(&format!("Seconds of stream without an actor face that the avatar holds its last pose; then it eases to rest, \
                             its own picture, over {REST_EASE_SECONDS} s, and eases into the actor's motion again when a face is back. \
-                            -1 = hold until a face is back"))
+                            -1 = hold until a face is back. The LivePortrait engine holds its last output until a face is back"))
                     .minimum(-1.0)
                     .maximum(86400.0)
                     .default_value(DEFAULT_HOLD_SECONDS as f64)
@@ -931,10 +937,28 @@ impl BaseTransformImpl for FaceReenact {
                         self,
                         gst::LibraryError::Settings,
                         (
-                            "the LivePortrait engine runs on the CPU: expect seconds per frame with full-size models \
-                             (3.9 s measured on 2 cores, 2.6 s for the warping network alone on 16); use execution-provider=cuda on a GPU"
+                            "the LivePortrait engine runs on the CPU: expect about 0.25 frames per second with full-size models \
+                             (3.9 s a frame measured with inference-threads=2 on 2 cores; 2.6 s for the warping network alone on 16). \
+                             Set inference-threads to the number of cores, or run it on an NVIDIA GPU: execution-provider=cuda with \
+                             ONNX Runtime's GPU build (the onnxruntime-gpu wheel's library, given by ORT_DYLIB_PATH; README, \"GPUs\")"
                         ),
-                        ["model set {}, execution-provider={}", dir.display(), provider.nick()]
+                        ["model set {}, execution-provider={}, inference-threads={}", dir.display(), provider.nick(), settings.inference_threads]
+                    );
+                }
+                if let Some(ratio) =
+                    open_mouth_left_open(&avatar.landmarks.points, set.has_retargeting().1)
+                {
+                    gst::element_imp_warning!(
+                        self,
+                        gst::ResourceError::NotFound,
+                        (
+                            "avatar {} has an open mouth (lip gap {:.2} of its width) and the model set in {} has no \
+                             stitching_lip.onnx: its lips cannot be closed first, so they will not close with the actor's. \
+                             Add stitching_lip.onnx from the same set",
+                            avatar.path.display(),
+                            ratio,
+                            dir.display()
+                        )
                     );
                 }
                 let engine = NeuralEngine::new(tracker, models.new_landmarker(), set);

@@ -56,6 +56,14 @@ pub fn normalization_input(x_s: &Keypoints, source_lip_ratio: f32) -> Option<[f3
     Some(input)
 }
 
+/// The lip-open ratio of an avatar (its 468 landmarks) whose open mouth cannot be normalised
+/// because the set has no lip retargeting model (`has_lip_model` false): its lips will not close
+/// with the actor's. `None` when the mouth needs no normalising or can be.
+pub fn open_mouth_left_open(points: &[[f32; 3]], has_lip_model: bool) -> Option<f32> {
+    let ratio = lip_open_ratio(points)?;
+    (!has_lip_model && ratio >= LIP_NORMALIZE_THRESHOLD).then_some(ratio)
+}
+
 /// Adds the lip delta (21x3) to the stitched keypoints.
 pub fn apply_lip_delta(x_d: &Keypoints, delta: &Keypoints) -> Keypoints {
     let mut out = *x_d;
@@ -91,5 +99,8 @@ mod tests {
         assert!(normalization_input(&x_s, closed).is_none());
         let input = normalization_input(&x_s, open).unwrap();
         assert_eq!((input[62], input[63], input[64]), (0.5, open, 0.0));
+        assert_eq!(open_mouth_left_open(&mouth(20.0), false), Some(open));
+        assert_eq!(open_mouth_left_open(&mouth(20.0), true), None);
+        assert_eq!(open_mouth_left_open(&mouth(0.5), false), None);
     }
 }

@@ -206,11 +206,7 @@ fn differences(kind: &str, expected: &[TensorSpec], found: &[FoundTensor]) -> Ve
             None => out.push(format!("{kind} '{}' missing", e.name)),
             Some(f) => {
                 if f.ty == Some(TensorElementType::Float16) {
-                    out.push(format!(
-                        "{kind} '{}' is f16: fp16 (half-precision) model sets are not supported yet, \
-                         use the float32 export",
-                        e.name
-                    ));
+                    out.push(format!("{kind} '{}' is f16", e.name));
                 } else if f.ty != Some(TensorElementType::Float32) {
                     out.push(format!("{kind} '{}' is {}, not f32", e.name, ty_str(f.ty)));
                 }
@@ -246,8 +242,16 @@ pub fn check_interface(
     if diffs.is_empty() {
         return None;
     }
+    let half = [inputs, outputs]
+        .iter()
+        .any(|t| t.iter().any(|f| f.ty == Some(TensorElementType::Float16)));
+    let advice = if half {
+        " (fp16, half-precision, model sets are not supported yet: use the float32 export)"
+    } else {
+        ""
+    };
     Some(format!(
-        "{}: {}; expected inputs [{}] outputs [{}], found inputs [{}] outputs [{}]",
+        "{}: {}{advice}; expected inputs [{}] outputs [{}], found inputs [{}] outputs [{}]",
         path.display(),
         diffs.join(", "),
         expected_str(spec.inputs),
@@ -285,6 +289,28 @@ impl LivePortraitModels {
         provider: ExecutionProvider,
         threads: usize,
     ) -> Result<LivePortraitModels, RuntimeError> {
+        if !dir.is_dir() {
+            let what = if dir.exists() {
+                "is not a folder"
+            } else {
+                "does not exist"
+            };
+            return Err(RuntimeError::ModelSet(
+                dir.to_path_buf(),
+                vec![format!(
+                    "{} {what}: engine= takes the folder holding the LivePortrait ONNX set ({}), \
+                     an absolute or relative path without ~ or file:// (see the README, \
+                     \"Neural engine (LivePortrait)\", for where to get it)",
+                    dir.display(),
+                    MODEL_SPECS
+                        .iter()
+                        .filter(|s| !s.optional)
+                        .map(|s| s.file)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )],
+            ));
+        }
         let mut problems = Vec::new();
         let mut sessions: Vec<Option<LoadedSession>> = Vec::new();
         for spec in &MODEL_SPECS {
@@ -316,7 +342,15 @@ impl LivePortraitModels {
                     }
                 }
                 Err(RuntimeError::ModelInvalid(p, e)) => {
-                    problems.push(format!("{}: ONNX Runtime refused it: {e}", p.display()));
+                    let hint = if spec.optional {
+                        "optional: remove it to run without it, or download it again"
+                    } else {
+                        "download it again"
+                    };
+                    problems.push(format!(
+                        "{}: ONNX Runtime refused it ({hint}): {e}",
+                        p.display()
+                    ));
                     sessions.push(None);
                 }
                 Err(e) => return Err(e),
@@ -529,5 +563,28 @@ mod tests {
             &[f("output", TensorElementType::Float32, &[-1, 65])],
         )
         .is_none());
+    }
+
+    #[test]
+    fn a_missing_folder_or_a_file_is_named_as_such_once() {
+        let missing = Path::new("/nonexistent/liveportrait_onnx");
+        let Err(e) = LivePortraitModels::load(missing, ExecutionProvider::Cpu, 1) else {
+            panic!("a missing folder must be refused");
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("/nonexistent/liveportrait_onnx does not exist"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("warping_spade.onnx") && msg.contains("README"),
+            "{msg}"
+        );
+        assert_eq!(msg.matches("missing").count(), 0, "{msg}");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let Err(e) = LivePortraitModels::load(&file, ExecutionProvider::Cpu, 1) else {
+            panic!("a file must be refused");
+        };
+        assert!(e.to_string().contains("Cargo.toml is not a folder"), "{e}");
     }
 }
