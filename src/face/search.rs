@@ -272,6 +272,22 @@ pub struct PickRule {
     pub rank: usize,
 }
 
+/// What a search may spend in one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// Model runs; 0: no bound.
+    pub runs: usize,
+    /// No run starts after this instant but the frame's first; `None`: no time limit.
+    pub until: Option<std::time::Instant>,
+}
+
+impl Budget {
+    /// At most `runs` model runs (0: no bound), no time limit.
+    pub fn runs(runs: usize) -> Self {
+        Budget { runs, until: None }
+    }
+}
+
 /// A search in progress, carried from frame to frame until it picks a face.
 #[derive(Debug, Default)]
 pub struct FaceSearch {
@@ -313,7 +329,8 @@ impl FaceSearch {
         self.candidates.clear();
     }
 
-    /// Runs the search for one frame: at most `budget` model runs (0: no bound, the whole sweep),
+    /// Runs the search for one frame: at most `budget.runs` model runs (0: no bound, the whole
+    /// sweep), none started after `budget.until` but the first,
     /// starting a sweep over `area` if none is under way; faces whose centre lies outside `area`
     /// are dropped. With `last_seen`, the window where the face was last seen runs first in every
     /// frame of a sweep (every other frame with a budget of 1), so that a face back where it was
@@ -324,9 +341,13 @@ impl FaceSearch {
         finder: &mut dyn FaceFinder,
         area: Area,
         last_seen: Option<&FaceSpot>,
-        budget: usize,
+        budget: Budget,
         rule: PickRule,
     ) -> Result<Option<Candidate>, RuntimeError> {
+        let Budget {
+            runs: budget,
+            until,
+        } = budget;
         if self.area != Some(area) {
             // Another region, or a frame of another size: a sweep planned for this one.
             self.stop();
@@ -339,7 +360,10 @@ impl FaceSearch {
         }
         self.frames += 1;
         let mut spent = 0usize;
-        let within = |spent: usize| budget == 0 || spent < budget;
+        let within = |spent: usize| {
+            (budget == 0 || spent < budget)
+                && (spent == 0 || until.is_none_or(|t| std::time::Instant::now() < t))
+        };
         // A sweep that starts runs that window first anyway; an unbounded one runs it every frame.
         let probe = last_seen
             .filter(|_| !fresh && (budget >= 2 || budget == 1 && self.frames.is_multiple_of(2)));
@@ -672,7 +696,7 @@ mod tests {
         for frame in 0..frames {
             let before = scene.detect_runs + scene.check_runs;
             let got = s
-                .step(scene, area, seen, budget, PickRule { rank })
+                .step(scene, area, seen, Budget::runs(budget), PickRule { rank })
                 .unwrap();
             let spent = scene.detect_runs + scene.check_runs - before;
             assert!(
@@ -758,13 +782,15 @@ mod tests {
         // The face is away for 20 frames: the sweep moves on.
         for _ in 0..20 {
             assert!(s
-                .step(&mut scene, area, Some(&seen), 4, rule)
+                .step(&mut scene, area, Some(&seen), Budget::runs(4), rule)
                 .unwrap()
                 .is_none());
         }
         assert!(s.is_running());
         scene.faces.push((500.0, 300.0, 40.0));
-        let c = s.step(&mut scene, area, Some(&seen), 4, rule).unwrap();
+        let c = s
+            .step(&mut scene, area, Some(&seen), Budget::runs(4), rule)
+            .unwrap();
         assert!(
             c.is_some_and(|c| (c.spot.cx - 500.0).abs() < 1.0),
             "found in the frame it is back"
@@ -781,11 +807,17 @@ mod tests {
         let mut s = FaceSearch::new();
         let rule = PickRule { rank: 0 };
         let whole = picture(1920.0, 1080.0);
-        assert!(s.step(&mut scene, whole, None, 4, rule).unwrap().is_none());
+        assert!(s
+            .step(&mut scene, whole, None, Budget::runs(4), rule)
+            .unwrap()
+            .is_none());
         let region: FrameRegion = "0,0,0.25,0.5".parse().unwrap();
         let area = Area::of_picture(1920.0, 1080.0, Some(&region));
         let before = scene.detect_runs;
-        let found = (0..20).find_map(|_| s.step(&mut scene, area, None, 4, rule).unwrap());
+        let found = (0..20).find_map(|_| {
+            s.step(&mut scene, area, None, Budget::runs(4), rule)
+                .unwrap()
+        });
         assert!(found.is_some(), "the face in the region is found");
         // A sweep of the region alone: far fewer windows than the rest of the frame's.
         assert!(
@@ -805,14 +837,26 @@ mod tests {
         let mut s = FaceSearch::new();
         let area = picture(1280.0, 720.0);
         assert!(s
-            .step(&mut scene, area, None, 0, PickRule { rank: 0 })
+            .step(
+                &mut scene,
+                area,
+                None,
+                Budget::runs(0),
+                PickRule { rank: 0 }
+            )
             .unwrap()
             .is_none());
         assert_eq!(scene.detect_runs, sweep(area, None).len());
         assert_eq!(s.sweeps, 1);
         assert!(!s.is_running());
-        s.step(&mut scene, area, None, 3, PickRule { rank: 0 })
-            .unwrap();
+        s.step(
+            &mut scene,
+            area,
+            None,
+            Budget::runs(3),
+            PickRule { rank: 0 },
+        )
+        .unwrap();
         assert!(s.is_running(), "a new sweep started");
     }
 }

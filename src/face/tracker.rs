@@ -33,7 +33,7 @@ use super::detector::{Detection, DetectorModel, FaceDetector};
 use super::eye_refiner::EyeRefiner;
 use super::landmarker::{FaceLandmarks, Landmarker};
 use super::roi::{Roi, RoiDeadBand};
-use super::search::{Area, FaceFinder, FaceSearch, FrameRegion, PickRule, SearchWindow};
+use super::search::{Area, Budget, FaceFinder, FaceSearch, FrameRegion, PickRule, SearchWindow};
 use crate::runtime::RuntimeError;
 
 /// Landmarks whose face-presence probability is below this are treated as "no face".
@@ -200,6 +200,10 @@ pub struct TrackOptions {
     pub rank: usize,
     /// Model runs per frame a search may spend; 0: no bound (a whole sweep in one frame).
     pub search_budget: usize,
+    /// Time per frame a search may spend, on top of the budget: no model run starts once it is
+    /// spent (the first always does, so that a sweep goes on); `None`: no time limit. The element
+    /// sets it from the processing deadline of a live stream.
+    pub search_time: Option<std::time::Duration>,
 }
 
 impl Default for TrackOptions {
@@ -208,6 +212,7 @@ impl Default for TrackOptions {
             region: None,
             rank: 0,
             search_budget: super::search::DEFAULT_BUDGET,
+            search_time: None,
         }
     }
 }
@@ -486,7 +491,13 @@ impl FaceTracker {
                 &mut finder,
                 area,
                 seen.as_ref(),
-                self.options.search_budget,
+                Budget {
+                    runs: self.options.search_budget,
+                    until: self
+                        .options
+                        .search_time
+                        .map(|t| std::time::Instant::now() + t),
+                },
                 PickRule {
                     rank: self.options.rank,
                 },

@@ -159,6 +159,8 @@ impl Settings {
                 region: self.actor_region.1.clone().ok().flatten(),
                 rank: self.actor_face as usize,
                 search_budget: self.search_budget as usize,
+                // Set per frame in a live stream (see search_time_for).
+                search_time: None,
             },
             hold_seconds: if self.hold_time < 0.0 {
                 f32::INFINITY
@@ -191,6 +193,8 @@ struct State {
     actor_frame: (u32, u32, f32),
     /// The processing deadline in force ([`deadline_for`] the input's frame rate).
     deadline: gst::ClockTime,
+    /// What a face search may spend per live frame ([`search_time_for`]).
+    search_time: Duration,
     /// Whether the negotiated output format has an alpha channel.
     output_alpha: bool,
     /// Whether upstream is live (from the last latency query): only then can a frame be late.
@@ -273,6 +277,14 @@ fn layout_of(info: &gst_video::VideoInfo) -> Option<Layout> {
 
 /// The processing deadline: `processing-deadline` (`set`, nanoseconds) when not 0, else one
 /// frame of the input (`frame`, when its frame rate is fixed), else [`FALLBACK_DEADLINE`].
+/// The time a face search may spend in one frame of a live stream: [`SEARCH_SHARE`] of the
+/// deadline or of the frame's duration (`frame`, else [`FALLBACK_DEADLINE`]), whichever is
+/// shorter: a deadline longer than a frame absorbs a slow frame, not a sustained rate.
+fn search_time_for(deadline: gst::ClockTime, frame: Option<gst::ClockTime>) -> Duration {
+    let period = frame.unwrap_or(FALLBACK_DEADLINE).min(deadline);
+    Duration::from_nanos(period.nseconds()).mul_f64(SEARCH_SHARE)
+}
+
 fn deadline_for(set: u64, frame: Option<gst::ClockTime>) -> gst::ClockTime {
     if set > 0 {
         gst::ClockTime::from_nseconds(set)
@@ -488,6 +500,10 @@ impl FaceReenact {
     }
 }
 
+/// Share of a live frame's time (see [`search_time_for`]) a face search may spend (the rest is
+/// for the tracking attempt before it, the rendering and the conversions).
+const SEARCH_SHARE: f64 = 0.5;
+
 #[glib::object_subclass]
 impl ObjectSubclass for FaceReenact {
     const NAME: &'static str = "GstFaceReenact";
@@ -637,7 +653,8 @@ impl ObjectImpl for FaceReenact {
                     .nick("Search budget")
                     .blurb("Model runs per frame spent looking for a face while none is followed (about 2.3 ms each on a 2-core CPU); \
                             a search of the whole frame down to faces 32 pixels wide takes 129 runs at 1920x1080, 519 at 3840x2160, \
-                            spread over frames. 0 = no bound: the whole search in one frame (for files, not live streams)")
+                            spread over frames. 0 = no bound: the whole search in one frame (for files, not live streams). \
+                            In a live stream a search also starts no run once half a frame's time (or of processing-deadline, if shorter) is spent")
                     .maximum(1024)
                     .default_value(DEFAULT_BUDGET as u32)
                     .mutable_playing()
@@ -987,6 +1004,7 @@ impl BaseTransformImpl for FaceReenact {
             reenacted: false,
             actor_frame: (0, 0, 1.0),
             deadline: deadline_for(settings.processing_deadline, None),
+            search_time: search_time_for(deadline_for(settings.processing_deadline, None), None),
             output_alpha: false,
             live: false,
             late_frames: 0,
@@ -1147,6 +1165,7 @@ impl VideoFilterImpl for FaceReenact {
             let deadline = deadline_for(set, frame_duration);
             changed = deadline != state.deadline;
             state.deadline = deadline;
+            state.search_time = search_time_for(deadline, frame_duration);
             state.output_alpha = out_info.format_info().has_alpha();
             // The canvas holds the alpha written or composited over white: make it again.
             state.canvas = None;
@@ -1180,11 +1199,16 @@ impl VideoFilterImpl for FaceReenact {
         inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
-        let settings = self.settings.lock().unwrap().engine_settings();
+        let mut settings = self.settings.lock().unwrap().engine_settings();
         let mut guard = self.state.lock().unwrap();
         let Some(state) = guard.as_mut() else {
             return Err(gst::FlowError::Flushing);
         };
+        if state.live {
+            // A live frame must leave in time: the search stops starting model runs once its
+            // share of the frame's time is spent (the sweep goes on next frame).
+            settings.tracking.search_time = Some(state.search_time);
+        }
         let par = inframe.info().par();
         let par = par.numer() as f32 / par.denom().max(1) as f32;
         let t = inframe
