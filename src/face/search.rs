@@ -828,6 +828,34 @@ mod tests {
     }
 
     #[test]
+    fn a_spent_time_limit_lets_one_run_start_per_frame_so_the_sweep_goes_on() {
+        let mut scene = Scene {
+            faces: vec![],
+            detect_runs: 0,
+            check_runs: 0,
+        };
+        let mut s = FaceSearch::new();
+        let area = picture(1280.0, 720.0);
+        let spent = Budget {
+            runs: 4,
+            until: Some(std::time::Instant::now()),
+        };
+        for frame in 1..=3 {
+            let found = s.step(&mut scene, area, None, spent, PickRule { rank: 0 });
+            assert!(found.unwrap().is_none());
+            assert_eq!(scene.detect_runs, frame, "one run in frame {frame}");
+        }
+        // Time left: the run budget bounds it again.
+        let later = Budget {
+            runs: 4,
+            until: Some(std::time::Instant::now() + std::time::Duration::from_secs(60)),
+        };
+        s.step(&mut scene, area, None, later, PickRule { rank: 0 })
+            .unwrap();
+        assert_eq!(scene.detect_runs, 7);
+    }
+
+    #[test]
     fn an_unbounded_budget_sweeps_in_one_frame_and_an_empty_picture_restarts() {
         let mut scene = Scene {
             faces: vec![],
