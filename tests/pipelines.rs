@@ -301,7 +301,8 @@ fn convert_lecture(layout: &str, keep: &[usize]) -> (Track, Track) {
             (percent - 100.0 * done as f64 / total as f64).abs() < 0.06,
             "{stderr}"
         );
-        assert!(speed > 0.05 && speed < 100.0, "{stderr}");
+        // Positive and finite: the first line, during start-up, read 0.03x on a slow machine.
+        assert!(speed > 0.0 && speed < 100.0, "{stderr}");
     }
     assert!(
         progress.windows(2).all(|w| w[0].0 <= w[1].0),
