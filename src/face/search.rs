@@ -627,6 +627,17 @@ mod tests {
         check_runs: usize,
     }
 
+    impl Scene {
+        /// A picture with no face, no run made yet.
+        fn empty() -> Self {
+            Scene {
+                faces: vec![],
+                detect_runs: 0,
+                check_runs: 0,
+            }
+        }
+    }
+
     fn face_lm(x: f32, y: f32, b: f32) -> FaceLandmarks {
         // A square of points of side b (its tracking crop is 1.5 b).
         let mut points: Vec<[f32; 3]> = (0..468)
@@ -771,11 +782,7 @@ mod tests {
             cy: 300.0,
             size: 60.0,
         };
-        let mut scene = Scene {
-            faces: vec![],
-            detect_runs: 0,
-            check_runs: 0,
-        };
+        let mut scene = Scene::empty();
         let mut s = FaceSearch::new();
         let area = picture(1920.0, 1080.0);
         let rule = PickRule { rank: 0 };
@@ -829,11 +836,7 @@ mod tests {
 
     #[test]
     fn a_spent_time_limit_lets_one_run_start_per_frame_so_the_sweep_goes_on() {
-        let mut scene = Scene {
-            faces: vec![],
-            detect_runs: 0,
-            check_runs: 0,
-        };
+        let mut scene = Scene::empty();
         let mut s = FaceSearch::new();
         let area = picture(1280.0, 720.0);
         let spent = Budget {
@@ -857,11 +860,7 @@ mod tests {
 
     #[test]
     fn an_unbounded_budget_sweeps_in_one_frame_and_an_empty_picture_restarts() {
-        let mut scene = Scene {
-            faces: vec![],
-            detect_runs: 0,
-            check_runs: 0,
-        };
+        let mut scene = Scene::empty();
         let mut s = FaceSearch::new();
         let area = picture(1280.0, 720.0);
         assert!(s
