@@ -230,6 +230,11 @@ fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar(
         warning.message().contains("/nonexistent/other.png"),
         "{warning}"
     );
+    assert_eq!(
+        element.property::<String>("avatar"),
+        demo_media("astronaut.png").to_str().unwrap(),
+        "the property reads back the avatar in use"
+    );
     h.push(grey_frame(1)).unwrap();
     h.pull().unwrap();
     let caps = h.sinkpad().unwrap().current_caps().unwrap();
@@ -389,6 +394,11 @@ fn an_empty_avatar_path_is_no_avatar() {
     assert!(
         warning.message().contains("keeping the previous avatar"),
         "{warning}"
+    );
+    assert_eq!(
+        element.property::<Option<String>>("avatar").as_deref(),
+        demo_media("astronaut.png").to_str(),
+        "the property reads back the avatar in use"
     );
     h.push(grey_frame(1)).unwrap();
     let out = h.pull().unwrap();

@@ -146,6 +146,23 @@ fn a_model_set_with_a_file_missing_fails_start_naming_it() {
 }
 
 #[test]
+fn an_engine_folder_that_is_not_there_is_not_found_naming_it() {
+    init();
+    let (err, _) = common::first_error(&driving_launch(
+        Path::new("/nonexistent/liveportrait_onnx"),
+        &shared_media("avatar/astronaut_512.png"),
+        2,
+    ));
+    let msg = err.message().to_string();
+    // The same error as a missing avatar file.
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}: {msg}");
+    assert!(
+        msg.contains("/nonexistent/liveportrait_onnx does not exist"),
+        "{msg}"
+    );
+}
+
+#[test]
 fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
     let avatar_path = shared_media("avatar/astronaut_512.png");
     let tiny = tiny_set();

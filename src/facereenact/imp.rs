@@ -216,6 +216,10 @@ fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
     match e {
         RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
         RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
+        // An engine folder that is not there (or not a folder), as a missing avatar is.
+        RuntimeError::ModelSet(dir, _) if !dir.is_dir() => {
+            gst::error_msg!(gst::ResourceError::NotFound, ("{}", e))
+        }
         RuntimeError::ModelInvalid(..)
         | RuntimeError::ModelChecksum(..)
         | RuntimeError::ModelSet(..) => {
@@ -424,8 +428,30 @@ impl FaceReenact {
                     gst::ResourceError::OpenRead,
                     ("keeping the previous avatar: {}", e)
                 );
+                self.restore_avatar_setting(Some(&path));
             }
         }
+    }
+
+    /// After an avatar change that was refused (to `refused`; `None`: unset): the `avatar`
+    /// property reads back the avatar in use again, unless it was set once more meanwhile.
+    fn restore_avatar_setting(&self, refused: Option<&Path>) {
+        let Some(in_use) = self
+            .state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|s| s.avatar.path.clone())
+        else {
+            return;
+        };
+        let mut settings = self.settings.lock().unwrap();
+        if settings.avatar.as_deref() != refused {
+            return;
+        }
+        settings.avatar = Some(in_use);
+        drop(settings);
+        self.obj().notify("avatar");
     }
 
     fn reset_reference(&self) {
@@ -524,7 +550,7 @@ impl ObjectImpl for FaceReenact {
                          column or row; transparent areas become white unless alpha says otherwise. \
                          Changeable while PLAYING: the next frames use the new avatar; a picture of another size renegotiates \
                          the output caps (put videoscale and a caps filter after the element when downstream needs a fixed size, \
-                         e.g. an encoder); a bad file keeps the old one",
+                         e.g. an encoder); a bad file keeps the old one, and the property reads back the one in use",
                     )
                     .mutable_playing()
                     .build(),
@@ -733,6 +759,7 @@ impl ObjectImpl for FaceReenact {
                             gst::ResourceError::NotFound,
                             ("avatar unset while running: keeping the previous avatar; set avatar to a PNG or JPEG picture of a face")
                         );
+                        self.restore_avatar_setting(None);
                     }
                     _ => {}
                 }
