@@ -162,8 +162,19 @@ fn an_engine_folder_that_is_not_there_is_not_found_naming_it() {
     );
 }
 
+/// Mean absolute difference of two pictures of the same size, levels 0..255.
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    let sum: u64 = a
+        .as_raw()
+        .iter()
+        .zip(b.as_raw())
+        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
+        .sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
 #[test]
-fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
+fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     let avatar_path = shared_media("avatar/astronaut_512.png");
     let tiny = tiny_set();
     let mut h = common::reenact_harness(
@@ -171,27 +182,48 @@ fn without_a_face_the_avatar_is_shown_then_the_last_output_is_held() {
         &[
             ("engine", tiny.to_str().unwrap()),
             ("execution-provider", "cpu"),
+            ("hold-time", "0.2"),
         ],
         "width=480,height=480,framerate=30/1",
     );
     let picture = image::open(&avatar_path).unwrap().to_rgb8();
     let grey = image::RgbImage::from_pixel(480, 480, image::Rgb([128, 128, 128]));
     let actor = common::decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 480, 480, 1);
-    let ms = |i: u64| Some(gst::ClockTime::from_mseconds(i * 33));
+    let at = |ms: u64| Some(gst::ClockTime::from_mseconds(ms));
+    let frame = at(33);
     // No face yet: the avatar picture.
-    let first = common::push_pull(&mut h, &grey, ms(0), ms(1));
-    assert_eq!(first.image, picture, "no face yet: the avatar picture");
+    let first = common::push_pull(&mut h, &grey, at(0), frame);
+    assert!(first.image == picture, "no face yet: the avatar picture");
     // A face: the animated crop pasted in.
-    let driven = common::push_pull(&mut h, &actor[0].image, ms(1), ms(1));
-    assert_ne!(driven.image, picture);
-    // The face is gone: the last output is held.
-    for i in 2..5 {
-        let held = common::push_pull(&mut h, &grey, ms(i), ms(1));
-        assert_eq!(
-            held.image, driven.image,
-            "frame {i}: the last output is held"
+    let driven = common::push_pull(&mut h, &actor[0].image, at(100), frame);
+    let full = mean_difference(&driven.image, &picture);
+    assert!(full > 1.0, "the rendering differs from the picture: {full}");
+    // The face is gone: the last output is held for hold-time (0.2 s from the first frame
+    // without it)...
+    for ms in [200, 300, 399] {
+        let held = common::push_pull(&mut h, &grey, at(ms), frame);
+        assert!(
+            held.image == driven.image,
+            "{ms} ms: the last output is held"
         );
     }
+    // ...then eases towards rest: a new rendering, not yet faded (the fade is the second half
+    // of the 1 s ease)...
+    let easing = common::push_pull(&mut h, &grey, at(700), frame);
+    assert!(easing.image != driven.image, "easing: rendered again");
+    let part = mean_difference(&easing.image, &picture);
+    assert!(part > 0.2 * full, "not faded yet: {part} against {full}");
+    // ...and is the avatar picture exactly once the ease is over.
+    // (The ease ends hold-time plus 1 s after the face was lost: at 1.4 s.)
+    let rest = common::push_pull(&mut h, &grey, at(1450), frame);
+    assert!(rest.image == picture, "at rest: the avatar picture");
+    // The face is back: the rendering fades in over a few frames, not at once.
+    let back = common::push_pull(&mut h, &actor[0].image, at(1500), frame);
+    let fading_in = mean_difference(&back.image, &picture);
+    assert!(
+        fading_in > 0.0 && fading_in < 0.5 * full,
+        "the first frame back is mostly the picture: {fading_in} against {full}"
+    );
 }
 
 /// Runs `launch` (from [`driving_launch`]) with `alpha` set on the element and RGBA out: each

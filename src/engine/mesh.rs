@@ -4,6 +4,7 @@
 use image::RgbImage;
 
 use super::actor_tracking::{ActorTracking, Tracked};
+use super::copy_rect;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
@@ -19,17 +20,6 @@ use crate::render::mouth_patch::MouthPatch;
 use crate::render::{CanvasRows, WarpMesh};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
-
-/// Copies `rect` of `src` into `dst` (same size).
-fn copy_rect(src: &RgbImage, dst: &mut RgbImage, rect: Rect) {
-    let stride = src.width() as usize * 3;
-    let (a, b) = (rect.x0 as usize * 3, rect.x1 as usize * 3);
-    let (src, dst): (&[u8], &mut [u8]) = (src, dst);
-    for y in rect.y0 as usize..rect.y1 as usize {
-        let row = y * stride;
-        dst[row + a..row + b].copy_from_slice(&src[row + a..row + b]);
-    }
-}
 
 /// Head-region pixels per drawing thread when `render-threads` is automatic. Measured with
 /// `cargo bench --bench throughput` on 2 cores: a second thread cost up to 0.9 ms per frame on

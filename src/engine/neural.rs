@@ -13,7 +13,9 @@
 //! * Motion controls: `motion-region` and `expression-multiplier` as
 //!   [`crate::neural::keypoints::relative_motion_in`] applies them; `adapt-scale` does not apply
 //!   (LivePortrait's motion is relative in its own normalised crop).
-//! * Without a face the last output is held (no easing to rest: `hold-time` is not used).
+//! * Without a face the last output is held for `hold-time`, then the driving keypoints glide to
+//!   the avatar's own and the rendering fades into the avatar picture; a face found again is
+//!   eased in ([`crate::neural::absence_easing`], as the mesh engine eases its pose).
 //! * The drawn pose ([`ReenactEngine::drawn_pose`], hence the face meta and the drawn-pose log
 //!   lines) is **read back** from the rendering: the networks move pixels, not landmarks, so the
 //!   468-point landmarker runs once per frame on the rendered face ([`PoseReadBack`]).
@@ -27,6 +29,7 @@
 use image::RgbImage;
 
 use super::actor_tracking::{ActorTracking, Tracked};
+use super::copy_rect;
 use super::read_back::PoseReadBack;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
@@ -34,11 +37,12 @@ use crate::face::landmarker::Landmarker;
 use crate::face::FaceTracker;
 use crate::matte::PersonSegmenter;
 use crate::motion::TargetPose;
+use crate::neural::absence_easing::{AbsenceEasing, WithoutFace};
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::lip_normalization::lip_open_ratio;
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
 use crate::neural::paste_back::{feather, paste_back};
-use crate::neural::runner::Animator;
+use crate::neural::runner::{write_output_rgb8, Animator};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
@@ -68,6 +72,8 @@ pub struct NeuralEngine {
     alpha: Option<RgbImage>,
     /// With `alpha=matte`: re-mattes the pasted square of every rendering.
     matting: Option<PersonSegmenter>,
+    /// The keypoints shown across the actor's absences.
+    easing: AbsenceEasing,
 }
 
 impl NeuralEngine {
@@ -85,6 +91,7 @@ impl NeuralEngine {
             changed: Rect::default(),
             alpha: None,
             matting: None,
+            easing: AbsenceEasing::new(),
         }
     }
 
@@ -119,11 +126,89 @@ impl NeuralEngine {
         Ok(self.avatar.as_mut().expect("set above"))
     }
 
-    /// Makes the canvas the avatar picture again.
+    /// Makes the canvas the avatar picture again (copying only where it was drawn, when it has
+    /// the avatar's size).
     fn clear_canvas(&mut self, avatar: &AvatarModel) {
-        self.canvas = avatar.image.clone();
-        self.alpha = avatar.alpha.clone();
+        if self.canvas.dimensions() == avatar.image.dimensions() {
+            copy_rect(&avatar.image, &mut self.canvas, self.changed);
+        } else {
+            self.canvas = avatar.image.clone();
+        }
+        match (&avatar.alpha, self.alpha.as_mut()) {
+            (Some(a), Some(mine)) if mine.dimensions() == a.dimensions() => {
+                copy_rect(a, mine, self.changed)
+            }
+            (a, _) => self.alpha = a.clone(),
+        }
         self.changed = Rect::default();
+    }
+
+    /// Pastes the last rendering (`self.output`, the crop `o2c_output` of the avatar picture)
+    /// into the canvas with `opacity`, mattes it again with `alpha=matte`, and reads the drawn
+    /// pose back.
+    fn draw(
+        &mut self,
+        avatar: &AvatarModel,
+        o2c_output: &Similarity2,
+        opacity: f32,
+    ) -> Result<(), RuntimeError> {
+        let rect = paste_back(
+            &mut self.canvas,
+            &avatar.image,
+            &self.output,
+            o2c_output,
+            opacity,
+        );
+        self.changed = self.changed.union(&rect);
+        if let (Some(segmenter), Some(alpha), Some(at_load)) = (
+            self.matting.as_mut(),
+            self.alpha.as_mut(),
+            avatar.alpha.as_ref(),
+        ) {
+            // The new matte where the rendering was pasted, blended into the matte made at load
+            // by the paste's own feather and opacity (no seam at the square's edge), and times
+            // the picture's own alpha (its transparency stays).
+            let own = avatar.own_alpha.as_ref();
+            segmenter.matte_rect_with(&self.canvas, self.changed, |x, y, level| {
+                let c = o2c_output.apply([x as f32 + 0.5, y as f32 + 0.5]);
+                let m = feather(c, OUTPUT_SIZE as f32) * opacity;
+                let own = own.map_or(255.0, |a| f32::from(a.get_pixel(x, y).0[0]));
+                let now = f32::from(level) * own / 255.0;
+                let before = f32::from(at_load.get_pixel(x, y).0[0]);
+                let v = (m * now + (1.0 - m) * before).round() as u8;
+                alpha.put_pixel(x, y, image::Rgb([v; 3]));
+            })?;
+        }
+        self.read_back.read(&self.canvas, &avatar.landmarks)
+    }
+
+    /// A frame without a face at stream time `t`: the last output held, a rendering on its way
+    /// to rest, or the avatar picture ([`AbsenceEasing::without_face`]).
+    fn without_face(
+        &mut self,
+        avatar: &AvatarModel,
+        t: f64,
+        settings: &EngineSettings,
+    ) -> Result<FrameOutcome, RuntimeError> {
+        let Some(state) = self.avatar.as_mut() else {
+            return Ok(FrameOutcome::NoFace); // nothing drawn yet: the avatar picture
+        };
+        let rest = state.animator.source().x_s;
+        match self.easing.without_face(t, settings.hold_seconds, &rest) {
+            WithoutFace::Hold => {}
+            WithoutFace::Rest => {
+                if self.changed != Rect::default() {
+                    self.clear_canvas(avatar);
+                    self.read_back.rest(&avatar.landmarks);
+                }
+            }
+            WithoutFace::Draw(shown) => {
+                write_output_rgb8(state.animator.render(&shown.kp)?, &mut self.output);
+                let o2c_output = state.o2c_output;
+                self.draw(avatar, &o2c_output, shown.opacity)?;
+            }
+        }
+        Ok(FrameOutcome::NoFace)
     }
 }
 
@@ -139,59 +224,31 @@ impl ReenactEngine for NeuralEngine {
         if self.canvas.dimensions() != avatar.image.dimensions() {
             self.clear_canvas(avatar);
         }
-        // Without a face the last output stays.
         let Tracked::Face { new_shot } = self.tracking.next(actor, par, t, settings)? else {
-            return Ok(FrameOutcome::NoFace);
+            return self.without_face(avatar, t, settings);
         };
         let Some(o2c) = crop_transform(self.tracking.points(), INPUT_SIZE as f32, &DRIVING_CROP)
         else {
             self.tracking.reset_smoothing();
-            return Ok(FrameOutcome::NoFace);
+            return self.without_face(avatar, t, settings);
         };
         sample_crop(actor, par, &o2c.inverse(), INPUT_SIZE, &mut self.crop);
-        let crop = std::mem::take(&mut self.crop);
-        let mut output = std::mem::take(&mut self.output);
-        let state = self.avatar_state(avatar);
-        let rendered = state.and_then(|state| {
-            if new_shot {
-                // A cut: motion relative to the previous shot's face is meaningless.
-                state.animator.reset_reference();
-            }
-            let motion = &settings.motion;
-            state.animator.animate(
-                &crop,
-                motion.region,
-                motion.expression_multiplier,
-                &mut output,
-            )?;
-            Ok(state.o2c_output)
-        });
-        self.crop = crop;
-        self.output = output;
-        let o2c_output = rendered?;
-        let output = &self.output;
-        let rect = paste_back(&mut self.canvas, &avatar.image, output, &o2c_output);
-        self.changed = self.changed.union(&rect);
-        if let (Some(segmenter), Some(alpha), Some(at_load)) = (
-            self.matting.as_mut(),
-            self.alpha.as_mut(),
-            avatar.alpha.as_ref(),
-        ) {
-            // The new matte where the rendering was pasted, blended into the matte made at load
-            // by the paste's own feather (no seam at the square's edge), and times the picture's
-            // own alpha (its transparency stays).
-            let own = avatar.own_alpha.as_ref();
-            segmenter.matte_rect_with(&self.canvas, self.changed, |x, y, level| {
-                let c = o2c_output.apply([x as f32 + 0.5, y as f32 + 0.5]);
-                let m = feather(c, OUTPUT_SIZE as f32);
-                let own = own.map_or(255.0, |a| f32::from(a.get_pixel(x, y).0[0]));
-                let now = f32::from(level) * own / 255.0;
-                let before = f32::from(at_load.get_pixel(x, y).0[0]);
-                let v = (m * now + (1.0 - m) * before).round() as u8;
-                alpha.put_pixel(x, y, image::Rgb([v; 3]));
-            })?;
+        self.avatar_state(avatar)?;
+        let state = self.avatar.as_mut().expect("made above");
+        if new_shot {
+            // A cut: motion relative to the previous shot's face is meaningless.
+            state.animator.reset_reference();
         }
-        self.read_back.read(&self.canvas, &avatar.landmarks)?;
+        let motion = &settings.motion;
+        let driven =
+            state
+                .animator
+                .drive_with(&self.crop, motion.region, motion.expression_multiplier)?;
+        let rest = state.animator.source().x_s;
+        let shown = self.easing.with_face(&driven.x_d, new_shot, &rest);
+        write_output_rgb8(state.animator.render(&shown.kp)?, &mut self.output);
+        let o2c_output = state.o2c_output;
+        self.draw(avatar, &o2c_output, shown.opacity)?;
         Ok(FrameOutcome::Reenacted)
     }
 
@@ -222,6 +279,7 @@ impl ReenactEngine for NeuralEngine {
 
     fn avatar_changed(&mut self) {
         self.avatar = None;
+        self.easing.reset();
         self.read_back.reset();
         self.canvas = RgbImage::new(0, 0);
         self.changed = Rect::default();
@@ -230,6 +288,7 @@ impl ReenactEngine for NeuralEngine {
 
     fn flush(&mut self, avatar: &AvatarModel) {
         self.tracking.reset();
+        self.easing.reset();
         self.read_back.reset();
         self.clear_canvas(avatar);
     }

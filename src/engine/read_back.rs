@@ -15,6 +15,7 @@ use image::RgbImage;
 
 use crate::face::landmarker::{FaceLandmarks, Landmarker, NUM_LANDMARKS};
 use crate::motion::pose::head_pose;
+use crate::motion::rest::set_rest_pose;
 use crate::motion::{Similarity, TargetPose};
 use crate::runtime::RuntimeError;
 
@@ -79,6 +80,20 @@ impl PoseReadBack {
     /// avatar's own pose); `None` before any.
     pub fn pose(&self) -> Option<&TargetPose> {
         self.pose.as_ref()
+    }
+
+    /// The avatar shown at rest, its own picture: its own landmarks `avatar` (avatar pixels),
+    /// unmoved, without a landmarker run.
+    pub fn rest(&mut self, avatar: &FaceLandmarks) {
+        // The next read looks where the avatar's own face is.
+        self.drawn.points.clear();
+        self.drawn.points.extend_from_slice(&avatar.points);
+        self.drawn.presence = avatar.presence;
+        let pose = self.pose.get_or_insert_with(|| TargetPose {
+            points: Vec::with_capacity(NUM_LANDMARKS),
+            rigid: Similarity::identity(),
+        });
+        set_rest_pose(pose, &avatar.points[..NUM_LANDMARKS]);
     }
 
     /// Forgets the pose (a new avatar, a flush): the next read looks at the avatar's face region.

@@ -698,7 +698,7 @@ impl ObjectImpl for FaceReenact {
                     .nick("Hold time")
                     .blurb(&format!("Seconds of stream without an actor face that the avatar holds its last pose; then it eases to rest, \
                             its own picture, over {REST_EASE_SECONDS} s, and eases into the actor's motion again when a face is back. \
-                            -1 = hold until a face is back. The LivePortrait engine holds its last output until a face is back"))
+                            -1 = hold until a face is back. The LivePortrait engine glides its keypoints to the avatar's own and fades into the picture"))
                     .minimum(-1.0)
                     .maximum(86400.0)
                     .default_value(DEFAULT_HOLD_SECONDS as f64)

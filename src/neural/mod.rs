@@ -14,10 +14,13 @@
 //! * [`lip_normalization`]: an avatar's open mouth animated from closed (`flag_normalize_lip`);
 //! * [`crop`]: the face crop from our 468 landmarks, sampled to 256x256;
 //! * [`paste_back`]: the 512x512 output pasted back into the avatar picture, feathered;
-//! * [`runner`]: the stages in order, from RGB8 crops to the 512x512 RGB8 animated frame.
+//! * [`runner`]: the stages in order, from RGB8 crops to the 512x512 RGB8 animated frame;
+//! * [`absence_easing`]: the driving keypoints held, eased to rest and back around the actor's
+//!   absences.
 //!
 //! Tested stage by stage against `tests/data/liveportrait/tiny/` (`tests/liveportrait_reference.rs`).
 
+pub mod absence_easing;
 pub mod bound_model;
 pub mod crop;
 pub mod head_pose;

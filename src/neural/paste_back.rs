@@ -28,9 +28,10 @@ pub fn feather(c: [f32; 2], size: f32) -> f32 {
 
 /// Writes into `canvas` (the avatar's size) the avatar picture `avatar` with the square RGB
 /// `output` pasted where the crop `o2c` (picture coordinates to `output`'s coordinates, pixel
-/// centres at `i + 0.5`) took it from, blended by [`feather`]. Only the square's bounding box is
-/// written (it is the returned rectangle, clipped to the picture); outside it the canvas is left
-/// as it is, and inside it every pixel where the mask is 0 is the avatar's exactly.
+/// centres at `i + 0.5`) took it from, blended by [`feather`] times `opacity` (0..1; 0: the
+/// avatar picture). Only the square's bounding box is written (it is the returned rectangle,
+/// clipped to the picture); outside it the canvas is left as it is, and inside it every pixel
+/// where the mask is 0 is the avatar's exactly.
 ///
 /// Panics when `canvas` and `avatar` differ in size.
 pub fn paste_back(
@@ -38,6 +39,7 @@ pub fn paste_back(
     avatar: &RgbImage,
     output: &RgbImage,
     o2c: &Similarity2,
+    opacity: f32,
 ) -> Rect {
     assert_eq!(canvas.dimensions(), avatar.dimensions(), "canvas size");
     let (w, h) = avatar.dimensions();
@@ -55,7 +57,7 @@ pub fn paste_back(
     for y in rect.y0..rect.y1 {
         for x in rect.x0..rect.x1 {
             let c = o2c.apply([x as f32 + 0.5, y as f32 + 0.5]);
-            let m = feather(c, size);
+            let m = feather(c, size) * opacity;
             let a = avatar.get_pixel(x, y).0;
             let px = if m <= 0.0 {
                 a
@@ -105,7 +107,7 @@ mod tests {
             ty: 32.0 - (b * centre[0] + a * centre[1]),
         };
         let mut canvas = avatar.clone();
-        let rect = paste_back(&mut canvas, &avatar, &output, &o2c);
+        let rect = paste_back(&mut canvas, &avatar, &output, &o2c, 1.0);
         assert!(!rect.is_empty());
         assert!(
             rect.x0 > 80 && rect.x1 < 250 && rect.y0 > 20 && rect.y1 < 190,
@@ -140,5 +142,14 @@ mod tests {
         }
         assert!(blended > 100, "{blended}");
         assert_eq!(canvas.get_pixel(164, 104).0, [250, 10, 200]);
+        // Opacity scales the mask: 0 writes the avatar back, a half mixes the centre halfway.
+        paste_back(&mut canvas, &avatar, &output, &o2c, 0.0);
+        assert!(canvas == avatar, "opacity 0: the avatar picture exactly");
+        paste_back(&mut canvas, &avatar, &output, &o2c, 0.5);
+        let (p, av) = (canvas.get_pixel(164, 104).0, avatar.get_pixel(164, 104).0);
+        for k in 0..3 {
+            let half = (f32::from(av[k]) + f32::from(output.get_pixel(0, 0)[k])) / 2.0;
+            assert!((f32::from(p[k]) - half).abs() <= 1.0, "{p:?} {av:?}");
+        }
     }
 }

@@ -263,20 +263,6 @@ impl Animator {
     pub fn render_output(&self) -> &[f32] {
         self.warping.output("out")
     }
-
-    /// One animated frame from a driving RGB8 256x256 crop, written into `rgb` (512x512x3 HWC);
-    /// `region` and `expression_multiplier` as [`Animator::drive_with`] takes them.
-    pub fn animate(
-        &mut self,
-        driving_rgb: &[u8],
-        region: MotionRegion,
-        expression_multiplier: f32,
-        rgb: &mut [u8],
-    ) -> Result<(), RuntimeError> {
-        let kp = self.drive_with(driving_rgb, region, expression_multiplier)?;
-        write_output_rgb8(self.render(&kp.x_d)?, rgb);
-        Ok(())
-    }
 }
 
 #[cfg(test)]
