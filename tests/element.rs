@@ -775,6 +775,12 @@ fn a_frame_over_the_processing_deadline_is_warned_in_a_live_stream_only() {
         .collect();
     assert_eq!(late.len(), 1, "one warning (at most every 10 s): {live:?}");
     assert!(late[0].contains("Raise processing-deadline (nanoseconds"));
+    // The test picture has no face: the advice is about the search.
+    assert!(
+        late[0].contains("searching") && late[0].contains("lower search-budget"),
+        "{}",
+        late[0]
+    );
     // A file-like stream, as fast as it goes: no frame is late.
     let file = warnings_of(&pipeline(false));
     assert!(

@@ -10,7 +10,7 @@ use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
 use crate::motion::pose::Similarity;
 use crate::motion::reacquire::Reacquire;
-use crate::motion::rest::{rest_weight, set_rest_pose};
+use crate::motion::rest::{rest_weight, set_rest_pose, AbsenceClock};
 use crate::motion::MotionTransfer;
 use crate::motion::TargetPose;
 use crate::render::mouth::{
@@ -92,8 +92,8 @@ pub struct MeshEngine {
     changed: Rect,
     /// This engine's posed copy of the avatar's warp mesh (made on the first frame of an avatar).
     mesh: Option<WarpMesh>,
-    /// Stream time of the first actor frame of the current run without a face.
-    absent_since: Option<f64>,
+    /// How long the current run of actor frames without a face has lasted.
+    absence: AbsenceClock,
     /// The pose shown when the avatar started to ease to rest (the held pose).
     rest_from: Option<TargetPose>,
     /// The actor's last open mouth and the colour match it was drawn with, for easing to rest.
@@ -181,7 +181,7 @@ impl MeshEngine {
             alpha_canvas: RgbImage::new(0, 0),
             changed: Rect::default(),
             mesh: None,
-            absent_since: None,
+            absence: AbsenceClock::new(),
             rest_from: None,
             mouth_patch: MouthPatch::new(),
             colour: ColourMatch::NONE,
@@ -193,8 +193,8 @@ impl MeshEngine {
     /// ends on the avatar picture itself.
     fn without_face(&mut self, avatar: &AvatarModel, t: f64, settings: &EngineSettings) {
         self.reacquire.lost();
-        let since = *self.absent_since.get_or_insert(t);
-        let Some(w) = rest_weight((t - since) as f32, settings.hold_seconds) else {
+        let absent = self.absence.tick(t);
+        let Some(w) = rest_weight(absent, settings.hold_seconds) else {
             return;
         };
         if self.target.points.is_empty() || self.changed == Rect::default() {
@@ -265,7 +265,7 @@ impl MeshEngine {
 
     /// Ends an absence of the actor's face (or forgets it after a seek or an avatar change).
     fn forget_absence(&mut self) {
-        self.absent_since = None;
+        self.absence.stop();
         self.rest_from = None;
     }
 }
@@ -363,7 +363,13 @@ impl ReenactEngine for MeshEngine {
         MeshEngine::search_counts(self)
     }
 
-    fn speed_advice(&self) -> &'static str {
-        "lower search-budget, or feed a smaller actor frame"
+    fn speed_advice(&self, searching: bool) -> &'static str {
+        if searching {
+            "lower search-budget, set actor-region to where the face can be, or feed a smaller \
+             actor frame"
+        } else {
+            "set render-threads to the number of cores (a head under 0.4 megapixels is drawn on \
+             one thread), use a smaller avatar picture, or feed a smaller actor frame"
+        }
     }
 }

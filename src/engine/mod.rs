@@ -115,6 +115,6 @@ pub trait ReenactEngine: Send {
     fn search_counts(&self) -> (u64, u64);
 
     /// What makes this engine's frames faster, for a user whose frames are late (one clause, no
-    /// final full stop).
-    fn speed_advice(&self) -> &'static str;
+    /// final full stop); `searching`: the late frame had no face followed (a face search ran).
+    fn speed_advice(&self, searching: bool) -> &'static str;
 }

@@ -297,7 +297,7 @@ impl ReenactEngine for NeuralEngine {
         self.tracking.search_counts()
     }
 
-    fn speed_advice(&self) -> &'static str {
+    fn speed_advice(&self, _searching: bool) -> &'static str {
         "run the LivePortrait engine on a GPU (execution-provider=cuda with ONNX Runtime's GPU \
          build), or use the embedded engine (no engine property)"
     }

@@ -200,9 +200,11 @@ struct State {
     /// Whether upstream is live (from the last latency query): only then can a frame be late.
     live: bool,
     /// Frames that took longer than the processing deadline, the longest time a frame took, the
-    /// number of the frame that took it, and when the last warning about them was posted.
+    /// number of the frame that took it (of all frames, and of the late ones), and when the last
+    /// warning about them was posted.
     late_frames: u64,
     longest: (Duration, u64),
+    longest_late: (Duration, u64),
     last_late_warning: Option<Instant>,
 }
 
@@ -496,6 +498,9 @@ impl FaceReenact {
             return;
         }
         state.late_frames += 1;
+        if elapsed > state.longest_late.0 {
+            state.longest_late = (elapsed, frame);
+        }
         let now = Instant::now();
         if state
             .last_late_warning
@@ -504,19 +509,21 @@ impl FaceReenact {
             return;
         }
         state.last_late_warning = Some(now);
-        let (late, longest) = (state.late_frames, state.longest);
-        let advice = state.engine.speed_advice();
+        let (late, longest) = (state.late_frames, state.longest_late);
+        let searching = !state.reenacted;
+        let advice = state.engine.speed_advice(searching);
         drop(guard);
         let ms = |d: Duration| d.as_secs_f64() * 1e3;
         gst::element_imp_warning!(
             self,
             gst::CoreError::Clock,
             (
-                "actor frame {} took {:.1} ms in facereenact, over its processing deadline of {:.3} ms \
-                 (frames over it so far: {}; the longest took {:.1} ms, frame {}): a live sink may drop such frames. \
+                "actor frame {} took {:.3} ms in facereenact ({}), over its processing deadline of {:.3} ms \
+                 (frames over it so far: {}; the longest of them took {:.3} ms, frame {}): a live sink may drop such frames. \
                  Raise processing-deadline (nanoseconds; 0 = one frame), or {}",
                 frame,
                 ms(elapsed),
+                if searching { "no face followed: searching" } else { "a face followed" },
                 ms(deadline),
                 late,
                 ms(longest.0),
@@ -1037,6 +1044,7 @@ impl BaseTransformImpl for FaceReenact {
             live: false,
             late_frames: 0,
             longest: (Duration::ZERO, 0),
+            longest_late: (Duration::ZERO, 0),
             last_late_warning: None,
         });
         Ok(())

@@ -21,6 +21,58 @@ pub fn rest_weight(absent: f32, hold: f32) -> Option<f32> {
     (absent > hold).then(|| smoothstep(0.0, REST_EASE_SECONDS, absent - hold))
 }
 
+/// Seconds of stream an absence of the actor's face has lasted, from the frames' stream times.
+/// Stream time normally grows frame by frame; where it does not (timestamps that jump back, as
+/// when two files are joined or a live source restarts its clock, or repeat), a frame counts as
+/// long as the last frame that moved forward ([`DEFAULT_FRAME_SECONDS`] before any), so that an
+/// absence neither freezes nor ends early. A jump forward counts whole: that stream time passed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AbsenceClock {
+    /// The last frame's stream time, seconds, while an absence lasts.
+    last: Option<f64>,
+    /// Seconds counted since the absence's first frame.
+    elapsed: f64,
+    /// The last forward step between frames, seconds.
+    step: Option<f64>,
+}
+
+/// What a frame counts for before any frame moved the stream time forward (30 frames/s).
+pub const DEFAULT_FRAME_SECONDS: f64 = 1.0 / 30.0;
+
+impl AbsenceClock {
+    /// No absence.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A frame without a face at stream time `t` (seconds): the seconds the absence has lasted
+    /// (0 for its first frame).
+    pub fn tick(&mut self, t: f64) -> f32 {
+        if let Some(last) = self.last {
+            let dt = t - last;
+            if dt > 0.0 {
+                self.elapsed += dt;
+                self.step = Some(dt);
+            } else {
+                self.elapsed += self.step.unwrap_or(DEFAULT_FRAME_SECONDS);
+            }
+        }
+        self.last = Some(t);
+        self.elapsed as f32
+    }
+
+    /// Whether an absence is being counted.
+    pub fn is_running(&self) -> bool {
+        self.last.is_some()
+    }
+
+    /// Ends the absence (a face is back, a seek, a new avatar); the frame step is kept.
+    pub fn stop(&mut self) {
+        self.last = None;
+        self.elapsed = 0.0;
+    }
+}
+
 /// Makes `pose` the avatar at rest: its own landmarks `points` (avatar pixels), unmoved (reusing
 /// `pose`'s buffer).
 pub fn set_rest_pose(pose: &mut TargetPose, points: &[[f32; 3]]) {
@@ -55,6 +107,27 @@ mod tests {
         );
         assert_eq!(steps[29], 1.0, "at rest after REST_EASE_SECONDS");
         assert_eq!(rest_weight(30.0, hold), Some(1.0), "and stays there");
+    }
+
+    #[test]
+    fn an_absence_counts_stream_time_and_a_jump_back_neither_freezes_nor_ends_it() {
+        let mut c = AbsenceClock::new();
+        assert!(!c.is_running());
+        assert_eq!(c.tick(10.0), 0.0);
+        assert!((c.tick(10.04) - 0.04).abs() < 1e-6);
+        // Back to 0 (two files joined): each frame still counts its 0.04 s.
+        assert!((c.tick(0.0) - 0.08).abs() < 1e-6);
+        assert!((c.tick(0.04) - 0.12).abs() < 1e-6);
+        // The same time again counts a frame too; a jump forward counts whole.
+        assert!((c.tick(0.04) - 0.16).abs() < 1e-6);
+        assert!((c.tick(5.04) - 5.16).abs() < 1e-5);
+        c.stop();
+        assert!(!c.is_running());
+        assert_eq!(c.tick(3.0), 0.0, "a new absence starts at 0");
+        // Before any forward step, a repeated time counts one frame at 30 frames/s.
+        let mut fresh = AbsenceClock::new();
+        fresh.tick(1.0);
+        assert!((fresh.tick(1.0) - DEFAULT_FRAME_SECONDS as f32).abs() < 1e-6);
     }
 
     fn rest_pose(points: &[[f32; 3]]) -> TargetPose {

@@ -21,8 +21,8 @@
 use super::keypoints::Keypoints;
 use crate::motion::limits::smoothstep;
 use crate::motion::reacquire::EASE_FRAMES;
-use crate::motion::rest::rest_weight;
 pub use crate::motion::rest::REST_EASE_SECONDS;
+use crate::motion::rest::{rest_weight, AbsenceClock};
 
 /// Share of the glide to rest after which the rendering starts fading into the avatar picture.
 pub const FADE_START: f32 = 0.5;
@@ -54,8 +54,8 @@ pub enum WithoutFace {
 pub struct AbsenceEasing {
     /// The last rendering shown; `None`: the avatar picture (nothing drawn yet, or at rest).
     shown: Option<Shown>,
-    /// Stream time of the first frame of the current absence, seconds.
-    absent_since: Option<f64>,
+    /// How long the current absence has lasted.
+    absence: AbsenceClock,
     /// Where the glide to rest started.
     rest_from: Option<Shown>,
     /// Frames done of a glide back to the actor, and where it started.
@@ -80,11 +80,11 @@ impl AbsenceEasing {
     }
 
     /// A frame at stream time `t` seconds without a face, with a hold of `hold` seconds and the
-    /// avatar's own keypoints `rest` (`x_s`).
+    /// avatar's own keypoints `rest` (`x_s`). The absence is timed by an [`AbsenceClock`]
+    /// (timestamps that jump back neither freeze nor end it).
     pub fn without_face(&mut self, t: f64, hold: f32, rest: &Keypoints) -> WithoutFace {
         self.easing_in = None;
-        let since = *self.absent_since.get_or_insert(t);
-        let Some(w) = rest_weight((t - since) as f32, hold) else {
+        let Some(w) = rest_weight(self.absence.tick(t), hold) else {
             return WithoutFace::Hold;
         };
         let Some(shown) = self.shown else {
@@ -108,7 +108,8 @@ impl AbsenceEasing {
     /// reference frame was restarted (a cut); `rest`: the avatar's own keypoints (`x_s`).
     /// Returns what to render.
     pub fn with_face(&mut self, kp: &Keypoints, new_shot: bool, rest: &Keypoints) -> Shown {
-        let returning = self.absent_since.take().is_some() || new_shot;
+        let returning = self.absence.is_running() || new_shot;
+        self.absence.stop();
         self.rest_from = None;
         if returning {
             // From what is shown: the held or gliding keypoints, or the avatar picture at rest.
@@ -253,6 +254,32 @@ mod tests {
         }
         let cut = e.with_face(&before, true, &rest);
         assert!(cut.kp[0][0] > 1.8, "{cut:?}");
+    }
+
+    #[test]
+    fn timestamps_that_jump_back_during_an_absence_do_not_freeze_the_ease() {
+        let (rest, actor) = (kp(0.0), kp(1.0));
+        let mut e = AbsenceEasing::new();
+        e.with_face(&actor, false, &rest);
+        // 0.8 s without a face at 10 frames/s, then the clock restarts at 0 (files joined).
+        let mut times: Vec<f64> = (0..8).map(|k| 20.0 + f64::from(k) / 10.0).collect();
+        times.extend((0..30).map(|k| f64::from(k) / 10.0));
+        let shown: Vec<WithoutFace> = times
+            .iter()
+            .map(|&t| e.without_face(t, HOLD, &rest))
+            .collect();
+        // Held for the first second of frames, then gliding: not held until the clock catches
+        // up with 20 s.
+        let held = shown
+            .iter()
+            .take_while(|s| **s == WithoutFace::Hold)
+            .count();
+        assert!((10..=11).contains(&held), "held for {held} frames");
+        assert_eq!(
+            shown[25],
+            WithoutFace::Rest,
+            "at rest after 2.5 s of frames"
+        );
     }
 
     #[test]
