@@ -230,11 +230,17 @@ fn avatar_change_while_playing_renegotiates_and_a_bad_file_keeps_the_old_avatar(
         warning.message().contains("/nonexistent/other.png"),
         "{warning}"
     );
+    // As at start: a missing file is RESOURCE NOT_FOUND, a file that is not a picture OPEN_READ.
+    assert!(warning.matches(gst::ResourceError::NotFound), "{warning}");
     assert_eq!(
         element.property::<String>("avatar"),
         demo_media("astronaut.png").to_str().unwrap(),
         "the property reads back the avatar in use"
     );
+    let not_picture = root().join("Cargo.toml");
+    element.set_property("avatar", not_picture.to_str().unwrap());
+    let warning = next_warning(&bus);
+    assert!(warning.matches(gst::ResourceError::OpenRead), "{warning}");
     h.push(grey_frame(1)).unwrap();
     h.pull().unwrap();
     let caps = h.sinkpad().unwrap().current_caps().unwrap();

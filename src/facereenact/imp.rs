@@ -214,37 +214,71 @@ pub struct FaceReenact {
     state: Mutex<Option<State>>,
 }
 
-fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
+/// The GStreamer error domain and code of a problem, to post it as an error or a warning.
+#[derive(Debug, Clone, Copy)]
+enum ErrorCode {
+    Resource(gst::ResourceError),
+    Stream(gst::StreamError),
+    Library(gst::LibraryError),
+}
+
+impl ErrorCode {
+    /// An error message with `text`, for a `Result` GStreamer posts (start, a flow error).
+    fn message(self, text: &str) -> gst::ErrorMessage {
+        match self {
+            ErrorCode::Resource(c) => gst::error_msg!(c, ("{}", text)),
+            ErrorCode::Stream(c) => gst::error_msg!(c, ("{}", text)),
+            ErrorCode::Library(c) => gst::error_msg!(c, ("{}", text)),
+        }
+    }
+
+    /// The same as a GLib error, to post as a warning.
+    fn glib_error(self, text: &str) -> glib::Error {
+        match self {
+            ErrorCode::Resource(c) => glib::Error::new(c, text),
+            ErrorCode::Stream(c) => glib::Error::new(c, text),
+            ErrorCode::Library(c) => glib::Error::new(c, text),
+        }
+    }
+}
+
+fn runtime_error_code(e: &RuntimeError) -> ErrorCode {
     match e {
-        RuntimeError::Library(_) => gst::error_msg!(gst::LibraryError::Init, ("{}", e)),
-        RuntimeError::ModelMissing(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
+        RuntimeError::Library(_) => ErrorCode::Library(gst::LibraryError::Init),
+        RuntimeError::ModelMissing(_) => ErrorCode::Resource(gst::ResourceError::NotFound),
         // An engine folder that is not there (or not a folder), as a missing avatar is.
         RuntimeError::ModelSet(dir, _) if !dir.is_dir() => {
-            gst::error_msg!(gst::ResourceError::NotFound, ("{}", e))
+            ErrorCode::Resource(gst::ResourceError::NotFound)
         }
         RuntimeError::ModelInvalid(..)
         | RuntimeError::ModelChecksum(..)
-        | RuntimeError::ModelSet(..) => {
-            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
+        | RuntimeError::ModelSet(..) => ErrorCode::Resource(gst::ResourceError::OpenRead),
+        RuntimeError::Provider(..) => ErrorCode::Library(gst::LibraryError::Settings),
+        RuntimeError::Inference(_) => ErrorCode::Library(gst::LibraryError::Failed),
+    }
+}
+
+fn runtime_error_message(e: &RuntimeError) -> gst::ErrorMessage {
+    runtime_error_code(e).message(&e.to_string())
+}
+
+fn avatar_error_code(e: &AvatarError) -> ErrorCode {
+    match e {
+        AvatarError::NotFound(_) => ErrorCode::Resource(gst::ResourceError::NotFound),
+        AvatarError::Decode(..) | AvatarError::TooLarge(..) => {
+            ErrorCode::Resource(gst::ResourceError::OpenRead)
         }
-        RuntimeError::Provider(..) => gst::error_msg!(gst::LibraryError::Settings, ("{}", e)),
-        RuntimeError::Inference(_) => gst::error_msg!(gst::LibraryError::Failed, ("{}", e)),
+        // The header was read: the file ends or breaks part-way through its pixel data.
+        AvatarError::Damaged(..) => ErrorCode::Resource(gst::ResourceError::Read),
+        AvatarError::NoFace(_) | AvatarError::NoSuchFace(..) => {
+            ErrorCode::Stream(gst::StreamError::Format)
+        }
+        AvatarError::Runtime(r) => runtime_error_code(r),
     }
 }
 
 fn avatar_error_message(e: &AvatarError) -> gst::ErrorMessage {
-    match e {
-        AvatarError::NotFound(_) => gst::error_msg!(gst::ResourceError::NotFound, ("{}", e)),
-        AvatarError::Decode(..) | AvatarError::TooLarge(..) => {
-            gst::error_msg!(gst::ResourceError::OpenRead, ("{}", e))
-        }
-        // The header was read: the file ends or breaks part-way through its pixel data.
-        AvatarError::Damaged(..) => gst::error_msg!(gst::ResourceError::Read, ("{}", e)),
-        AvatarError::NoFace(_) | AvatarError::NoSuchFace(..) => {
-            gst::error_msg!(gst::StreamError::Format, ("{}", e))
-        }
-        AvatarError::Runtime(r) => runtime_error_message(r),
-    }
+    avatar_error_code(e).message(&e.to_string())
 }
 
 /// The colour matrix of a YUV stream's colorimetry (BT.709, BT.2020, else BT.601, which is also
@@ -425,10 +459,14 @@ impl FaceReenact {
                 }
             }
             Err(e) => {
-                gst::element_imp_warning!(
-                    self,
-                    gst::ResourceError::OpenRead,
-                    ("keeping the previous avatar: {}", e)
+                // The same domain and code as the error at start, as a warning.
+                let text = format!("keeping the previous avatar: {e}");
+                gst::warning!(CAT, imp = self, "{text}");
+                let warning = avatar_error_code(&e).glib_error(&text);
+                let _ = self.obj().post_message(
+                    gst::message::Warning::builder_from_error(warning)
+                        .src(&*self.obj())
+                        .build(),
                 );
                 self.restore_avatar_setting(Some(&path));
             }
