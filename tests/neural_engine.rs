@@ -194,13 +194,24 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     // No face yet: the avatar picture.
     let first = common::push_pull(&mut h, &grey, at(0), frame);
     assert!(first.image == picture, "no face yet: the avatar picture");
-    // A face: the animated crop pasted in.
-    let driven = common::push_pull(&mut h, &actor[0].image, at(100), frame);
-    let full = mean_difference(&driven.image, &picture);
+    // A face: the animated crop fades in over 6 frames from the picture shown, then is pasted
+    // whole.
+    let fade_in: Vec<f64> = (0..7)
+        .map(|k| {
+            let out = common::push_pull(&mut h, &actor[0].image, at(33 + 33 * k), frame);
+            mean_difference(&out.image, &picture)
+        })
+        .collect();
+    let full = fade_in[6];
     assert!(full > 1.0, "the rendering differs from the picture: {full}");
-    // The face is gone: the last output is held for hold-time (0.2 s from the first frame
-    // without it)...
-    for ms in [200, 300, 399] {
+    assert!(
+        fade_in[0] > 0.0 && fade_in[0] < 0.5 * full && fade_in[5] > 0.9 * full,
+        "a fade in from the picture: {fade_in:?}"
+    );
+    let driven = common::push_pull(&mut h, &actor[0].image, at(260), frame);
+    // The face is gone: the last output is held for hold-time (0.2 s of frames from the first
+    // frame without it)...
+    for ms in [300, 400, 499] {
         let held = common::push_pull(&mut h, &grey, at(ms), frame);
         assert!(
             held.image == driven.image,
@@ -209,16 +220,16 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     }
     // ...then eases towards rest: a new rendering, not yet faded (the fade is the second half
     // of the 1 s ease)...
-    let easing = common::push_pull(&mut h, &grey, at(700), frame);
+    let easing = common::push_pull(&mut h, &grey, at(800), frame);
     assert!(easing.image != driven.image, "easing: rendered again");
     let part = mean_difference(&easing.image, &picture);
     assert!(part > 0.2 * full, "not faded yet: {part} against {full}");
     // ...and is the avatar picture exactly once the ease is over.
-    // (The ease ends hold-time plus 1 s after the face was lost: at 1.4 s.)
-    let rest = common::push_pull(&mut h, &grey, at(1450), frame);
+    // (The ease ends hold-time plus 1 s after the face was lost: at 1.5 s.)
+    let rest = common::push_pull(&mut h, &grey, at(1550), frame);
     assert!(rest.image == picture, "at rest: the avatar picture");
     // The face is back: the rendering fades in over a few frames, not at once.
-    let back = common::push_pull(&mut h, &actor[0].image, at(1500), frame);
+    let back = common::push_pull(&mut h, &actor[0].image, at(1600), frame);
     let fading_in = mean_difference(&back.image, &picture);
     assert!(
         fading_in > 0.0 && fading_in < 0.5 * full,

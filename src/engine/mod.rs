@@ -106,6 +106,14 @@ pub trait ReenactEngine: Send {
     /// The avatar was replaced: forget what was derived from the previous one.
     fn avatar_changed(&mut self);
 
+    /// Derives now what this engine derives from `avatar` on its first frame with a face, and
+    /// runs its per-frame models once, so that the first frames of a live stream do not pay for
+    /// it (the element calls it when it starts). The default does nothing. Errors: a model
+    /// run's [`RuntimeError`].
+    fn prepare(&mut self, _avatar: &AvatarModel) -> Result<(), RuntimeError> {
+        Ok(())
+    }
+
     /// The stream was flushed (a seek): forget what was tracked and the last output, so that
     /// nothing from before the seek shows after it; the output is `avatar`'s picture again.
     fn flush(&mut self, avatar: &AvatarModel);

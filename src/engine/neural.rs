@@ -277,6 +277,16 @@ impl ReenactEngine for NeuralEngine {
         }
     }
 
+    /// The avatar's crop, features and keypoints, and one warping run at the avatar's own
+    /// keypoints: an execution provider's first run is its slowest (ONNX Runtime's CUDA provider
+    /// searches its convolution algorithms then), better spent at start than on the first face.
+    fn prepare(&mut self, avatar: &AvatarModel) -> Result<(), RuntimeError> {
+        let state = self.avatar_state(avatar)?;
+        let rest = state.animator.source().x_s;
+        state.animator.render(&rest)?;
+        Ok(())
+    }
+
     fn avatar_changed(&mut self) {
         self.avatar = None;
         self.easing.reset();

@@ -1009,7 +1009,7 @@ impl BaseTransformImpl for FaceReenact {
             .load_avatar(&avatar_path, &models)
             .map_err(|e| avatar_error_message(&e))?;
         let tracker = models.tracker_with_iris_reuse(settings.iris_reuse);
-        let engine: Box<dyn ReenactEngine> = match &settings.engine {
+        let mut engine: Box<dyn ReenactEngine> = match &settings.engine {
             None => Box::new(MeshEngine::new(tracker)),
             Some(dir) => {
                 let set =
@@ -1066,6 +1066,11 @@ impl BaseTransformImpl for FaceReenact {
                 }
             }
         };
+        // Before the clock runs: the first live frames do not pay for the avatar's features or
+        // a provider's first run.
+        engine
+            .prepare(&avatar)
+            .map_err(|e| runtime_error_message(&e))?;
         *self.state.lock().unwrap() = Some(State {
             models,
             engine,
