@@ -315,8 +315,6 @@ fn layout_of(info: &gst_video::VideoInfo) -> Option<Layout> {
     }
 }
 
-/// The processing deadline: `processing-deadline` (`set`, nanoseconds) when not 0, else one
-/// frame of the input (`frame`, when its frame rate is fixed), else [`FALLBACK_DEADLINE`].
 /// The time a face search may spend in one frame of a live stream: [`SEARCH_SHARE`] of the
 /// deadline or of the frame's duration (`frame`, else [`FALLBACK_DEADLINE`]), whichever is
 /// shorter: a deadline longer than a frame absorbs a slow frame, not a sustained rate.
@@ -325,6 +323,8 @@ fn search_time_for(deadline: gst::ClockTime, frame: Option<gst::ClockTime>) -> D
     Duration::from_nanos(period.nseconds()).mul_f64(SEARCH_SHARE)
 }
 
+/// The processing deadline: `processing-deadline` (`set`, nanoseconds) when not 0, else one
+/// frame of the input (`frame`, when its frame rate is fixed), else [`FALLBACK_DEADLINE`].
 fn deadline_for(set: u64, frame: Option<gst::ClockTime>) -> gst::ClockTime {
     if set > 0 {
         gst::ClockTime::from_nseconds(set)
@@ -726,7 +726,8 @@ impl ObjectImpl for FaceReenact {
                     .blurb("Model runs per frame spent looking for a face while none is followed (about 2.3 ms each on a 2-core CPU); \
                             a search of the whole frame down to faces 32 pixels wide takes 129 runs at 1920x1080, 519 at 3840x2160, \
                             spread over frames. 0 = no bound: the whole search in one frame (for files, not live streams). \
-                            In a live stream a search also starts no run once half a frame's time (or of processing-deadline, if shorter) is spent")
+                            In a live stream a search also starts no run (but the frame's first) expected to end more than half a frame's time \
+                            (or of processing-deadline, if shorter) after the frame's start")
                     .maximum(1024)
                     .default_value(DEFAULT_BUDGET as u32)
                     .mutable_playing()
@@ -1284,8 +1285,8 @@ impl VideoFilterImpl for FaceReenact {
             return Err(gst::FlowError::Flushing);
         };
         if state.live {
-            // A live frame must leave in time: the search stops starting model runs once its
-            // share of the frame's time is spent (the sweep goes on next frame).
+            // A live frame must leave in time: the search starts no model run expected to end
+            // after its share of the frame's time (the sweep goes on next frame).
             settings.tracking.search_time = Some(state.search_time);
         }
         let par = inframe.info().par();
