@@ -150,7 +150,12 @@ fn main() {
                 &params,
             );
             let pts: Vec<[f32; 3]> = flat.chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect();
-            let target = motion.target(&pts, &avatar.landmarks.points, &settings.motion);
+            let target = motion.target(
+                &pts,
+                &avatar.landmarks.points,
+                &settings.motion,
+                (r * frames.len() + i) as f64 / 30.0,
+            );
             if r == 0 {
                 targets.push(target);
             }

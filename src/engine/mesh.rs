@@ -289,8 +289,9 @@ impl ReenactEngine for MeshEngine {
         self.forget_absence();
         if new_shot {
             // A cut: motion relative to the previous shot's face would shift and scale the avatar
-            // to its limits. This frame becomes the reference; the avatar glides back to it.
-            self.motion.reset_reference();
+            // to its limits. This frame's place and size become the reference's (and, relative
+            // to the first frame, its pose and expression); the avatar glides to it.
+            self.motion.new_shot(self.tracking.points());
             self.reacquire.lost();
         }
         let actor_points = self.tracking.points();
@@ -298,6 +299,7 @@ impl ReenactEngine for MeshEngine {
             actor_points,
             &avatar.neutral,
             &settings.motion,
+            t,
             &mut self.target,
         );
         self.reacquire.apply(&mut self.target);

@@ -14,7 +14,7 @@ use image::RgbImage;
 use once_cell::sync::Lazy;
 
 use super::face_meta;
-use super::{AlphaChoice, ExecutionProviderChoice, MotionRegionChoice};
+use super::{AlphaChoice, ExecutionProviderChoice, MotionReferenceChoice, MotionRegionChoice};
 use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, NeuralEngine, ReenactEngine};
 use crate::face::search::DEFAULT_BUDGET;
@@ -101,6 +101,7 @@ struct Settings {
     expression_multiplier: f64,
     adapt_scale: bool,
     motion_region: MotionRegionChoice,
+    motion_reference: MotionReferenceChoice,
     smoothing: bool,
     min_cutoff: f64,
     beta: f64,
@@ -129,6 +130,7 @@ impl Default for Settings {
             expression_multiplier: DEFAULT_EXPRESSION_MULTIPLIER,
             adapt_scale: DEFAULT_ADAPT_SCALE,
             motion_region: MotionRegionChoice::All,
+            motion_reference: MotionReferenceChoice::Camera,
             smoothing: DEFAULT_SMOOTHING,
             min_cutoff: DEFAULT_MIN_CUTOFF,
             beta: DEFAULT_BETA,
@@ -153,6 +155,7 @@ impl Settings {
                 expression_multiplier: self.expression_multiplier as f32,
                 adapt_scale: self.adapt_scale,
                 region: self.motion_region.into(),
+                reference: self.motion_reference.into(),
             },
             render_threads: self.render_threads as usize,
             tracking: TrackOptions {
@@ -681,6 +684,11 @@ impl ObjectImpl for FaceReenact {
                     .blurb("Which parts of the actor's motion reach the avatar: all, pose (head only), expression (face only), lips (lips and jaw), eyes (blinks, gaze)")
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("motion-reference", MotionReferenceChoice::Camera)
+                    .nick("Motion reference")
+                    .blurb("What the actor's motion is measured against: camera (head pose relative to facing the camera, expression relative to the actor's neutral face learned over the last half minute: the avatar is as pictured whenever the actor faces the camera at rest, whatever the first frame), first-frame (both relative to the first face frame of the stream or of each shot: LivePortrait's relative motion)")
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecBoolean::builder("smoothing")
                     .nick("Smoothing")
                     .blurb("One-Euro filter on the actor's landmarks (removes jitter, follows fast motion)")
@@ -841,6 +849,9 @@ impl ObjectImpl for FaceReenact {
             }
             "adapt-scale" => settings.adapt_scale = value.get().expect("type checked upstream"),
             "motion-region" => settings.motion_region = value.get().expect("type checked upstream"),
+            "motion-reference" => {
+                settings.motion_reference = value.get().expect("type checked upstream")
+            }
             "smoothing" => settings.smoothing = value.get().expect("type checked upstream"),
             "smoothing-min-cutoff" => {
                 settings.min_cutoff = value.get().expect("type checked upstream")
@@ -906,6 +917,7 @@ impl ObjectImpl for FaceReenact {
             "expression-multiplier" => settings.expression_multiplier.to_value(),
             "adapt-scale" => settings.adapt_scale.to_value(),
             "motion-region" => settings.motion_region.to_value(),
+            "motion-reference" => settings.motion_reference.to_value(),
             "smoothing" => settings.smoothing.to_value(),
             "smoothing-min-cutoff" => settings.min_cutoff.to_value(),
             "smoothing-beta" => settings.beta.to_value(),

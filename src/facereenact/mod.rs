@@ -89,6 +89,35 @@ impl From<MotionRegionChoice> for crate::motion::MotionRegion {
     }
 }
 
+/// What the actor's motion is measured against (the `motion-reference` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceReenactMotionReference")]
+pub enum MotionReferenceChoice {
+    /// Head pose relative to facing the camera, expression relative to the learned neutral face.
+    #[default]
+    #[enum_value(
+        name = "Camera: the actor facing the camera with a face at rest gives the avatar as pictured",
+        nick = "camera"
+    )]
+    Camera = 0,
+    /// Pose and expression relative to the first face frame (LivePortrait's relative motion).
+    #[enum_value(
+        name = "First frame: pose and expression relative to the first face frame of the stream or shot (LivePortrait's relative motion)",
+        nick = "first-frame"
+    )]
+    FirstFrame = 1,
+}
+
+impl From<MotionReferenceChoice> for crate::motion::MotionReference {
+    fn from(c: MotionReferenceChoice) -> Self {
+        match c {
+            MotionReferenceChoice::Camera => Self::Camera,
+            MotionReferenceChoice::FirstFrame => Self::FirstFrame,
+        }
+    }
+}
+
 /// Where the output's alpha comes from (the `alpha` property).
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
 #[repr(u32)]

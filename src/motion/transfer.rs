@@ -22,16 +22,23 @@
 //!
 //! When the avatar *is* the reference frame, `w = a_t` exactly (see the tests).
 //!
-//! **The reference frame.** Head pose is always relative to the first actor frame with a face (or
-//! the first after [`MotionTransfer::reset_reference`]). The expression reference starts there too
-//! but settles on the actor's neutral face: when a later frame's mouth is more closed than the
-//! reference's (by [`LATCH_MOUTH_GAP`]), its mouth and jaw become the reference; when an eye is
-//! clearly more open ([`LATCH_EYE_RATIO`]), that eye's lids do. So an actor who starts mid-word or
-//! mid-blink leaves the avatar distorted only until the mouth first closes or the eye opens, and
-//! the change happens while the avatar's mouth or eye is moving anyway (no pop).
+//! **The reference frame** `a_r` is chosen by [`MotionReference`]:
+//! * [`MotionReference::Camera`] (the default): a virtual frame, the actor's learned neutral face
+//!   facing the camera where the shot's first face was ([`CameraReference`]). The avatar then
+//!   shows its own pose, as pictured, whenever the actor faces the camera, and its own expression
+//!   whenever the actor's face is at rest, whatever the stream or a shot opens with.
+//! * [`MotionReference::FirstFrame`] (LivePortrait's relative motion): the first actor frame with
+//!   a face (of the stream, of a shot, or after [`MotionTransfer::reset_reference`]). Head pose is
+//!   relative to it. The expression reference starts there too but settles on the actor's
+//!   neutral face: when a later frame's mouth is more closed than the reference's (by
+//!   [`LATCH_MOUTH_GAP`]), its mouth and jaw become the reference; when an eye is clearly more
+//!   open ([`LATCH_EYE_RATIO`]), that eye's lids do. So an actor who starts mid-word or mid-blink
+//!   leaves the avatar distorted only until the mouth first closes or the eye opens, and the
+//!   change happens while the avatar's mouth or eye is moving anyway (no pop).
 
 use nalgebra::Vector3;
 
+use super::camera_reference::CameraReference;
 use super::foldover::FoldGuard;
 use super::limits::{limit_pose, limit_shift};
 use super::mouth_corners::limit_mouth_corners;
@@ -53,6 +60,18 @@ pub const LATCH_EYE_RATIO: f32 = 1.5;
 /// Eyelid and first-halo points the iris model refines, per eye: what an eye latch replaces.
 const EYE_LATCH_POINTS: usize = 32;
 
+/// What the actor's motion is measured against (the element's `motion-reference`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MotionReference {
+    /// Head pose relative to facing the camera, expression relative to the actor's learned
+    /// neutral face (see the module docs).
+    #[default]
+    Camera,
+    /// Both relative to the first actor frame with a face of the stream or shot (LivePortrait's
+    /// relative motion).
+    FirstFrame,
+}
+
 /// Which parts of the actor's motion reach the avatar.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MotionSettings {
@@ -63,6 +82,8 @@ pub struct MotionSettings {
     pub adapt_scale: bool,
     /// Region selector: all, pose only, expression only, lips, eyes.
     pub region: MotionRegion,
+    /// What the motion is measured against.
+    pub reference: MotionReference,
 }
 
 impl Default for MotionSettings {
@@ -71,6 +92,7 @@ impl Default for MotionSettings {
             expression_multiplier: 1.0,
             adapt_scale: true,
             region: MotionRegion::All,
+            reference: MotionReference::Camera,
         }
     }
 }
@@ -110,6 +132,8 @@ impl TargetPose {
 #[derive(Debug, Clone, Default)]
 pub struct MotionTransfer {
     reference: Option<Vec<[f32; 3]>>,
+    /// The camera-relative reference's learned state.
+    camera: CameraReference,
     /// The actor's landmarks brought back into the reference's pose.
     unposed: Vec<[f32; 3]>,
     weights: Vec<f32>,
@@ -136,9 +160,27 @@ impl MotionTransfer {
         Self::default()
     }
 
-    /// Drops the reference: the next actor frame with a face becomes the new reference.
+    /// Drops the reference: the next actor frame with a face becomes the new reference (with
+    /// [`MotionReference::Camera`]: the learned neutral face and camera offset are learned anew
+    /// from the next frame on).
     pub fn reset_reference(&mut self) {
         self.reference = None;
+        self.camera.reset();
+    }
+
+    /// A new shot begins with the actor landmarks `actor` (a cut, or the face found again
+    /// elsewhere): with [`MotionReference::FirstFrame`] they become the reference; with
+    /// [`MotionReference::Camera`] they give the reference's place and size, and the neutral face
+    /// is kept while it is the same person ([`CameraReference::new_shot`]).
+    pub fn new_shot(&mut self, actor: &[[f32; 3]]) {
+        self.reference = None;
+        self.camera.new_shot(actor);
+    }
+
+    /// The learned camera offset's yaw and pitch, degrees (zero with
+    /// [`MotionReference::FirstFrame`]).
+    pub fn camera_offset_deg(&self) -> (f32, f32) {
+        self.camera.offset_deg()
     }
 
     /// Whether a reference actor frame is set.
@@ -176,21 +218,22 @@ impl MotionTransfer {
         }
     }
 
-    /// The avatar's target pose for actor landmarks `actor` (square-pixel actor coordinates),
-    /// given the avatar's neutral landmarks `avatar` (avatar pixels). The first call sets the
-    /// reference. Falls back to the avatar's own landmarks when a pose cannot be estimated
-    /// (degenerate input).
+    /// The avatar's target pose for actor landmarks `actor` (square-pixel actor coordinates) at
+    /// stream time `t` seconds, given the avatar's neutral landmarks `avatar` (avatar pixels).
+    /// With [`MotionReference::FirstFrame`] the first call sets the reference. Falls back to the
+    /// avatar's own landmarks when a pose cannot be estimated (degenerate input).
     pub fn target(
         &mut self,
         actor: &[[f32; 3]],
         avatar: &[[f32; 3]],
         s: &MotionSettings,
+        t: f64,
     ) -> TargetPose {
         let mut out = TargetPose {
             points: Vec::with_capacity(avatar.len()),
             rigid: Similarity::identity(),
         };
-        self.target_into(actor, avatar, s, &mut out);
+        self.target_into(actor, avatar, s, t, &mut out);
         out
     }
 
@@ -201,10 +244,28 @@ impl MotionTransfer {
         actor: &[[f32; 3]],
         avatar: &[[f32; 3]],
         s: &MotionSettings,
+        t: f64,
         out: &mut TargetPose,
     ) {
-        let reference = self.reference.get_or_insert_with(|| actor.to_vec());
         out.points.clear();
+        let camera = match s.reference {
+            MotionReference::FirstFrame => {
+                self.reference.get_or_insert_with(|| actor.to_vec());
+                None
+            }
+            MotionReference::Camera => Some(self.camera.update(actor, t)),
+        };
+        if let Some(camera) = camera {
+            let Some(virtual_frame) = camera else {
+                out.points.extend_from_slice(avatar);
+                out.rigid = Similarity::identity();
+                return;
+            };
+            let reference = self.reference.get_or_insert_with(Vec::new);
+            reference.clear();
+            reference.extend_from_slice(virtual_frame);
+        }
+        let reference = self.reference.as_ref().expect("set above");
         let (Some(pose), Some(align)) = (head_pose(reference, actor), head_pose(reference, avatar))
         else {
             out.points.extend_from_slice(avatar);
@@ -218,7 +279,9 @@ impl MotionTransfer {
                 .iter()
                 .map(|a| -> [f32; 3] { inv.apply(&Vector3::from(*a)).into() }),
         );
-        self.settle_reference();
+        if s.reference == MotionReference::FirstFrame {
+            self.settle_reference();
+        }
         let reference = self.reference.as_ref().expect("set above");
 
         let k = if s.adapt_scale { align.scale } else { 1.0 };
@@ -311,6 +374,14 @@ mod tests {
         p
     }
 
+    /// LivePortrait's relative motion: these tests measure against the first frame.
+    fn first_frame() -> MotionSettings {
+        MotionSettings {
+            reference: MotionReference::FirstFrame,
+            ..MotionSettings::default()
+        }
+    }
+
     fn transform(points: &[[f32; 3]], s: &Similarity) -> Vec<[f32; 3]> {
         points
             .iter()
@@ -322,8 +393,8 @@ mod tests {
     fn avatar_equal_to_the_reference_reproduces_the_actor() {
         let reference = face();
         let mut mt = MotionTransfer::new();
-        let settings = MotionSettings::default();
-        mt.target(&reference, &reference, &settings);
+        let settings = first_frame();
+        mt.target(&reference, &reference, &settings, 0.0);
         // Frame t: head turned about its centre and moved, mouth point displaced (expression).
         let rotation = *Rotation3::from_euler_angles(0.1f32, 0.3, -0.2).matrix();
         let c = centroid(&reference);
@@ -334,7 +405,7 @@ mod tests {
         };
         let mut actor = transform(&reference, &pose);
         actor[14][1] += 12.0;
-        let out = mt.target(&actor, &reference, &settings);
+        let out = mt.target(&actor, &reference, &settings, 0.0);
         for (o, a) in out.points.iter().zip(&actor) {
             for c in 0..3 {
                 assert!((o[c] - a[c]).abs() < 0.05, "{o:?} vs {a:?}");
@@ -352,8 +423,8 @@ mod tests {
         };
         let avatar = transform(&reference, &avatar_pose);
         let mut mt = MotionTransfer::new();
-        let mut settings = MotionSettings::default();
-        let first = mt.target(&reference, &avatar, &settings).points;
+        let mut settings = first_frame();
+        let first = mt.target(&reference, &avatar, &settings, 0.0).points;
         let worst = first
             .iter()
             .zip(&avatar)
@@ -369,7 +440,7 @@ mod tests {
             .map(|p| [p[0] + 10.0, p[1], p[2]])
             .collect();
         actor[14][1] += 6.0;
-        let out = mt.target(&actor, &avatar, &settings);
+        let out = mt.target(&actor, &avatar, &settings, 0.0);
         assert!(
             (out.points[1][0] - (avatar[1][0] + 20.0)).abs() < 0.05,
             "translation x2"
@@ -379,13 +450,13 @@ mod tests {
             "mouth x2"
         );
         settings.expression_multiplier = 0.5;
-        let half = mt.target(&actor, &avatar, &settings);
+        let half = mt.target(&actor, &avatar, &settings, 0.0);
         assert!(
             (half.points[14][1] - (avatar[14][1] + 6.0)).abs() < 0.05,
             "mouth x2 x0.5"
         );
         settings.adapt_scale = false;
-        let raw = mt.target(&actor, &avatar, &settings);
+        let raw = mt.target(&actor, &avatar, &settings, 0.0);
         assert!(
             (raw.points[1][0] - (avatar[1][0] + 10.0)).abs() < 0.05,
             "unscaled translation"
@@ -396,16 +467,16 @@ mod tests {
     fn reset_reference_makes_the_next_frame_neutral() {
         let reference = face();
         let mut mt = MotionTransfer::new();
-        let s = MotionSettings::default();
-        mt.target(&reference, &reference, &s);
+        let s = first_frame();
+        mt.target(&reference, &reference, &s, 0.0);
         let moved: Vec<[f32; 3]> = reference
             .iter()
             .map(|p| [p[0] + 30.0, p[1], p[2]])
             .collect();
-        assert_ne!(mt.target(&moved, &reference, &s).points, reference);
+        assert_ne!(mt.target(&moved, &reference, &s, 0.0).points, reference);
         mt.reset_reference();
         assert!(!mt.has_reference());
-        let out = mt.target(&moved, &reference, &s);
+        let out = mt.target(&moved, &reference, &s, 0.0);
         assert!(out
             .points
             .iter()
@@ -423,17 +494,17 @@ mod tests {
         }
         let gap = |p: &[[f32; 3]]| p[14][1] - p[13][1];
         let mut mt = MotionTransfer::new();
-        let s = MotionSettings::default();
+        let s = first_frame();
         // The first actor frame has the mouth open (24 px): it becomes the reference, and the
         // avatar's mouth (4 px in the picture) opens as wide as the actor's, not left as pictured.
-        let first = mt.target(&open, &avatar, &s).points;
+        let first = mt.target(&open, &avatar, &s, 0.0).points;
         assert!(
             (gap(&first) - 24.0).abs() < 0.5,
             "open from the first frame: {}",
             gap(&first)
         );
         // The actor closes to 4 px: so does the avatar, without the lips crossing.
-        let shut = mt.target(&closed, &avatar, &s).points;
+        let shut = mt.target(&closed, &avatar, &s, 0.0).points;
         assert!(
             (gap(&shut) - 4.0).abs() < 0.5,
             "closes with the actor: {}",
@@ -441,7 +512,7 @@ mod tests {
         );
         // The closed mouth is now the expression reference: opening again moves the lower lip
         // (the jaw) and leaves the upper lip, as the actor's did.
-        let again = mt.target(&open, &avatar, &s).points;
+        let again = mt.target(&open, &avatar, &s, 0.0).points;
         assert!(
             (gap(&again) - 24.0).abs() < 0.5,
             "opens again: {}",
@@ -466,10 +537,10 @@ mod tests {
             let mut mt = MotionTransfer::new();
             let s = MotionSettings {
                 region,
-                ..MotionSettings::default()
+                ..first_frame()
             };
-            mt.target(&reference, &reference, &s);
-            mt.target(&actor, &reference, &s).points
+            mt.target(&reference, &reference, &s, 0.0);
+            mt.target(&actor, &reference, &s, 0.0).points
         };
         let pose = run(MotionRegion::Pose);
         assert!(
@@ -507,13 +578,50 @@ mod tests {
         let turn = *Rotation3::from_euler_angles(0.0f32, 10f32.to_radians(), 0.0).matrix();
         let actor = transform(&reference, &about_centre(turn));
         let mut mt = MotionTransfer::new();
-        let s = MotionSettings::default();
-        mt.target(&reference, &avatar, &s);
-        let out = mt.target(&actor, &avatar, &s);
+        let s = first_frame();
+        mt.target(&reference, &avatar, &s, 0.0);
+        let out = mt.target(&actor, &avatar, &s, 0.0);
         assert!(
             (out.rigid.rotation - turn).norm() < 1e-4,
             "the avatar turns about the camera's vertical: {:?}",
             out.rigid.rotation
         );
+    }
+
+    #[test]
+    fn camera_relative_the_avatar_faces_the_camera_when_the_actor_does_after_a_turned_start() {
+        use crate::motion::camera_pose::canonical_landmarks;
+        // A face whose rigid points are the canonical face's, the rest pseudo-random around.
+        let place = |yaw: f32| {
+            let r = *Rotation3::from_euler_angles(0.0f32, yaw.to_radians(), 0.0).matrix();
+            let pose = Similarity {
+                scale: 10.0,
+                rotation: r,
+                translation: Vector3::new(200.0, 150.0, 0.0),
+            };
+            let mut p = transform(&face(), &Similarity { scale: 0.1, ..pose });
+            let rigid = canonical_landmarks(&pose);
+            for &i in &RIGID_POINTS {
+                p[i] = rigid[i];
+            }
+            p
+        };
+        let avatar = place(0.0);
+        let s = MotionSettings::default();
+        assert_eq!(s.reference, MotionReference::Camera);
+        let (mut camera, mut relative) = (MotionTransfer::new(), MotionTransfer::new());
+        let yaw_of = |p: &TargetPose| p.rigid.roll_yaw_pitch_deg().1;
+        // The stream opens turned 20 degrees.
+        let turned = place(20.0);
+        let first = camera.target(&turned, &avatar, &s, 0.0);
+        relative.target(&turned, &avatar, &first_frame(), 0.0);
+        assert!((yaw_of(&first) - 20.0).abs() < 0.5, "turned as the actor: {}", yaw_of(&first));
+        // Then faces the camera: the avatar as pictured; relative to the first frame it would be
+        // turned 20 degrees the other way.
+        let front = place(0.0);
+        let now = camera.target(&front, &avatar, &s, 1.0);
+        assert!(yaw_of(&now).abs() < 0.5, "faces the camera: {}", yaw_of(&now));
+        let old = relative.target(&front, &avatar, &first_frame(), 1.0);
+        assert!(yaw_of(&old) < -10.0, "relative: {}", yaw_of(&old));
     }
 }
