@@ -62,6 +62,26 @@ fn gates_for(face: &[[f32; 3]]) -> Vec<Gate> {
         .collect()
 }
 
+/// Whether two faces (468 landmarks each, any pose and size) have the same proportions: the
+/// root mean square difference of their rigid points, each brought to facing the camera, is at
+/// most [`OTHER_PERSON_RMS`] eye-corner distances. Degenerate landmarks count as the same.
+pub fn same_person(a: &[[f32; 3]], b: &[[f32; 3]]) -> bool {
+    let (Some(pa), Some(pb)) = (camera_pose(a), camera_pose(b)) else {
+        return true;
+    };
+    let (ia, ib) = (pa.inverse(), pb.inverse());
+    let here = |i: usize| ia.apply(&Vector3::from(a[i]));
+    let there = |i: usize| ib.apply(&Vector3::from(b[i]));
+    let (ch, ct) = (rigid_centroid(here), rigid_centroid(there));
+    let io = (there(263) - there(33)).norm().max(1e-3);
+    let ms = RIGID_POINTS
+        .iter()
+        .map(|&i| ((here(i) - ch) - (there(i) - ct)).norm_squared())
+        .sum::<f32>()
+        / RIGID_POINTS.len() as f32;
+    ms.sqrt() / io <= OTHER_PERSON_RMS
+}
+
 fn rigid_centroid(points: impl Fn(usize) -> Vector3<f32>) -> Vector3<f32> {
     RIGID_POINTS.iter().map(|&i| points(i)).sum::<Vector3<f32>>() / RIGID_POINTS.len() as f32
 }
@@ -93,21 +113,10 @@ impl CameraReference {
     /// the same person (see [`OTHER_PERSON_RMS`]), learned anew otherwise.
     pub fn new_shot(&mut self, actor: &[[f32; 3]]) {
         self.placement = None;
-        let (Some(neutral), Some(pose)) = (self.neutral.as_mut(), camera_pose(actor)) else {
+        let Some(neutral) = self.neutral.as_mut() else {
             return;
         };
-        let n = neutral.neutral();
-        let inv = pose.inverse();
-        let here = |i: usize| inv.apply(&Vector3::from(actor[i]));
-        let there = |i: usize| Vector3::new(n[3 * i], n[3 * i + 1], n[3 * i + 2]);
-        let (ch, ct) = (rigid_centroid(here), rigid_centroid(there));
-        let io = (there(263) - there(33)).norm().max(1e-3);
-        let ms = RIGID_POINTS
-            .iter()
-            .map(|&i| ((here(i) - ch) - (there(i) - ct)).norm_squared())
-            .sum::<f32>()
-            / RIGID_POINTS.len() as f32;
-        if ms.sqrt() / io > OTHER_PERSON_RMS {
+        if !same_person(as_points(neutral.neutral()), actor) {
             neutral.reset();
         }
     }
@@ -167,7 +176,7 @@ fn as_points(flat: &[f32]) -> &[[f32; 3]] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::motion::camera_pose::CANONICAL_RIGID;
+    use crate::motion::camera_pose::canonical_landmarks;
     use crate::motion::pose::head_pose;
     use nalgebra::Rotation3;
 
@@ -180,8 +189,9 @@ mod tests {
                 [(t * 1.3).sin() * 6.0, (t * 0.7).cos() * 7.0, (t * 2.1).sin() * 2.0 - 4.0]
             })
             .collect();
-        for (k, &i) in RIGID_POINTS.iter().enumerate() {
-            p[i] = CANONICAL_RIGID[k];
+        let frontal = canonical_landmarks(&Similarity::identity());
+        for &i in &RIGID_POINTS {
+            p[i] = frontal[i];
         }
         for &(u, l) in RIGHT_LID_PAIRS.iter().chain(&LEFT_LID_PAIRS) {
             p[l] = [p[u][0], p[u][1] + 1.0, p[u][2]];
