@@ -36,8 +36,9 @@ use crate::avatar::AvatarModel;
 use crate::face::landmarker::Landmarker;
 use crate::face::FaceTracker;
 use crate::matte::PersonSegmenter;
-use crate::motion::TargetPose;
+use crate::motion::{MotionReference, TargetPose};
 use crate::neural::absence_easing::{AbsenceEasing, WithoutFace};
+use crate::neural::camera_reference::CameraDrivingReference;
 use crate::neural::crop::{crop_transform, sample_crop, Similarity2, DRIVING_CROP, SOURCE_CROP};
 use crate::neural::lip_normalization::lip_open_ratio;
 use crate::neural::model_set::{LivePortraitModels, INPUT_SIZE, OUTPUT_SIZE};
@@ -74,6 +75,8 @@ pub struct NeuralEngine {
     matting: Option<PersonSegmenter>,
     /// The keypoints shown across the actor's absences.
     easing: AbsenceEasing,
+    /// The camera-relative driving reference (`motion-reference=camera`).
+    camera: CameraDrivingReference,
 }
 
 impl NeuralEngine {
@@ -92,6 +95,7 @@ impl NeuralEngine {
             alpha: None,
             matting: None,
             easing: AbsenceEasing::new(),
+            camera: CameraDrivingReference::new(),
         }
     }
 
@@ -235,15 +239,21 @@ impl ReenactEngine for NeuralEngine {
         sample_crop(actor, par, &o2c.inverse(), INPUT_SIZE, &mut self.crop);
         self.avatar_state(avatar)?;
         let state = self.avatar.as_mut().expect("made above");
+        let actor_points = self.tracking.points();
         if new_shot {
             // A cut: motion relative to the previous shot's face is meaningless.
             state.animator.reset_reference();
+            self.camera.new_shot(actor_points);
         }
         let motion = &settings.motion;
-        let driven =
-            state
-                .animator
-                .drive_with(&self.crop, motion.region, motion.expression_multiplier)?;
+        let camera = (motion.reference == MotionReference::Camera)
+            .then_some((&mut self.camera, actor_points, t));
+        let driven = state.animator.drive_with(
+            &self.crop,
+            motion.region,
+            motion.expression_multiplier,
+            camera,
+        )?;
         let rest = state.animator.source().x_s;
         let shown = self.easing.with_face(&driven.x_d, new_shot, &rest);
         write_output_rgb8(state.animator.render(&shown.kp)?, &mut self.output);
@@ -272,6 +282,7 @@ impl ReenactEngine for NeuralEngine {
     }
 
     fn reset_reference(&mut self) {
+        self.camera.reset();
         if let Some(state) = self.avatar.as_mut() {
             state.animator.reset_reference();
         }

@@ -10,6 +10,7 @@
 //!   feature volume kept in the provider's memory);
 //! * [`head_pose`]: pose bins to degrees, rotation matrix;
 //! * [`keypoints`]: implicit keypoint transform and relative motion;
+//! * [`camera_reference`]: the camera-relative stand-in for the first driving frame;
 //! * [`stitching`]: the stitching network's input and how its output is applied;
 //! * [`lip_normalization`]: an avatar's open mouth animated from closed (`flag_normalize_lip`);
 //! * [`crop`]: the face crop from our 468 landmarks, sampled to 256x256;
@@ -22,6 +23,7 @@
 
 pub mod absence_easing;
 pub mod bound_model;
+pub mod camera_reference;
 pub mod crop;
 pub mod head_pose;
 pub mod keypoints;

@@ -10,6 +10,7 @@
 use ort::value::DynTensor;
 
 use super::bound_model::{run_to_device, BoundModel};
+use super::camera_reference::CameraDrivingReference;
 use super::keypoints::{flatten, relative_motion_in, Keypoints, Motion, RawMotion, RelativeMotion};
 use super::lip_normalization::{apply_lip_delta, normalization_input};
 use super::model_set::{
@@ -198,16 +199,19 @@ impl Animator {
     /// reference), `x_d_new`, stitching; LivePortrait's defaults (the whole face, expression
     /// multiplier 1).
     pub fn drive(&mut self, driving_rgb: &[u8]) -> Result<DrivenKeypoints, RuntimeError> {
-        self.drive_with(driving_rgb, MotionRegion::All, 1.0)
+        self.drive_with(driving_rgb, MotionRegion::All, 1.0, None)
     }
 
     /// [`Animator::drive`] with the motion limited to `region` and the expression change scaled
-    /// by `expression_multiplier` ([`relative_motion_in`]).
+    /// by `expression_multiplier` ([`relative_motion_in`]), and, with `camera` (the reference,
+    /// the actor's 468 landmarks in pixels, the stream time in seconds), measured against the
+    /// camera-relative reference ([`CameraDrivingReference`]) instead of the first driving frame.
     pub fn drive_with(
         &mut self,
         driving_rgb: &[u8],
         region: MotionRegion,
         expression_multiplier: f32,
+        camera: Option<(&mut CameraDrivingReference, &[[f32; 3]], f64)>,
     ) -> Result<DrivenKeypoints, RuntimeError> {
         write_input(
             driving_rgb,
@@ -217,7 +221,14 @@ impl Animator {
         )?;
         self.motion.run()?;
         let motion = Motion::from_raw(&RawMotion::from_outputs(|n| self.motion.output(n)));
-        let reference = self.reference.get_or_insert_with(|| motion.clone());
+        let virtual_reference;
+        let reference = match camera {
+            Some((camera, actor, t)) => {
+                virtual_reference = camera.reference(&motion, actor, t);
+                &virtual_reference
+            }
+            None => self.reference.get_or_insert_with(|| motion.clone()),
+        };
         let relative = relative_motion_in(
             &self.source.motion,
             reference,
