@@ -213,9 +213,10 @@ set +e
 # shellcheck source=pipelines/bus_messages.sh
 . "$(dirname "${BASH_SOURCE[0]}")/bus_messages.sh"
 COUNT_FILE=$(mktemp)
+# (awk ignores Ctrl-C, as the loop does, so that the count and gst-launch's last words get through.)
 gst-launch-1.0 -v "${PIPELINE[@]}" |
-  awk '/GstIdentity:counted: last-message = chain/ { n++; next } { print; fflush() }
-    END { print "counted " n + 0 }' | {
+  (trap '' INT; exec awk '/GstIdentity:counted: last-message = chain/ { n++; next }
+    { print; fflush() } END { print "counted " n + 0 }') | {
   trap '' INT
   while IFS= read -r line; do
     bus_message lecture "$line" && continue
