@@ -8,7 +8,7 @@
 //!     cargo bench --bench latency          (after scripts/setup.sh)
 //!
 //! The actor stream, per resolution (concat of three segments, I420, 30 fps):
-//! 1. about 150 frames: ../shared/media/driving/talk_wink_480.mp4 boxed into the frame at the left;
+//! 1. about 150 frames: tests/media/driving/talk_wink_480.mp4 boxed into the frame at the left;
 //! 2. 60 frames of black (no face: the element searches the whole frame, a few model runs a
 //!    frame);
 //! 3. about 240 frames: the same clip boxed at the right (a cut: the face is found again);

@@ -5,9 +5,9 @@
 //!
 //!     cargo bench --bench search          (after scripts/setup.sh)
 //!
-//! Actor: ../shared/media/driving/talk_wink_480.mp4 scaled so that the face is 72 pixels wide,
-//! placed off-centre over ../shared/media/avatar/no_face_coffee.png stretched over the frame.
-//! Avatar: ../shared/media/avatar/astronaut_512.png. Not a test: it prints a table (median, 99th
+//! Actor: tests/media/driving/talk_wink_480.mp4 scaled so that the face is 72 pixels wide,
+//! placed off-centre over tests/media/avatar/no_face_coffee.png stretched over the frame.
+//! Avatar: tests/media/avatar/astronaut_512.png. Not a test: it prints a table (median, 99th
 //! percentile and worst frame, milliseconds) and asserts nothing about speed.
 
 use std::time::Instant;

@@ -7,9 +7,9 @@
 //!     cargo bench --bench throughput                 (after scripts/setup.sh)
 //!     SOAK_SECONDS=60 cargo bench --bench throughput (shorter soak; 0 skips it; default 600)
 //!
-//! Actor: ../shared/media/driving/grin_512.mp4 (512x512), and the same frames pillarboxed into
-//! 1280x720. Avatars: ../shared/media/avatar/astronaut_512.png, the same picture scaled to
-//! 1024x1024, and ../shared/media/avatar/bw_photo_2048.jpg. Render threads 0 is the default (by
+//! Actor: tests/media/driving/grin_512.mp4 (512x512), and the same frames pillarboxed into
+//! 1280x720. Avatars: tests/media/avatar/astronaut_512.png, the same picture scaled to
+//! 1024x1024, and tests/media/avatar/bw_photo_2048.jpg. Render threads 0 is the default (by
 //! the head region's size). Not a test: it prints a table and asserts nothing about speed.
 
 use std::path::{Path, PathBuf};

@@ -76,10 +76,10 @@ for name, original in tflite.items():
         assert diff < 1e-4, name
 
 # Random noise is no person: the segmentation model's output on it is all near 0, so compare it on
-# real pictures too (the demo avatar and the shared test avatars, where present), fed as MediaPipe
+# real pictures too (the demo avatar and the test avatars in tests/media), fed as MediaPipe
 # feeds it: the whole picture stretched to 256x256, RGB in 0..1.
 pictures = sorted(glob.glob(f"{here}/../.deps/media/astronaut.png")
-                  + glob.glob(f"{here}/../../shared/media/avatar/*.*"))
+                  + glob.glob(f"{here}/../tests/media/avatar/*.*"))
 a = ort.InferenceSession(f"{work}/selfie_segmentation.onnx")
 t = tf.lite.Interpreter(model_path=f"{modules}/{tflite['selfie_segmentation']}")
 t.allocate_tensors()

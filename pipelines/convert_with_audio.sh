@@ -6,11 +6,11 @@
 #
 # The input must be MP4/MOV (qtdemux) with one video and one AAC audio track (a file without
 # audio gives a video-only MP4, see below), e.g.
-# ../shared/media/driving/talk_wink_480.mp4. Timestamps pass through the element unchanged, so
+# tests/media/driving/talk_wink_480.mp4. Timestamps pass through the element unchanged, so
 # sound and picture stay in sync. The audio queue holds up to 30 s: x264enc keeps frames for
 # look-ahead before its first output, and a small audio queue would stall the demuxer meanwhile.
 set -euo pipefail
-ACTOR=${1:-../shared/media/driving/talk_wink_480.mp4}
+ACTOR=${1:-tests/media/driving/talk_wink_480.mp4}
 AVATAR=${2:-.deps/media/astronaut.png}
 OUT=${3:-out/talk_with_audio.mp4}
 mkdir -p "$(dirname "$OUT")"

@@ -60,8 +60,14 @@
 # or, in pip, the compositor):
 #   frame 1234/108000  1.1 %  speed 1.35x  eta 1:21:40
 # speed: seconds of lecture converted per second of wall time, since the start; eta from that
-# speed. Total frames: the duration times the frame rate (gst-discoverer-1.0). When it ends:
+# speed. Total frames, an estimate: the time from the first video frame (a one-frame decode) to
+# the end of the recording (gst-discoverer-1.0's duration) times the frame rate; a video track
+# that ends before the sound makes it high. When it ends, the frames really converted (counted
+# as they leave the element or the compositor) and the video time they cover:
 #   done: 108000 frames (1:00:00 of video) in 44:26, speed 1.35x: OUT.mp4
+# The element's warnings and notes show among the progress lines, one line each, e.g.
+#   lecture: warning (facereenact): no face in the last 60 actor frames: the avatar holds ...
+#   lecture: note (facereenact): face found again after 75 actor frames without one
 # Ctrl-C stops the conversion and removes the unfinished OUT. (Not gst-launch -e, which would
 # finish the MP4: the end-of-stream it sends stopped the picture but not the sound, which ran on
 # to the end of the input, in a test with an MP4 input.)
@@ -102,8 +108,20 @@ read -r WIDTH HEIGHT FPS_N FPS_D DURATION < <(awk '
 HAS_AUDIO=0
 grep -q "audio #" <<<"$report" && HAS_AUDIO=1
 [ "$HAS_AUDIO" = 1 ] || echo "lecture: note: $IN has no sound; writing video only" >&2
+# Running time of the first video frame, seconds: a recording whose sound starts first has its
+# picture start later (segment base + pts - segment start of the first decoded frame; 0 if unknown).
+VIDEO_START=$(gst-launch-1.0 -v filesrc location="$IN" ! decodebin ! video/x-raw ! \
+  fakesink silent=false num-buffers=1 2>/dev/null | awk '
+  function ns(clock, t) { split(clock, t, ":"); return ((t[1] * 60 + t[2]) * 60 + t[3]) * 1e9 }
+  /type: segment/ && match($0, /base=\(guint64\)[0-9]+/) {
+    base = substr($0, RSTART + 14, RLENGTH - 14)
+    if (match($0, /start=\(guint64\)[0-9]+/)) start = substr($0, RSTART + 15, RLENGTH - 15) }
+  /chain/ && match($0, /pts: [0-9]+:[0-9]+:[0-9.]+/) {
+    printf "%.6f", (base + ns(substr($0, RSTART + 5, RLENGTH - 5)) - start) / 1e9; found = 1; exit }
+  END { if (!found) print 0 }' || echo 0)
 if [ "$FPS_N" -gt 0 ]; then
-  TOTAL=$(awk -v d="$DURATION" -v n="$FPS_N" -v r="$FPS_D" 'BEGIN { printf "%d", d * n / r + 0.5 }')
+  TOTAL=$(awk -v d="$DURATION" -v s="$VIDEO_START" -v n="$FPS_N" -v r="$FPS_D" \
+    'BEGIN { d -= (s > 0 && s < d ? s : 0); printf "%d", d * n / r + 0.5 }')
 else
   # Variable frame rate: no total; speed then assumes 30 frames a second (and pip makes 30).
   echo "lecture: note: $IN has a variable frame rate; progress assumes 30 frames/s" >&2
@@ -119,9 +137,12 @@ avatar_size "$AVATAR"
 
 # The pipeline, as gst-launch words. Raw video from decodebin; the caps filter picks its video pad.
 SOURCE=(filesrc location="$IN" ! decodebin name=d d. ! video/x-raw ! queue ! videoconvert)
-PROGRESS=(progressreport name=progress update-freq=1 format=buffers do-query=false)
+# progressreport: a line a second; identity (silent=false, with gst-launch -v): a line a frame,
+# counted for the summary.
+PROGRESS=(progressreport name=progress update-freq=1 format=buffers do-query=false !
+  identity name=counted silent=false)
 if [ "$LAYOUT" = figure ]; then
-  VIDEO=("${SOURCE[@]}" ! facereenact avatar="$AVATAR" ! "${PROGRESS[@]}" ! queue)
+  VIDEO=("${SOURCE[@]}" ! facereenact name=facereenact avatar="$AVATAR" ! "${PROGRESS[@]}" ! queue)
   OUT_W=$AW OUT_H=$AH
 else
   PIP_HEIGHT=${LECTURE_PIP_HEIGHT:-0.25}
@@ -151,7 +172,7 @@ else
   # shellcheck disable=SC2054 # commas inside caps, not array separators
   VIDEO=("${SOURCE[@]}" ! videorate ! "video/x-raw,framerate=$FPS_N/$FPS_D" ! tee name=t
     t. ! queue ! comp.sink_0
-    t. ! queue ! facereenact avatar="$AVATAR" ! videoscale !
+    t. ! queue ! facereenact name=facereenact avatar="$AVATAR" ! videoscale !
     video/x-raw,width="$PW",height="$PH",pixel-aspect-ratio=1/1 ! comp.sink_1
     compositor name=comp start-time-selection=first sink_0::zorder=0 sink_1::zorder=1
     sink_1::xpos="$PX" sink_1::ypos="$PY" ! video/x-raw,width="$WIDTH",height="$HEIGHT" !
@@ -184,11 +205,21 @@ START=$EPOCHREALTIME
 interrupted=0
 trap 'interrupted=1' INT
 set +e
-# gst-launch's stdout carries progressreport's lines ("progress (00:00:05): 1234 buffers");
-# the loop turns each into a progress line.
-gst-launch-1.0 -q "${PIPELINE[@]}" | {
+# gst-launch's stdout carries progressreport's lines ("progress (00:00:05): 1234 buffers"), the
+# bus's warnings and infos, its own chatter and (-v) identity's line for each frame, which awk
+# counts ("counted N" at the end) so that the shell reads a few lines a second, not one a frame.
+# The loop turns progress into progress lines, warnings and infos into one line each, and drops
+# the rest.
+# shellcheck source=pipelines/bus_messages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bus_messages.sh"
+COUNT_FILE=$(mktemp)
+# (awk ignores Ctrl-C, as the loop does, so that the count and gst-launch's last words get through.)
+gst-launch-1.0 -v "${PIPELINE[@]}" |
+  (trap '' INT; exec awk '/GstIdentity:counted: last-message = chain/ { n++; next }
+    { print; fflush() } END { print "counted " n + 0 }') | {
   trap '' INT
   while IFS= read -r line; do
+    bus_message lecture "$line" && continue
     case $line in
       "progress ("*" buffers")
         n=${line% buffers} n=${n##* }
@@ -203,12 +234,14 @@ gst-launch-1.0 -q "${PIPELINE[@]}" | {
             line = line sprintf("  eta %d:%02d:%02d", h, int(s % 3600 / 60), s % 60)
           }
           print line }' >&2 ;;
-      "progress ("*) ;; # the end-of-stream report: nothing to query
-      *) printf '%s\n' "$line" >&2 ;;
+      "counted "*) echo "${line#counted }" >"$COUNT_FILE" ;;
+      *) ;; # gst-launch's own lines, caps, the end-of-stream report (nothing to query)
     esac
   done
 }
 status=${PIPESTATUS[0]}
+FRAMES_OUT=$(cat "$COUNT_FILE")
+rm -f "$COUNT_FILE"
 set -e
 trap - INT
 WALL=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
@@ -222,8 +255,9 @@ if [ "$status" != 0 ]; then
   echo "lecture: the conversion failed after $(clock "$WALL") (GStreamer's message above)" >&2
   exit 2
 fi
-FRAMES_DONE="$TOTAL frames ($(clock "$DURATION") of video)"
-[ "$TOTAL" -gt 0 ] || FRAMES_DONE="$(clock "$DURATION") of video"
-echo "done: $FRAMES_DONE in $(clock "$WALL"), speed" \
-  "$(awk -v d="$DURATION" -v w="$WALL" 'BEGIN { printf "%.2fx", (w > 0 ? d / w : 0) }'):" \
+# The video converted: the frames counted, at the frame rate (a variable one: the duration).
+VIDEO_S=$(awk -v f="${FRAMES_OUT:-0}" -v n="$FPS_N" -v r="$FPS_D" -v t="$TOTAL" -v d="$DURATION" \
+  'BEGIN { print (t > 0 ? f * r / n : d) }')
+echo "done: ${FRAMES_OUT:-0} frames ($(clock "$VIDEO_S") of video) in $(clock "$WALL"), speed" \
+  "$(awk -v d="$VIDEO_S" -v w="$WALL" 'BEGIN { printf "%.2fx", (w > 0 ? d / w : 0) }'):" \
   "${SINK:+nothing written ($SINK)}${SINK:-$OUT}" >&2

@@ -13,9 +13,12 @@
 #                               another calls in (srtsink waits for a connection): Ctrl-C ends it
 #             rtmp://HOST[:PORT]/APP/STREAM   publishes to an RTMP server (nginx-rtmp, a service)
 #             OUT.ts, OUT.mp4 or OUT.mkv      records to a file (folders are created)
-#   pip       (default) the avatar, opaque, in a box in a corner of the programme
+#   pip       (default) the avatar in a box in a corner of the programme: opaque, or, for a
+#             picture with transparency (a PNG with alpha), its opaque parts over the programme
+#             (alpha=picture, as cutout)
 #   cutout    only the avatar's opaque parts over the programme: its transparent parts show the
-#             programme (needs the element's `alpha` property)
+#             programme (needs the element's `alpha` property); in the bottom corners the figure
+#             stands on the programme's bottom edge (OVERLAY_MARGIN applies to the side only)
 #
 # Examples:
 #   bash pipelines/overlay.sh actor.mp4 programme.mp4 portrait.jpg srt://ingest.example:9000
@@ -25,7 +28,8 @@
 #   OVERLAY_HEIGHT  the avatar's height as a fraction of the programme's (default 0.25 for pip,
 #                   0.5 for cutout); the width follows the avatar's shape
 #   OVERLAY_CORNER  bottom-right (default), bottom-left, top-right, top-left
-#   OVERLAY_MARGIN  pixels from the edges (default a 36th of the height: 20 at 720p)
+#   OVERLAY_MARGIN  pixels from the edges (default a 36th of the height: 20 at 720p); cutout in a
+#                   bottom corner: from the side only (the figure stands on the bottom edge)
 #   OVERLAY_POS     X,Y of the box's top-left corner in pixels (replaces corner and margin)
 #   OVERLAY_BORDER  pip: a white border this many pixels wide around the box (default 0: none)
 #   OVERLAY_ALPHA   cutout: picture (default; the avatar PNG's own alpha channel, warped with
@@ -64,6 +68,8 @@
 #
 # Needs GST_PLUGIN_PATH to hold the built plugin (target/release). Progress on stderr every 5 s:
 #   overlay: 150 frames sent in 0:05
+# and the element's warnings and notes as they come, one line each, e.g.
+#   overlay: warning (facereenact): no face in the last 60 actor frames: the avatar holds ...
 # Exit status: 0 done; 1 bad arguments, a missing or unreadable file (named), a missing
 # GStreamer element (named, with its Debian package), or an element without `alpha` for cutout;
 # 2 the pipeline failed (GStreamer's message above) or was stopped by a second Ctrl-C.
@@ -140,7 +146,16 @@ done
   "(sudo apt-get install ...)"
 gst-inspect-1.0 facereenact >/dev/null 2>&1 ||
   die "GStreamer has no element facereenact: export GST_PLUGIN_PATH=<checkout>/target/release"
+# Whether a picture has transparency: the format its decoder gives.
+has_alpha() { # PICTURE
+  local decoded
+  decoded=$(gst-launch-1.0 -v filesrc location="$1" ! decodebin ! fakesink 2>/dev/null || true)
+  grep -qE 'fakesink0.GstPad:sink: caps = video/x-raw, format=\(string\)(RGBA|BGRA|ARGB|ABGR|AYUV|ARGB64|RGBA64)' <<<"$decoded"
+}
 ALPHA=${OVERLAY_ALPHA:-picture}
+# pip with a transparent picture: its transparent parts show the programme, not white.
+PIP_ALPHA=0
+[ "$LAYOUT" = pip ] && has_alpha "$AVATAR" && PIP_ALPHA=1
 if [ "$LAYOUT" = cutout ]; then
   case $ALPHA in picture | matte) ;; *) die "OVERLAY_ALPHA '$ALPHA' is neither picture nor matte" ;; esac
   # (Not gst-inspect | grep -q: grep would exit at the match and gst-inspect fail on the pipe.)
@@ -151,8 +166,7 @@ if [ "$LAYOUT" = cutout ]; then
   # cutout with the picture's own alpha: refuse a picture without one (the element would only
   # warn, and the whole rectangle would cover the programme). The decoder's output format tells.
   if [ "$ALPHA" = picture ] && [ -f "$AVATAR" ]; then
-    decoded=$(gst-launch-1.0 -v filesrc location="$AVATAR" ! decodebin ! fakesink 2>/dev/null || true)
-    if ! grep -qE 'fakesink0.GstPad:sink: caps = video/x-raw, format=\(string\)(RGBA|BGRA|ARGB|ABGR|AYUV|ARGB64|RGBA64)' <<<"$decoded"; then
+    if ! has_alpha "$AVATAR"; then
       die "avatar $AVATAR has no transparency, so cutout would cover the programme with its whole" \
         "picture: use a PNG with an alpha channel, or OVERLAY_ALPHA=matte to cut the person out"
     fi
@@ -212,9 +226,12 @@ if [ -n "${OVERLAY_POS:-}" ]; then
 else
   MARGIN=${OVERLAY_MARGIN:-$((HEIGHT / 36))}
   [[ $MARGIN =~ ^[0-9]+$ ]] || die "OVERLAY_MARGIN '$MARGIN' is not a number of pixels"
+  # A cut-out figure stands on the bottom edge (its torso would end in mid-air above it).
+  BOTTOM=$MARGIN
+  [ "$LAYOUT" = cutout ] && BOTTOM=0
   case ${OVERLAY_CORNER:-bottom-right} in
-    bottom-right) PX=$((WIDTH - BOX_W - MARGIN)) PY=$((HEIGHT - BOX_H - MARGIN)) ;;
-    bottom-left) PX=$MARGIN PY=$((HEIGHT - BOX_H - MARGIN)) ;;
+    bottom-right) PX=$((WIDTH - BOX_W - MARGIN)) PY=$((HEIGHT - BOX_H - BOTTOM)) ;;
+    bottom-left) PX=$MARGIN PY=$((HEIGHT - BOX_H - BOTTOM)) ;;
     top-right) PX=$((WIDTH - BOX_W - MARGIN)) PY=$MARGIN ;;
     top-left) PX=$MARGIN PY=$MARGIN ;;
     *) die "OVERLAY_CORNER '$OVERLAY_CORNER' is not bottom-right, bottom-left, top-right or top-left" ;;
@@ -242,25 +259,30 @@ fi
 # shellcheck disable=SC2054
 PROGRAMME_VIDEO+=(! queue ! videoconvert ! videoscale !
   video/x-raw,width="$WIDTH",height="$HEIGHT",pixel-aspect-ratio=1/1 ! comp.sink_0)
-if [ "$LAYOUT" = pip ]; then
-  AVATAR_VIDEO=(facereenact avatar="$AVATAR" ! videoconvert ! videoscale !
+if [ "$LAYOUT" = pip ] && [ "$PIP_ALPHA" = 0 ]; then
+  AVATAR_VIDEO=(facereenact name=facereenact avatar="$AVATAR" ! videoconvert ! videoscale !
     "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
   [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
     bottom=-"$BORDER" fill=white)
 else
   # alpha != opaque: the element's source pad prefers RGBA (straight alpha), which videoconvert
-  # and videoscale keep and the compositor blends.
-  AVATAR_VIDEO=(facereenact avatar="$AVATAR" alpha="$ALPHA" ! videoconvert ! videoscale !
-    "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
+  # and videoscale keep and the compositor blends. (pip: the picture's own alpha.)
+  [ "$LAYOUT" = pip ] && ALPHA=picture
+  AVATAR_VIDEO=(facereenact name=facereenact avatar="$AVATAR" alpha="$ALPHA" ! videoconvert !
+    videoscale ! "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
+  [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
+    bottom=-"$BORDER" fill=white)
 fi
 # The compositor blends in the format of its output. pip: that of the programme (I420 from a
-# decoder), so the programme passes through untouched. cutout: AYUV, which has alpha and holds the
-# programme's YUV as it is; left to itself, the compositor picks an RGB format with alpha and the
-# programme goes through YUV -> RGB -> YUV, 2-4 levels darker everywhere.
+# decoder), so the programme passes through untouched. cutout and pip with a transparent picture:
+# AYUV, which has alpha and holds the programme's YUV as it is; left to itself, the compositor
+# picks an RGB format with alpha and the programme goes through YUV -> RGB -> YUV, 2-4 levels
+# darker everywhere.
 # shellcheck disable=SC2054
 COMPOSED=(video/x-raw,width="$WIDTH",height="$HEIGHT")
 # shellcheck disable=SC2054
-[ "$LAYOUT" = pip ] || COMPOSED=(video/x-raw,format=AYUV,width="$WIDTH",height="$HEIGHT")
+[ "$LAYOUT" = pip ] && [ "$PIP_ALPHA" = 0 ] ||
+  COMPOSED=(video/x-raw,format=AYUV,width="$WIDTH",height="$HEIGHT")
 # shellcheck disable=SC2054,SC2206 # commas inside caps; X264 is a list of property=value words
 PIPELINE=("${PROGRAMME_VIDEO[@]}" "${ACTOR_VIDEO[@]}" ! "${AVATAR_VIDEO[@]}" ! queue ! comp.sink_1
   compositor name=comp background=black latency=$((LATENCY_MS * 1000000))
@@ -278,22 +300,28 @@ case $DEST in *.ts | *.mp4 | *.mkv) mkdir -p "$(dirname "$DEST")" ;; esac
 
 clock() { awk -v s="$1" 'BEGIN { s = int(s + 0.5); h = int(s / 3600); m = int(s % 3600 / 60)
   if (h) printf "%d:%02d:%02d", h, m, s % 60; else printf "%d:%02d", m, s % 60 }'; }
-echo "overlay: $ACTOR over $PROGRAMME ($LAYOUT, avatar ${PW}x$PH at $PX,$PY in" \
+SHOWN=$LAYOUT
+[ "$PIP_ALPHA" = 0 ] || SHOWN="pip, transparent where the picture is"
+echo "overlay: $ACTOR over $PROGRAMME ($SHOWN, avatar ${PW}x$PH at $PX,$PY in" \
   "${WIDTH}x$HEIGHT) -> $DEST" >&2
 START=$EPOCHREALTIME
 set +e
 # -e: Ctrl-C sends end-of-stream, so receivers see the end and a recording is finished.
 # (No trap on INT here: bash runs none when the child, gst-launch, handles the signal itself.)
-gst-launch-1.0 -q -e "${PIPELINE[@]}" | {
+# Not -q: gst-launch then prints the bus's warnings and infos, which bus_message turns into one
+# line each; its other chatter is dropped.
+# shellcheck source=pipelines/bus_messages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/bus_messages.sh"
+gst-launch-1.0 -e "${PIPELINE[@]}" | {
   trap '' INT
   while IFS= read -r line; do
+    bus_message overlay "$line" && continue
     case $line in
       "progress ("*" buffers")
         n=${line% buffers} n=${n##* }
         echo "overlay: $n frames sent in $(clock "$(awk -v a="$START" -v b="$EPOCHREALTIME" \
           'BEGIN { print b - a }')")" >&2 ;;
-      "progress ("*) ;;
-      *) printf '%s\n' "$line" >&2 ;;
+      *) ;; # the end-of-stream report (nothing to query), gst-launch's own lines
     esac
   done
 }

@@ -13,7 +13,7 @@
 #                 about 32 pixels wide; see the README's "Actor footage").
 #
 # The speaker is talk_wink_480.mp4 (1008 frames) then glasses_512x480.mp4 (587 frames) from
-# ../shared/media/driving (or $FACEREENACT_SHARED_MEDIA/driving), repeated, each with its own
+# tests/media/driving (or $FACEREENACT_SHARED_MEDIA/driving), repeated, each with its own
 # AAC sound, both scaled to square pixels (glasses' 512x480 has 15:16 pixels, i.e. 480x480) and
 # placed off-centre (70 % across, 30 % down the free space) over a still background picture
 # ($LECTURE_BACKGROUND, default avatar/no_face_coffee.png: no face in it), cropped to the frame's
@@ -40,7 +40,7 @@ SECONDS_ARG=$2
 SIZE=${3:-1920x1080}
 FACE_PX=${4:-200}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-MEDIA=${FACEREENACT_SHARED_MEDIA:-$ROOT/../shared/media}
+MEDIA=${FACEREENACT_SHARED_MEDIA:-$ROOT/tests/media}
 BACKGROUND=${LECTURE_BACKGROUND:-$MEDIA/avatar/no_face_coffee.png}
 CLIPS=("$MEDIA/driving/talk_wink_480.mp4" "$MEDIA/driving/glasses_512x480.mp4")
 
@@ -52,7 +52,7 @@ W=${BASH_REMATCH[1]} H=${BASH_REMATCH[2]}
 FRAMES=$(awk -v s="$SECONDS_ARG" 'BEGIN { if (s !~ /^[0-9]*\.?[0-9]+$/) exit 1; printf "%d", s * 30 + 0.5 }') ||
   die "SECONDS '$SECONDS_ARG' is not a number"
 [ "$FRAMES" -gt 0 ] || die "SECONDS must be at least one frame (1/30 s)"
-for f in "${CLIPS[@]}" "$BACKGROUND"; do [ -r "$f" ] || die "$f is missing (set FACEREENACT_SHARED_MEDIA)"; done
+for f in "${CLIPS[@]}" "$BACKGROUND"; do [ -r "$f" ] || die "$f is missing (the media are in tests/media; FACEREENACT_SHARED_MEDIA, if set, replaces that folder)"; done
 
 # Speaker size: both clips show 480x480 square pixels; a multiple of 8 keeps raw I420 rows unpadded.
 CLIP=$(awk -v f="$FACE_PX" 'BEGIN { c = int(480 * f / 264 / 8 + 0.5) * 8; print (c < 16 ? 16 : c) }')

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Quality matrix for issue 3's targets: runs examples/report.rs for every driving video in
-# ../shared/media/driving with each of the four reference avatars, writes the contact sheets to
+# tests/media/driving with each of the four reference avatars, writes the contact sheets to
 # out/report/ and the table to out/report/matrix.md.
 #
 #   bash scripts/report_matrix.sh [EVERY_N] [ELEMENT PROPS...]
 #
-# Needs scripts/setup.sh to have run. MEDIA (default ../shared/media) points at the media.
+# Needs scripts/setup.sh to have run. MEDIA (default tests/media) points at the media.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-media=${MEDIA:-../shared/media}
+media=${MEDIA:-tests/media}
 every=${1:-40}
 shift || true
 out=out/report

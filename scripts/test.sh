@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs all tests (unit, GStreamer harness, end-to-end on the demo media
-# and on ../shared/media, the pipelines in pipelines/). Installs nginx and libnginx-mod-rtmp
+# and on the real test media in tests/media, the pipelines in pipelines/). Installs nginx and libnginx-mod-rtmp
 # (apt) for the RTMP test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,9 +18,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   printf '\033[1m[test]\033[0m installing %s\n' "${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
-if [ ! -d ../shared/media ]; then
-  echo "[test] ../shared/media is absent: its tests will fail; set FACEREENACT_SHARED_MEDIA to its path" >&2
 fi
 cargo test --locked -- --test-threads=2 "$@"
 # Then fuzz the avatar loading path for a while (scripts/fuzz.sh: installs cargo-fuzz once, its own

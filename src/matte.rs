@@ -180,16 +180,16 @@ mod tests {
         person_segmenter(&models_dir(), ExecutionProvider::Cpu, 1).expect("segmentation model")
     }
 
-    /// Real test media in ../shared/media (or $FACEREENACT_SHARED_MEDIA), as tests/common does.
+    /// Real test media in tests/media (or $FACEREENACT_SHARED_MEDIA), as tests/common does.
     fn shared_avatar(name: &str) -> RgbImage {
         let base = std::env::var_os("FACEREENACT_SHARED_MEDIA")
             .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/media"));
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/media"));
         let p = base.join("avatar").join(name);
         image::open(&p)
             .unwrap_or_else(|e| {
                 panic!(
-                    "{}: {e}: these tests need ../shared/media (or FACEREENACT_SHARED_MEDIA)",
+                    "{}: {e}: the test media are in tests/media (or $FACEREENACT_SHARED_MEDIA)",
                     p.display()
                 )
             })

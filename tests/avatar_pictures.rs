@@ -561,7 +561,7 @@ fn encoded(img: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
 
 /// Writes the fuzz target's seed corpus, `fuzz/corpus/avatar_picture/` (or
 /// `$FACEREENACT_FUZZ_CORPUS`): small variants of the real avatars (`.deps/media/astronaut.png`
-/// and every picture in `../shared/media/avatar/`), in each colour type, bit depth, JPEG mode and
+/// and every picture in `tests/media/avatar/`), in each colour type, bit depth, JPEG mode and
 /// EXIF orientation the decoder handles, plus damaged ones: truncated, corrupt, declaring
 /// absurd sizes, empty. Deterministic: a rerun rewrites the same bytes; files it does not
 /// name (reproducers added by hand) are kept. Run after changing it:

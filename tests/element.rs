@@ -794,3 +794,47 @@ fn a_frame_over_the_processing_deadline_is_warned_in_a_live_stream_only() {
         "{file:?}"
     );
 }
+
+#[test]
+fn an_avatar_whose_face_looks_little_human_is_warned_about_at_start_and_on_change() {
+    // The cat is found and landmarked (it loads), but its face presence is well under a human
+    // face's: the element says so, naming the file, when it starts with it ...
+    let cat = shared_media("avatar/cat_chelsea.png");
+    let about_cat =
+        |w: &str| w.contains("looks little like a human face") && w.contains(cat.to_str().unwrap());
+    init();
+    let play = |avatar: &std::path::Path| {
+        let pipeline = gst::parse::launch(&format!(
+            "videotestsrc num-buffers=2 ! video/x-raw,width=64,height=64 ! \
+             facereenact avatar=\"{}\" ! fakesink",
+            avatar.display()
+        ))
+        .unwrap();
+        play_to_eos(&pipeline, 120)
+    };
+    let warnings = play(&cat);
+    assert_eq!(
+        warnings.iter().filter(|w| about_cat(w)).count(),
+        1,
+        "{warnings:?}"
+    );
+    assert!(
+        warnings.iter().any(|w| w.contains("motion-region=pose")),
+        "{warnings:?}"
+    );
+    // ... not with a human face ...
+    let warnings = play(&demo_media("astronaut.png"));
+    assert!(
+        !warnings.iter().any(|w| w.contains("human face")),
+        "{warnings:?}"
+    );
+    // ... and when the avatar changes to it while running, which it does.
+    let (mut h, element, bus) = running_with_bus(&demo_media("astronaut.png"));
+    element.set_property("avatar", cat.to_str().unwrap());
+    let warning = next_warning(&bus);
+    assert!(about_cat(warning.message()), "{warning}");
+    assert!(warning.matches(gst::StreamError::Format), "{warning}");
+    h.push(grey_frame(1)).unwrap();
+    h.pull().unwrap();
+    assert_eq!(element.property::<String>("avatar"), cat.to_str().unwrap());
+}

@@ -444,6 +444,142 @@ fn cutout_with_a_matte_removes_the_avatar_pictures_background() {
     );
 }
 
+#[test]
+fn pip_with_a_transparent_avatar_shows_the_programme_around_the_figure_not_a_white_box() {
+    // The head avatar (RGBA, transparent outside the head) in the default corner, half the
+    // height tall: where the picture is transparent the programme shows, as in cutout.
+    let programme_file = programme(true);
+    let out = tempdir().join("pip_transparent.mp4");
+    overlay(
+        &programme_file,
+        &avatars().1,
+        out.to_str().unwrap(),
+        "pip",
+        &[("OVERLAY_HEIGHT", "0.5")],
+    );
+    let got = receive(&out);
+    let programme = decode(&programme_file);
+    assert_eq!(got.frames.len(), FRAMES);
+    let (side, margin) = (H / 2, H / 36);
+    for i in [15, 75] {
+        dump(&got.frames[i], &format!("pip_transparent_{i}"));
+        check_cutout(
+            &got.frames[i],
+            &programme[i].image,
+            (W - margin - side, H - margin - side),
+            side,
+            |x, y| head_radius(x, y) > 1.4,
+            |x, y| head_radius(x, y) < 0.6,
+            &format!("pip with a transparent avatar, frame {i}"),
+        );
+    }
+}
+
+/// Where the figure avatar's torso is (avatar pixels, 256x256): from below the chin to the
+/// picture's bottom edge.
+fn torso(x: f32, y: f32) -> bool {
+    y >= 120.0 && (40.0..190.0).contains(&x)
+}
+
+#[test]
+fn cutout_in_a_bottom_corner_stands_the_figure_on_the_bottom_edge() {
+    // A figure: the astronaut opaque on the head and a torso that reaches the picture's bottom
+    // edge, transparent elsewhere.
+    let rgb = avatar_rgb();
+    let figure = image::RgbaImage::from_fn(256, 256, |x, y| {
+        let p = rgb.get_pixel(x, y).0;
+        let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
+        let opaque = head_radius(fx, fy) <= 1.0 || torso(fx, fy);
+        image::Rgba([p[0], p[1], p[2], if opaque { 255 } else { 0 }])
+    });
+    let figure_path = inputs_dir().join("astronaut_figure_rgba.png");
+    figure.save(&figure_path).unwrap();
+    let programme_file = programme(true);
+    let out = tempdir().join("cutout_standing.mp4");
+    // The default corner (bottom-right) and margin (a 36th of the height: 10 pixels).
+    overlay(
+        &programme_file,
+        &figure_path,
+        out.to_str().unwrap(),
+        "cutout",
+        &[("OVERLAY_HEIGHT", "0.5")],
+    );
+    let got = receive(&out);
+    let programme = decode(&programme_file);
+    assert_eq!(got.frames.len(), FRAMES);
+    let (side, margin) = (H / 2, H / 36);
+    let (x0, y0) = (W - margin - side, H - side);
+    let scale = 256.0 / side as f32;
+    let in_torso = |x: u32, y: u32| {
+        x >= x0
+            && x < x0 + side
+            && y >= y0
+            && torso((x - x0) as f32 * scale, (y - y0) as f32 * scale)
+    };
+    let avatar = image::imageops::resize(&rgb, side, side, image::imageops::FilterType::Triangle);
+    for i in [15, 75] {
+        let frame = &got.frames[i];
+        dump(frame, &format!("cutout_standing_{i}"));
+        // The side margin kept, nothing below the figure: the box's place, checked by its
+        // transparent parts and its head.
+        check_cutout(
+            frame,
+            &programme[i].image,
+            (x0, y0),
+            side,
+            |x, y| head_radius(x, y) > 1.4 && !torso(x, y) && !(30.0..200.0).contains(&x),
+            |x, y| head_radius(x, y) < 0.6,
+            &format!("standing cutout, frame {i}"),
+        );
+        // The torso reaches the frame's last rows: the figure's lowest opaque row is the
+        // frame's bottom edge (at 20 pixels up, as before, these rows were the programme).
+        let mut placed = programme[i].image.clone();
+        image::imageops::replace(&mut placed, &avatar, x0 as i64, y0 as i64);
+        let bottom = |x: u32, y: u32| y >= H - 3 && in_torso(x, y);
+        let to_figure = mean_abs_diff(frame, &placed, bottom);
+        let to_programme = mean_abs_diff(frame, &programme[i].image, bottom);
+        println!(
+            "standing cutout, frame {i}: bottom rows under the torso {to_figure:.2} from the \
+             figure, {to_programme:.2} from the programme"
+        );
+        assert!(
+            to_figure < 20.0 && to_programme > 2.5 * to_figure,
+            "frame {i}: the frame's bottom rows under the torso differ from the figure by \
+             {to_figure:.1}, from the programme by {to_programme:.1}: the figure does not stand \
+             on the bottom edge"
+        );
+    }
+}
+
+#[test]
+fn overlay_shows_the_elements_warnings_in_its_progress_output() {
+    // An actor without a face (the colour bars, 90 frames): the element warns after 60 frames,
+    // and overlay.sh says so on stderr, one line, naming the element.
+    let bars = programme(false);
+    let out = tempdir().join("faceless.mp4");
+    let (status, stderr) = run_script(
+        "overlay.sh",
+        &[
+            bars.as_os_str(),
+            programme(true).as_os_str(),
+            avatars().0.as_os_str(),
+            out.as_os_str(),
+        ],
+        &[],
+    );
+    assert!(status.success(), "{stderr}");
+    assert!(
+        stderr.lines().any(|l| l
+            .starts_with("overlay: warning (facereenact): no face in the last 60 actor frames: ")),
+        "{stderr}"
+    );
+    // gst-launch's own chatter stays out.
+    assert!(
+        !stderr.contains("Setting pipeline") && !stderr.contains("Additional debug info"),
+        "{stderr}"
+    );
+}
+
 /// A UDP (`udp`) or TCP port on 127.0.0.1 that nothing uses now.
 fn free_port(udp: bool) -> u16 {
     if udp {

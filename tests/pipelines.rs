@@ -501,3 +501,59 @@ fn lecture_pipeline_refuses_missing_or_unreadable_files_naming_them() {
         assert!(!out.exists(), "{} was written", out.display());
     }
 }
+
+#[test]
+fn lecture_counts_the_frames_it_converted_and_shows_the_elements_warnings() {
+    // A recording whose sound starts at 0 and picture at 0.85 s (90 frames of colour bars, no
+    // face): 3.85 s long, but 90 frames, not 3.85 s x 30 = 116.
+    let dir = tempdir();
+    let input = dir.join("late_picture.mp4");
+    let status = Command::new("gst-launch-1.0")
+        .args(["-q", "-e"])
+        .args(
+            "videotestsrc num-buffers=90 pattern=smpte75 timestamp-offset=850000000 ! \
+             video/x-raw,width=160,height=120,framerate=30/1 ! x264enc ! h264parse ! queue ! \
+             mp4mux name=m ! filesink"
+                .split_whitespace(),
+        )
+        .arg(format!("location={}", input.display()))
+        .args(
+            "audiotestsrc num-buffers=180 ! audio/x-raw,rate=48000 ! avenc_aac ! aacparse ! \
+             queue ! m."
+                .split_whitespace(),
+        )
+        .status()
+        .expect("gst-launch-1.0 runs");
+    assert!(status.success());
+    assert_eq!(decode(&input).len(), 90);
+    assert!((duration_s(&discover(&input)) - 3.85).abs() < 0.05);
+
+    let out = dir.join("late_picture_out.mp4");
+    let (status, stderr) = run_lecture(&[
+        input.as_os_str(),
+        out.as_os_str(),
+        demo_media("astronaut.png").as_os_str(),
+    ]);
+    assert!(status.success(), "{stderr}");
+    // What the element said, one readable line, among the progress lines.
+    assert!(
+        stderr.lines().any(|l| l
+            .starts_with("lecture: warning (facereenact): no face in the last 60 actor frames: ")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("Setting pipeline") && !stderr.contains("Additional debug info"),
+        "gst-launch's chatter reached the user:\n{stderr}"
+    );
+    // The totals: the frames really there and converted.
+    for (done, total, _, _) in progress_lines(&stderr) {
+        assert_eq!(total, 90, "{stderr}");
+        assert!(done <= 90, "{stderr}");
+    }
+    let last = stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("done: 90 frames (0:03 of video) in "),
+        "{stderr}"
+    );
+    assert_eq!(decode(&out).len(), 90);
+}

@@ -71,7 +71,7 @@ pub struct Iris {
 /// current crop. The crop is aligned to the eye corners, so a head that moves with still eyes
 /// changes it little; a blink (the lid covering the iris) changes it far more.
 ///
-/// Measured by tracking ../shared/media/driving and counting session runs: the model ran on 76 %
+/// Measured by tracking tests/media/driving and counting session runs: the model ran on 76 %
 /// of the eye crops of talk_wink_480 (talking, blinking, winking), 51 % of glasses_512x480's and
 /// 33 % of grin_512's. With 0.01 and 6 frames it ran less, but the report's eye correlation on
 /// grin_512 + bw_photo_2048 fell from 0.926 (every frame) to 0.822; with these values it is 0.938

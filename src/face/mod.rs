@@ -2,6 +2,7 @@
 
 pub mod detector;
 pub mod eye_refiner;
+pub mod human_likeness;
 pub mod landmarker;
 pub mod mesh_topology;
 pub mod roi;

@@ -17,6 +17,7 @@ use super::face_meta;
 use super::{AlphaChoice, ExecutionProviderChoice, MotionReferenceChoice, MotionRegionChoice};
 use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, NeuralEngine, ReenactEngine};
+use crate::face::human_likeness;
 use crate::face::search::DEFAULT_BUDGET;
 use crate::face::{FrameRegion, TrackOptions};
 use crate::models::{default_models_dir, person_segmenter, FaceModels};
@@ -422,6 +423,22 @@ impl FaceReenact {
                     "alpha=picture but avatar picture {} has no alpha channel: the output is opaque \
                      (use a PNG with transparency, or alpha=matte to cut the person out)",
                     path.display()
+                )
+            );
+        }
+        let presence = avatar.landmarks.presence;
+        if !human_likeness::looks_human(presence) {
+            gst::element_imp_warning!(
+                self,
+                gst::StreamError::Format,
+                (
+                    "the face in avatar picture {} looks little like a human face (landmark confidence {:.2}; \
+                     human faces give {} or more): the animation may put human features on it (the actor's teeth \
+                     in its mouth, human eyelids). Use a picture of a human face, or motion-region=pose to move \
+                     only its head",
+                    path.display(),
+                    presence,
+                    human_likeness::HUMAN_FACE_MIN_PRESENCE
                 )
             );
         }

@@ -43,15 +43,18 @@ pub fn demo_media(name: &str) -> PathBuf {
     p
 }
 
-/// Real test media in ../shared/media (or $FACEREENACT_SHARED_MEDIA).
+/// Real test media in tests/media of the repository (tests/media/README.md gives each file's
+/// source and licence), or in $FACEREENACT_SHARED_MEDIA when that is set; `rel` is e.g.
+/// "avatar/astronaut_512.png".
 pub fn shared_media(rel: &str) -> PathBuf {
     let base = std::env::var_os("FACEREENACT_SHARED_MEDIA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("../shared/media"));
+        .unwrap_or_else(|| root().join("tests/media"));
     let p = base.join(rel);
     assert!(
         p.is_file(),
-        "{} is missing: these tests need ../shared/media (or FACEREENACT_SHARED_MEDIA)",
+        "{} is missing: the test media are in tests/media of the repository \
+         (FACEREENACT_SHARED_MEDIA, when set, replaces that folder)",
         p.display()
     );
     p
