@@ -243,14 +243,14 @@ fi
 PROGRAMME_VIDEO+=(! queue ! videoconvert ! videoscale !
   video/x-raw,width="$WIDTH",height="$HEIGHT",pixel-aspect-ratio=1/1 ! comp.sink_0)
 if [ "$LAYOUT" = pip ]; then
-  AVATAR_VIDEO=(facereenact avatar="$AVATAR" ! videoconvert ! videoscale !
+  AVATAR_VIDEO=(facereenact actor-choice=speaking avatar="$AVATAR" ! videoconvert ! videoscale !
     "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
   [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
     bottom=-"$BORDER" fill=white)
 else
   # alpha != opaque: the element's source pad prefers RGBA (straight alpha), which videoconvert
   # and videoscale keep and the compositor blends.
-  AVATAR_VIDEO=(facereenact avatar="$AVATAR" alpha="$ALPHA" ! videoconvert ! videoscale !
+  AVATAR_VIDEO=(facereenact actor-choice=speaking avatar="$AVATAR" alpha="$ALPHA" ! videoconvert ! videoscale !
     "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
 fi
 # The compositor blends in the format of its output. pip: that of the programme (I420 from a

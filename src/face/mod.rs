@@ -6,6 +6,8 @@ pub mod landmarker;
 pub mod mesh_topology;
 pub mod roi;
 pub mod search;
+pub mod speaker;
+pub mod speaker_watch;
 pub mod tracker;
 
 pub use detector::{Detection, DetectorModel, FaceDetector};
@@ -13,4 +15,5 @@ pub use eye_refiner::EyeRefiner;
 pub use landmarker::{FaceLandmarks, Landmarker};
 pub use roi::Roi;
 pub use search::FrameRegion;
+pub use speaker::ActorChoice;
 pub use tracker::{FaceTracker, TrackOptions};
