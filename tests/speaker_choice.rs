@@ -54,10 +54,16 @@ fn scene(left: &RgbImage, right: &RgbImage) -> RgbImage {
     out
 }
 
+/// What one output frame says: the x centre of the followed face's box in the input (`None`
+/// without a face) and the centre of the drawn face's box in the output.
+struct Followed {
+    actor_x: Option<f64>,
+    drawn: Option<(f64, f64)>,
+}
+
 /// Runs the element with `actor-choice=choice` on `frames` scenes, `picture(f)` giving frame
-/// `f`'s. Returns, per output frame, the x centre of the followed face's box in the input
-/// (`None` without a face).
-fn followed(choice: &str, frames: usize, picture: impl Fn(usize) -> RgbImage) -> Vec<Option<f64>> {
+/// `f`'s, and reads each output frame's face meta.
+fn run(choice: &str, frames: usize, picture: impl Fn(usize) -> RgbImage) -> Vec<Followed> {
     let avatar = common::shared_media("avatar/astronaut_512.png");
     let mut h = common::reenact_harness(
         &avatar,
@@ -76,21 +82,26 @@ fn followed(choice: &str, frames: usize, picture: impl Fn(usize) -> RgbImage) ->
         ))
         .unwrap();
         let buf = h.pull().expect("one output per input");
-        let x = buf.meta::<VideoRegionOfInterestMeta>().and_then(|m| {
+        let meta = buf.meta::<VideoRegionOfInterestMeta>();
+        let actor_x = meta.as_ref().and_then(|m| {
             let a = m.param("facereenact/actor")?;
             let x = a.get::<u32>("x").ok()? as f64;
             let w = a.get::<u32>("width").ok()? as f64;
             Some(x + w / 2.0)
         });
-        out.push(x);
+        let drawn = meta.map(|m| {
+            let (x, y, w, h) = m.rect();
+            (x as f64 + w as f64 / 2.0, y as f64 + h as f64 / 2.0)
+        });
+        out.push(Followed { actor_x, drawn });
     }
     out
 }
 
 /// Which person a box centre is: the left one's face lies left of x = 320, the right one's
 /// right of 400.
-fn side(x: Option<f64>) -> Option<char> {
-    x.map(|x| if x < 360.0 { 'L' } else { 'R' })
+fn side(f: &Followed) -> Option<char> {
+    f.actor_x.map(|x| if x < 360.0 { 'L' } else { 'R' })
 }
 
 /// The followed side per frame as a run-length string, e.g. "L x 45, R x 45".
@@ -114,10 +125,8 @@ fn the_smaller_talking_face_is_followed_not_the_larger_silent_one() {
     let p = people(frames);
     // The man on the left silent (one frame), the woman on the right talking.
     let picture = |f: usize| scene(&p.man, &small(&p.woman[f]));
-    let speaking: Vec<Option<char>> = followed("speaking", frames, picture)
-        .into_iter()
-        .map(side)
-        .collect();
+    let out = run("speaking", frames, picture);
+    let speaking: Vec<Option<char>> = out.iter().map(side).collect();
     println!("speaking: {}", timeline(&speaking));
     // The larger face is found first (as with largest), then the talker is taken within 2 s and
     // kept.
@@ -128,11 +137,30 @@ fn the_smaller_talking_face_is_followed_not_the_larger_silent_one() {
         "the talker followed from 2 s on: {}",
         timeline(&speaking)
     );
-    // Today's rule: the larger face, all along.
-    let largest: Vec<Option<char>> = followed("largest", frames, picture)
-        .into_iter()
-        .map(side)
+    // The change of face is a new shot: the avatar's head does not jump to where the other face
+    // is (its drawn box moves no more at the switch than while one face is followed).
+    let steps: Vec<f64> = out
+        .windows(2)
+        .map(|w| {
+            let (a, b) = (w[0].drawn.expect("meta"), w[1].drawn.expect("meta"));
+            ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+        })
         .collect();
+    let switch = speaking.iter().position(|&s| s == Some('R')).unwrap();
+    let at_switch = steps[switch - 1];
+    let most_else = steps
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| k + 1 != switch)
+        .map(|(_, &s)| s)
+        .fold(0.0, f64::max);
+    println!("drawn face step at the switch {at_switch:.2} px, most elsewhere {most_else:.2} px");
+    assert!(
+        at_switch <= most_else.max(2.0),
+        "the avatar jumped {at_switch:.2} px at the switch (at most {most_else:.2} elsewhere)"
+    );
+    // Today's rule: the larger face, all along.
+    let largest: Vec<Option<char>> = run("largest", frames, picture).iter().map(side).collect();
     println!("largest: {}", timeline(&largest));
     assert!(
         largest.iter().all(|&s| s == Some('L')),
@@ -150,7 +178,7 @@ fn turns_are_followed_within_two_seconds_and_only_turns_switch() {
     let turn = 4 * FPS as usize;
     let frames = 14 * FPS as usize;
     let p = people(frames);
-    let sides: Vec<Option<char>> = followed("speaking", frames, |f| {
+    let sides: Vec<Option<char>> = run("speaking", frames, |f| {
         // The frame each one shows: the live one moves on, the other holds its last one.
         let k = f / turn;
         let (mut left, mut right) = (0, 0);
@@ -165,7 +193,7 @@ fn turns_are_followed_within_two_seconds_and_only_turns_switch() {
         }
         scene(&p.woman[left], &small(&p.woman[right.min(frames - 1)]))
     })
-    .into_iter()
+    .iter()
     .map(side)
     .collect();
     println!("speaking, turns every 4 s: {}", timeline(&sides));

@@ -634,6 +634,9 @@ impl FaceTracker {
             self.velocity = (0.0, 0.0);
             self.last_seen = Some(spot);
             self.pending_shot = true;
+            if let Some(eyes) = &mut self.eyes {
+                eyes.reset();
+            }
         }
         Ok(())
     }
