@@ -142,7 +142,7 @@ SOURCE=(filesrc location="$IN" ! decodebin name=d d. ! video/x-raw ! queue ! vid
 PROGRESS=(progressreport name=progress update-freq=1 format=buffers do-query=false !
   identity name=counted silent=false)
 if [ "$LAYOUT" = figure ]; then
-  VIDEO=("${SOURCE[@]}" ! facereenact name=facereenact avatar="$AVATAR" ! "${PROGRESS[@]}" ! queue)
+  VIDEO=("${SOURCE[@]}" ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ! "${PROGRESS[@]}" ! queue)
   OUT_W=$AW OUT_H=$AH
 else
   PIP_HEIGHT=${LECTURE_PIP_HEIGHT:-0.25}
@@ -172,7 +172,7 @@ else
   # shellcheck disable=SC2054 # commas inside caps, not array separators
   VIDEO=("${SOURCE[@]}" ! videorate ! "video/x-raw,framerate=$FPS_N/$FPS_D" ! tee name=t
     t. ! queue ! comp.sink_0
-    t. ! queue ! facereenact name=facereenact avatar="$AVATAR" ! videoscale !
+    t. ! queue ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ! videoscale !
     video/x-raw,width="$PW",height="$PH",pixel-aspect-ratio=1/1 ! comp.sink_1
     compositor name=comp start-time-selection=first sink_0::zorder=0 sink_1::zorder=1
     sink_1::xpos="$PX" sink_1::ypos="$PY" ! video/x-raw,width="$WIDTH",height="$HEIGHT" !

@@ -260,7 +260,7 @@ fi
 PROGRAMME_VIDEO+=(! queue ! videoconvert ! videoscale !
   video/x-raw,width="$WIDTH",height="$HEIGHT",pixel-aspect-ratio=1/1 ! comp.sink_0)
 if [ "$LAYOUT" = pip ] && [ "$PIP_ALPHA" = 0 ]; then
-  AVATAR_VIDEO=(facereenact name=facereenact avatar="$AVATAR" ! videoconvert ! videoscale !
+  AVATAR_VIDEO=(facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ! videoconvert ! videoscale !
     "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
   [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
     bottom=-"$BORDER" fill=white)
@@ -268,7 +268,7 @@ else
   # alpha != opaque: the element's source pad prefers RGBA (straight alpha), which videoconvert
   # and videoscale keep and the compositor blends. (pip: the picture's own alpha.)
   [ "$LAYOUT" = pip ] && ALPHA=picture
-  AVATAR_VIDEO=(facereenact name=facereenact avatar="$AVATAR" alpha="$ALPHA" ! videoconvert !
+  AVATAR_VIDEO=(facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" alpha="$ALPHA" ! videoconvert !
     videoscale ! "video/x-raw,width=$PW,height=$PH,pixel-aspect-ratio=1/1")
   [ "$BORDER" = 0 ] || AVATAR_VIDEO+=(! videobox left=-"$BORDER" right=-"$BORDER" top=-"$BORDER"
     bottom=-"$BORDER" fill=white)

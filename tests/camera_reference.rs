@@ -50,7 +50,10 @@ fn a_turned_first_frame_does_not_leave_the_avatar_turned() {
         .iter()
         .enumerate()
         .skip(30)
-        .filter_map(|(i, p)| p.filter(|(y, p)| y.abs() < 5.0 && p.abs() < 10.0).map(|_| i))
+        .filter_map(|(i, p)| {
+            p.filter(|(y, p)| y.abs() < 5.0 && p.abs() < 10.0)
+                .map(|_| i)
+        })
         .collect();
     assert!(
         facing.len() >= 20,
@@ -94,4 +97,3 @@ fn a_turned_first_frame_does_not_leave_the_avatar_turned() {
         mean(&relative)
     );
 }
-

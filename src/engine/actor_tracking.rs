@@ -50,7 +50,7 @@ impl ActorTracking {
         settings: &EngineSettings,
     ) -> Result<Tracked, RuntimeError> {
         self.tracker.set_options(settings.tracking);
-        let Some(landmarks) = self.tracker.track(actor, par)? else {
+        let Some(landmarks) = self.tracker.track_at(actor, par, t)? else {
             self.filter.reset();
             return Ok(Tracked::NoFace);
         };

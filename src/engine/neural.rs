@@ -246,8 +246,11 @@ impl ReenactEngine for NeuralEngine {
             self.camera.new_shot(actor_points);
         }
         let motion = &settings.motion;
-        let camera = (motion.reference == MotionReference::Camera)
-            .then_some((&mut self.camera, actor_points, t));
+        let camera = (motion.reference == MotionReference::Camera).then_some((
+            &mut self.camera,
+            actor_points,
+            t,
+        ));
         let driven = state.animator.drive_with(
             &self.crop,
             motion.region,

@@ -7,6 +7,8 @@ pub mod landmarker;
 pub mod mesh_topology;
 pub mod roi;
 pub mod search;
+pub mod speaker;
+pub mod speaker_watch;
 pub mod tracker;
 
 pub use detector::{Detection, DetectorModel, FaceDetector};
@@ -14,4 +16,5 @@ pub use eye_refiner::EyeRefiner;
 pub use landmarker::{FaceLandmarks, Landmarker};
 pub use roi::Roi;
 pub use search::FrameRegion;
+pub use speaker::ActorChoice;
 pub use tracker::{FaceTracker, TrackOptions};

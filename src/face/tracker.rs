@@ -11,7 +11,9 @@
 //! [`is_same_face`]); else the largest (ties: leftmost first, the order of `avatar-face`), or the
 //! face of rank [`TrackOptions::rank`] by size. While a face is found on its predicted crop it
 //! is followed, whatever other faces the frame shows, as long as its centre stays inside the
-//! region.
+//! region; with [`ActorChoice::Speaking`] ([`TrackOptions::choice`]) the other faces are watched
+//! meanwhile and the one that speaks is taken (see [`super::speaker`] and
+//! [`super::speaker_watch`]), which starts a new shot like a cut.
 //!
 //! **Cuts.** A picture that changes at once ([`CUT_PICTURE_CHANGE`]) with the face found at another
 //! place or size ([`CUT_SHIFT`], [`CUT_SCALE`]), a face that jumps farther or grows/shrinks more between two consecutive frames than a
@@ -34,6 +36,8 @@ use super::eye_refiner::EyeRefiner;
 use super::landmarker::{FaceLandmarks, Landmarker};
 use super::roi::{Roi, RoiDeadBand};
 use super::search::{Area, Budget, FaceFinder, FaceSearch, FrameRegion, PickRule, SearchWindow};
+use super::speaker::ActorChoice;
+use super::speaker_watch::{FaceLooker, SpeakerWatch};
 use crate::runtime::RuntimeError;
 
 /// Landmarks whose face-presence probability is below this are treated as "no face".
@@ -206,6 +210,9 @@ pub struct TrackOptions {
     /// on; `None`: no time limit. The element sets it from the processing deadline of a live
     /// stream.
     pub search_time: Option<std::time::Duration>,
+    /// How the followed face is chosen among several: by size, or by who speaks (the other
+    /// faces are then watched, see [`super::speaker_watch`]).
+    pub choice: ActorChoice,
 }
 
 impl Default for TrackOptions {
@@ -215,6 +222,7 @@ impl Default for TrackOptions {
             rank: 0,
             search_budget: super::search::DEFAULT_BUDGET,
             search_time: None,
+            choice: ActorChoice::Largest,
         }
     }
 }
@@ -238,6 +246,16 @@ struct FrameFinder<'a, S: RgbSource + ?Sized> {
     landmarker: &'a mut Landmarker,
     img: &'a S,
     par: f32,
+}
+
+impl<S: RgbSource + ?Sized> FaceLooker for FrameFinder<'_, S> {
+    fn detect(&mut self, window: &SearchWindow) -> Result<Vec<Detection>, RuntimeError> {
+        FaceFinder::detect(self, window)
+    }
+
+    fn landmarks_into(&mut self, roi: &Roi, out: &mut FaceLandmarks) -> Result<(), RuntimeError> {
+        self.landmarker.landmarks_into(self.img, self.par, roi, out)
+    }
 }
 
 impl<S: RgbSource + ?Sized> FaceFinder for FrameFinder<'_, S> {
@@ -293,6 +311,10 @@ pub struct FaceTracker {
     search_cause: SearchCause,
     /// This frame's options.
     options: TrackOptions,
+    /// The other faces watched for speech (with [`ActorChoice::Speaking`]).
+    speakers: SpeakerWatch,
+    /// This frame's stream time, seconds.
+    time: f64,
     /// Number of frames a search ran in so far (tracking quality indicator, for benchmarks and
     /// tests).
     pub searching_frames: u64,
@@ -329,6 +351,8 @@ impl FaceTracker {
             search: FaceSearch::new(),
             search_cause: SearchCause::Lost,
             options: TrackOptions::default(),
+            speakers: SpeakerWatch::new(),
+            time: 0.0,
             searching_frames: 0,
             shots_started: 0,
         }
@@ -343,6 +367,12 @@ impl FaceTracker {
     /// Model runs the searches made so far (detector runs and landmark checks).
     pub fn search_runs(&self) -> u64 {
         self.search.runs
+    }
+
+    /// Model runs the watch of the other faces made so far (with [`ActorChoice::Speaking`]),
+    /// and the switches to another face it made.
+    pub fn speaker_counts(&self) -> (u64, u64) {
+        (self.speakers.runs, self.speakers.switches)
     }
 
     /// Makes the tracked face's landmarks, refined by the eye model, the frame's result
@@ -367,6 +397,7 @@ impl FaceTracker {
         self.thumb = None;
         self.search.stop();
         self.search_last_seen = false;
+        self.speakers.reset();
         if let Some(eyes) = &mut self.eyes {
             eyes.reset();
         }
@@ -385,12 +416,26 @@ impl FaceTracker {
     }
 
     /// Landmarks of the tracked face in `img` (square-pixel coordinates, pixel aspect `par`), or
-    /// `None` when the frame has no face.
+    /// `None` when the frame has no face. The frame's stream time is taken as 1/30 s after the
+    /// previous one's (see [`FaceTracker::track_at`]).
     pub fn track(
         &mut self,
         img: &(impl RgbSource + ?Sized),
         par: f32,
     ) -> Result<Option<&FaceLandmarks>, RuntimeError> {
+        let t = self.time + 1.0 / 30.0;
+        self.track_at(img, par, t)
+    }
+
+    /// [`FaceTracker::track`] of a frame at stream time `t` seconds (what the choice by speech
+    /// measures mouth activity and its hysteresis in).
+    pub fn track_at(
+        &mut self,
+        img: &(impl RgbSource + ?Sized),
+        par: f32,
+        t: f64,
+    ) -> Result<Option<&FaceLandmarks>, RuntimeError> {
+        self.time = t;
         let found = self.track_face(img, par)?;
         let (w, h) = img.dimensions();
         let (w, h) = (w as f32 * par, h as f32);
@@ -426,6 +471,10 @@ impl FaceTracker {
             self.previous = None;
             self.search.stop();
             self.search_cause = SearchCause::Cut;
+            self.speakers.forget_faces();
+        }
+        if self.options.choice != ActorChoice::Speaking && self.speakers.watched() > 0 {
+            self.speakers.reset();
         }
         let (w, h) = img.dimensions();
         let area = Area::of_picture(w as f32 * par, h as f32, self.options.region.as_ref());
@@ -472,6 +521,9 @@ impl FaceTracker {
             }
         }
         if steady {
+            if self.options.choice == ActorChoice::Speaking {
+                self.watch_speakers(img, par, area, started)?;
+            }
             self.finish(img, par)?;
             return Ok(true);
         }
@@ -543,8 +595,50 @@ impl FaceTracker {
         self.last_seen = Some(spot);
         self.search_last_seen = true;
         self.previous = Some(lm);
+        self.speakers.followed_found(&spot);
         self.finish(img, par)?;
         Ok(true)
+    }
+
+    /// One frame of watching the other faces for speech (see [`super::speaker_watch`]); when
+    /// another face is taken, it becomes the followed face and a new shot starts (the motion
+    /// must not take the jump from one face to the other as the actor's).
+    fn watch_speakers(
+        &mut self,
+        img: &(impl RgbSource + ?Sized),
+        par: f32,
+        area: Area,
+        started: std::time::Instant,
+    ) -> Result<(), RuntimeError> {
+        let Some(followed) = &self.previous else {
+            return Ok(());
+        };
+        let mut looker = FrameFinder {
+            short_range: &mut self.detector,
+            full_range: &mut self.full_range,
+            landmarker: &mut self.landmarker,
+            img,
+            par,
+        };
+        let budget = Budget {
+            runs: self.options.search_budget,
+            until: self.options.search_time.map(|t| started + t),
+        };
+        let taken = self
+            .speakers
+            .step(&mut looker, self.time, followed, area, budget)?;
+        if let Some(lm) = taken {
+            let spot = FaceSpot::of(&lm);
+            self.previous = Some(lm);
+            self.crop = None;
+            self.velocity = (0.0, 0.0);
+            self.last_seen = Some(spot);
+            self.pending_shot = true;
+            if let Some(eyes) = &mut self.eyes {
+                eyes.reset();
+            }
+        }
+        Ok(())
     }
 
     /// Landmarks of the largest face in a still picture (see [`FaceTracker::faces_in_still`]).

@@ -14,7 +14,10 @@ use image::RgbImage;
 use once_cell::sync::Lazy;
 
 use super::face_meta;
-use super::{AlphaChoice, ExecutionProviderChoice, MotionReferenceChoice, MotionRegionChoice};
+use super::{
+    ActorChoiceChoice, AlphaChoice, ExecutionProviderChoice, MotionReferenceChoice,
+    MotionRegionChoice,
+};
 use crate::avatar::{AlphaRequest, AvatarError, AvatarModel};
 use crate::engine::{EngineSettings, FrameOutcome, MeshEngine, NeuralEngine, ReenactEngine};
 use crate::face::human_likeness;
@@ -110,6 +113,7 @@ struct Settings {
     /// why it does not read (start() fails with it).
     actor_region: (String, Result<Option<FrameRegion>, String>),
     actor_face: u32,
+    actor_choice: ActorChoiceChoice,
     search_budget: u32,
     hold_time: f64,
     /// `processing-deadline`, nanoseconds; 0 = one frame of the input.
@@ -137,6 +141,7 @@ impl Default for Settings {
             beta: DEFAULT_BETA,
             actor_region: (String::new(), Ok(None)),
             actor_face: 0,
+            actor_choice: ActorChoiceChoice::Largest,
             search_budget: DEFAULT_BUDGET as u32,
             hold_time: DEFAULT_HOLD_SECONDS as f64,
             processing_deadline: 0,
@@ -165,6 +170,7 @@ impl Settings {
                 search_budget: self.search_budget as usize,
                 // Set per frame in a live stream (see search_time_for).
                 search_time: None,
+                choice: self.actor_choice.into(),
             },
             hold_seconds: if self.hold_time < 0.0 {
                 f32::INFINITY
@@ -746,6 +752,15 @@ impl ObjectImpl for FaceReenact {
                     .default_value(0)
                     .mutable_playing()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("actor-choice", ActorChoiceChoice::Largest)
+                    .nick("Actor choice")
+                    .blurb("How the actor face is chosen when the frame shows several: largest = by size (see actor-face), \
+                            followed while it is found; speaking = as largest, and meanwhile the other faces are watched \
+                            (about 10 landmark runs a second each, at most 2 model runs a frame, within search-budget) and the one \
+                            whose mouth moves clearly more than the followed face's for half a second is taken, at most every 2 s \
+                            (each change starts a new shot, as a cut does)")
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt::builder("search-budget")
                     .nick("Search budget")
                     .blurb("Model runs per frame spent looking for a face while none is followed (about 2.3 ms each on a 2-core CPU); \
@@ -898,6 +913,7 @@ impl ObjectImpl for FaceReenact {
                 }
             }
             "actor-face" => settings.actor_face = value.get().expect("type checked upstream"),
+            "actor-choice" => settings.actor_choice = value.get().expect("type checked upstream"),
             "search-budget" => settings.search_budget = value.get().expect("type checked upstream"),
             "hold-time" => settings.hold_time = value.get().expect("type checked upstream"),
             "processing-deadline" => {
@@ -940,6 +956,7 @@ impl ObjectImpl for FaceReenact {
             "smoothing-beta" => settings.beta.to_value(),
             "actor-region" => settings.actor_region.0.to_value(),
             "actor-face" => settings.actor_face.to_value(),
+            "actor-choice" => settings.actor_choice.to_value(),
             "search-budget" => settings.search_budget.to_value(),
             "hold-time" => settings.hold_time.to_value(),
             "processing-deadline" => settings.processing_deadline.to_value(),

@@ -47,6 +47,35 @@ impl From<ExecutionProviderChoice> for crate::runtime::ExecutionProvider {
     }
 }
 
+/// How the actor face is chosen among several (the `actor-choice` property).
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
+#[repr(u32)]
+#[enum_type(name = "GstFaceReenactActorChoice")]
+pub enum ActorChoiceChoice {
+    /// The largest face (or the one of rank `actor-face`), followed while it is found.
+    #[default]
+    #[enum_value(
+        name = "Largest: the largest face (rank actor-face), followed while it is found",
+        nick = "largest"
+    )]
+    Largest = 0,
+    /// The face that speaks.
+    #[enum_value(
+        name = "Speaking: the face whose mouth moves most, with hysteresis",
+        nick = "speaking"
+    )]
+    Speaking = 1,
+}
+
+impl From<ActorChoiceChoice> for crate::face::ActorChoice {
+    fn from(c: ActorChoiceChoice) -> Self {
+        match c {
+            ActorChoiceChoice::Largest => crate::face::ActorChoice::Largest,
+            ActorChoiceChoice::Speaking => crate::face::ActorChoice::Speaking,
+        }
+    }
+}
+
 /// Which parts of the actor's motion reach the avatar (the `motion-region` property).
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
 #[repr(u32)]
@@ -159,6 +188,7 @@ impl AlphaChoice {
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     ExecutionProviderChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     MotionRegionChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    ActorChoiceChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     AlphaChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),

@@ -90,7 +90,10 @@ mod tests {
         assert!(pitch < 0.0 && pitch > -1.0, "{pitch}");
         hold(&mut offset, 4.0, -8.0, t, 120.0);
         let (yaw, pitch) = offset.yaw_pitch_deg();
-        assert!((yaw - 4.0).abs() < 0.1 && (pitch + 8.0).abs() < 0.1, "{yaw} {pitch}");
+        assert!(
+            (yaw - 4.0).abs() < 0.1 && (pitch + 8.0).abs() < 0.1,
+            "{yaw} {pitch}"
+        );
         // A pose farther off is followed to the bound only.
         let mut offset = CameraOffset::new();
         let mut t = 0.0;

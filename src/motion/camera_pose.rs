@@ -77,7 +77,9 @@ pub fn canonical_landmarks(pose: &Similarity) -> Vec<[f32; 3]> {
     let tilt = Rotation3::from_euler_angles(LANDMARKER_PITCH_DEG.to_radians(), 0.0, 0.0);
     let mut points = vec![[0.0f32; 3]; 468];
     for (k, &i) in RIGID_POINTS.iter().enumerate() {
-        points[i] = pose.apply(&(tilt * Vector3::from(CANONICAL_RIGID[k]))).into();
+        points[i] = pose
+            .apply(&(tilt * Vector3::from(CANONICAL_RIGID[k])))
+            .into();
     }
     points
 }
@@ -87,7 +89,8 @@ mod tests {
     use super::*;
 
     fn placed(roll: f32, yaw: f32, pitch: f32, at: Vector3<f32>) -> Vec<[f32; 3]> {
-        let r = Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), roll.to_radians());
+        let r =
+            Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), roll.to_radians());
         canonical_landmarks(&Similarity {
             scale: 9.0,
             rotation: *r.matrix(),
@@ -97,11 +100,18 @@ mod tests {
 
     #[test]
     fn a_face_looking_into_the_camera_reads_as_frontal_anywhere_in_the_frame() {
-        for at in [Vector3::new(320.0, 180.0, 0.0), Vector3::new(20.0, 340.0, 0.0)] {
+        for at in [
+            Vector3::new(320.0, 180.0, 0.0),
+            Vector3::new(20.0, 340.0, 0.0),
+        ] {
             let pose = camera_pose(&placed(0.0, 0.0, 0.0, at)).unwrap();
             let (roll, yaw, pitch) = pose.roll_yaw_pitch_deg();
             assert!(roll.abs() < 0.01 && yaw.abs() < 0.01 && pitch.abs() < 0.01);
-            assert!((pose.scale - 9.0).abs() < 1e-3, "pixels per cm: {}", pose.scale);
+            assert!(
+                (pose.scale - 9.0).abs() < 1e-3,
+                "pixels per cm: {}",
+                pose.scale
+            );
         }
     }
 
@@ -121,6 +131,9 @@ mod tests {
         let k = |i: usize| RIGID_POINTS.iter().position(|&r| r == i).unwrap();
         assert!(CANONICAL_RIGID[k(33)][0] < CANONICAL_RIGID[k(263)][0]);
         assert!(CANONICAL_RIGID[k(4)][2] < CANONICAL_RIGID[k(33)][2]);
-        assert!(CANONICAL_RIGID[k(10)][1] < CANONICAL_RIGID[k(2)][1], "forehead above the nose");
+        assert!(
+            CANONICAL_RIGID[k(10)][1] < CANONICAL_RIGID[k(2)][1],
+            "forehead above the nose"
+        );
     }
 }

@@ -89,7 +89,11 @@ pub fn same_person(a: &[[f32; 3]], b: &[[f32; 3]]) -> bool {
 }
 
 fn rigid_centroid(points: impl Fn(usize) -> Vector3<f32>) -> Vector3<f32> {
-    RIGID_POINTS.iter().map(|&i| points(i)).sum::<Vector3<f32>>() / RIGID_POINTS.len() as f32
+    RIGID_POINTS
+        .iter()
+        .map(|&i| points(i))
+        .sum::<Vector3<f32>>()
+        / RIGID_POINTS.len() as f32
 }
 
 /// The camera-relative reference (see the module docs), with its buffers.
@@ -195,7 +199,11 @@ mod tests {
         let mut p: Vec<[f32; 3]> = (0..468)
             .map(|i| {
                 let t = i as f32;
-                [(t * 1.3).sin() * 6.0, (t * 0.7).cos() * 7.0, (t * 2.1).sin() * 2.0 - 4.0]
+                [
+                    (t * 1.3).sin() * 6.0,
+                    (t * 0.7).cos() * 7.0,
+                    (t * 2.1).sin() * 2.0 - 4.0,
+                ]
             })
             .collect();
         let frontal = canonical_landmarks(&Similarity::identity());
@@ -238,7 +246,10 @@ mod tests {
         }
         let r = reference.update(&front, 1.0).unwrap().to_vec();
         let (roll, yaw, pitch) = head_pose(&r, &front).unwrap().roll_yaw_pitch_deg();
-        assert!(roll.abs() < 0.5 && yaw.abs() < 0.5 && pitch.abs() < 0.5, "{roll} {yaw} {pitch}");
+        assert!(
+            roll.abs() < 0.5 && yaw.abs() < 0.5 && pitch.abs() < 0.5,
+            "{roll} {yaw} {pitch}"
+        );
     }
 
     #[test]

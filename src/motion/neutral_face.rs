@@ -182,7 +182,13 @@ impl NeutralFace {
 
     fn update_median(&mut self) {
         let all: Vec<usize> = (0..self.snapshots.len()).collect();
-        let mouth = subset(&self.snapshots, |o| o.mouth, 1.0 / 3.0, false, CLOSED_MOUTH_GAP);
+        let mouth = subset(
+            &self.snapshots,
+            |o| o.mouth,
+            1.0 / 3.0,
+            false,
+            CLOSED_MOUTH_GAP,
+        );
         let right = subset(&self.snapshots, |o| o.right_eye, 0.5, true, f32::INFINITY);
         let left = subset(&self.snapshots, |o| o.left_eye, 0.5, true, f32::INFINITY);
         for (i, gate) in self.gates.iter().enumerate() {
@@ -259,7 +265,10 @@ mod tests {
         // Ten seconds of a relaxed face blinking every second (lid 0 open, 5 closed).
         let t = run(&mut n, 0.0, 300, |i| {
             let blink = i % 30 < 6;
-            ([if blink { 5.0 } else { 0.0 }, 0.0], eyes(if blink { 0.0 } else { 0.3 }))
+            (
+                [if blink { 5.0 } else { 0.0 }, 0.0],
+                eyes(if blink { 0.0 } else { 0.3 }),
+            )
         });
         assert!(n.neutral()[0].abs() < 0.1, "lid {}", n.neutral()[0]);
         // A two-second smile (cheek 6): the neutral's cheek stays near its rest.

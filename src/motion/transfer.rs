@@ -615,12 +615,20 @@ mod tests {
         let turned = place(20.0);
         let first = camera.target(&turned, &avatar, &s, 0.0);
         relative.target(&turned, &avatar, &first_frame(), 0.0);
-        assert!((yaw_of(&first) - 20.0).abs() < 0.5, "turned as the actor: {}", yaw_of(&first));
+        assert!(
+            (yaw_of(&first) - 20.0).abs() < 0.5,
+            "turned as the actor: {}",
+            yaw_of(&first)
+        );
         // Then faces the camera: the avatar as pictured; relative to the first frame it would be
         // turned 20 degrees the other way.
         let front = place(0.0);
         let now = camera.target(&front, &avatar, &s, 1.0);
-        assert!(yaw_of(&now).abs() < 0.5, "faces the camera: {}", yaw_of(&now));
+        assert!(
+            yaw_of(&now).abs() < 0.5,
+            "faces the camera: {}",
+            yaw_of(&now)
+        );
         let old = relative.target(&front, &avatar, &first_frame(), 1.0);
         assert!(yaw_of(&old) < -10.0, "relative: {}", yaw_of(&old));
     }

@@ -13,7 +13,9 @@
 //! * the scale and translation of the shot's first driving frame (as in relative motion).
 
 use super::head_pose::rotation_matrix;
-use super::keypoints::{flatten, keypoints_from_flat, Motion, EYE_KEYPOINTS, LIP_KEYPOINTS, NUM_KP};
+use super::keypoints::{
+    flatten, keypoints_from_flat, Motion, EYE_KEYPOINTS, LIP_KEYPOINTS, NUM_KP,
+};
 use crate::motion::camera_offset::CameraOffset;
 use crate::motion::camera_reference::{same_person, KEEP_AT_CUT};
 use crate::motion::neutral_face::{Gate, NeutralFace, Openness};
@@ -165,7 +167,10 @@ mod tests {
             r = reference.reference(&rest, &actor, i as f64 / 30.0);
         }
         let out = relative_motion(&source, &r, &rest);
-        assert!((out.rotation - source.rotation).norm() < 1e-4, "the source's own pose");
+        assert!(
+            (out.rotation - source.rotation).norm() < 1e-4,
+            "the source's own pose"
+        );
         for k in 0..NUM_KP {
             for j in 0..3 {
                 assert!(
@@ -176,6 +181,9 @@ mod tests {
                 );
             }
         }
-        assert_eq!((out.scale, out.t), (source.scale, [source.t[0], source.t[1], 0.0]));
+        assert_eq!(
+            (out.scale, out.t),
+            (source.scale, [source.t[0], source.t[1], 0.0])
+        );
     }
 }
