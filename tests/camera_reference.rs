@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::*;
 use gstfacereenact::motion::camera_pose::camera_pose;
 
@@ -20,22 +22,81 @@ fn actor_poses(frames: &[Frame]) -> Vec<Option<(f32, f32)>> {
         .collect()
 }
 
-/// The yaw the element drew on each frame (relative to the avatar as pictured, degrees).
-fn drawn_yaws(actor: &std::path::Path, avatar: &std::path::Path, props: &str) -> Vec<Option<f32>> {
-    let drawn = capture_drawn();
-    let frames = reenact(actor, avatar, props);
-    let drawn = drawn.lock().unwrap();
-    (0..frames.len())
-        .map(|i| {
-            let pose = drawn.poses.get(i)?.as_ref()?;
-            Some(pose.roll_yaw_pitch.1)
+type DrawnLog = std::sync::Arc<std::sync::Mutex<Drawn>>;
+
+/// The yaw the element drew on each of `frames` frames (relative to the avatar as pictured,
+/// degrees), from `drawn`'s log, which is cleared for the next run.
+fn yaws_drawn(drawn: &DrawnLog, frames: usize) -> Vec<Option<f32>> {
+    let mut drawn = drawn.lock().unwrap();
+    let yaws = (0..frames)
+        .map(|i| Some(drawn.poses.get(i)?.as_ref()?.roll_yaw_pitch.1))
+        .collect();
+    drawn.poses.clear();
+    yaws
+}
+
+/// The yaws the element drew on `actor` (a file) with `props`.
+fn drawn_yaws(drawn: &DrawnLog, actor: &Path, avatar: &Path, props: &str) -> Vec<Option<f32>> {
+    let frames = reenact(actor, avatar, props).len();
+    yaws_drawn(drawn, frames)
+}
+
+/// The yaws the element drew on `frames` (30 frames a second) with `props`.
+fn drawn_yaws_of(
+    drawn: &DrawnLog,
+    frames: &[Frame],
+    avatar: &Path,
+    props: &[(&str, &str)],
+) -> Vec<Option<f32>> {
+    let (w, h) = frames[0].image.dimensions();
+    let mut harness = reenact_harness(
+        avatar,
+        props,
+        &format!("width={w},height={h},framerate=30/1"),
+    );
+    let step = gst::ClockTime::from_nseconds(1_000_000_000 / 30);
+    for (i, f) in frames.iter().enumerate() {
+        push_pull(&mut harness, &f.image, Some(step * i as u64), Some(step));
+    }
+    yaws_drawn(drawn, frames.len())
+}
+
+/// The frames from `from` on where the actor faces the camera (within 5 degrees of yaw and 10 of
+/// pitch).
+fn facing_frames(poses: &[Option<(f32, f32)>], from: usize) -> Vec<usize> {
+    poses
+        .iter()
+        .enumerate()
+        .skip(from)
+        .filter_map(|(i, p)| {
+            p.filter(|(y, p)| y.abs() < 5.0 && p.abs() < 10.0)
+                .map(|_| i)
         })
         .collect()
 }
 
+/// Mean and largest drawn |yaw| over `frames`.
+fn yaw_stats(drawn: &[Option<f32>], frames: &[usize]) -> (f32, f32) {
+    let v: Vec<f32> = frames
+        .iter()
+        .filter_map(|&i| drawn.get(i).copied().flatten())
+        .map(f32::abs)
+        .collect();
+    let mean = v.iter().sum::<f32>() / v.len().max(1) as f32;
+    (mean, v.iter().copied().fold(0.0, f32::max))
+}
+
+/// One test, so that the element's log (read back for the drawn pose) comes from one element
+/// at a time.
 #[test]
-fn a_turned_first_frame_does_not_leave_the_avatar_turned() {
+fn the_avatar_faces_the_camera_when_the_actor_does_after_a_turned_start_and_after_a_cut() {
     init();
+    let drawn = capture_drawn();
+    a_turned_first_frame_does_not_leave_the_avatar_turned(&drawn);
+    a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(&drawn);
+}
+
+fn a_turned_first_frame_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
     let actor = shared_media("driving/turned_start_512.mp4");
     let avatar = shared_media("avatar/astronaut_512.png");
     let frames = decode(&actor);
@@ -45,55 +106,81 @@ fn a_turned_first_frame_does_not_leave_the_avatar_turned() {
         first_yaw.abs() > 12.0,
         "the clip opens in a three-quarter view: yaw {first_yaw}"
     );
-    // Frames where the actor faces the camera (within 5 degrees), after the first second.
-    let facing: Vec<usize> = poses
-        .iter()
-        .enumerate()
-        .skip(30)
-        .filter_map(|(i, p)| {
-            p.filter(|(y, p)| y.abs() < 5.0 && p.abs() < 10.0)
-                .map(|_| i)
-        })
-        .collect();
+    // Frames where the actor faces the camera, after the first second.
+    let facing = facing_frames(&poses, 30);
     assert!(
         facing.len() >= 20,
         "the actor faces the camera in {} frames",
         facing.len()
     );
-    let camera = drawn_yaws(&actor, &avatar, "");
-    let relative = drawn_yaws(&actor, &avatar, "motion-reference=first-frame");
-    let worst = |drawn: &[Option<f32>]| {
-        facing
-            .iter()
-            .filter_map(|&i| drawn.get(i).copied().flatten())
-            .map(f32::abs)
-            .fold(0.0f32, f32::max)
-    };
-    let mean = |drawn: &[Option<f32>]| {
-        let v: Vec<f32> = facing
-            .iter()
-            .filter_map(|&i| drawn.get(i).copied().flatten())
-            .map(f32::abs)
-            .collect();
-        v.iter().sum::<f32>() / v.len().max(1) as f32
-    };
+    let camera = yaw_stats(&drawn_yaws(drawn, &actor, &avatar, ""), &facing);
+    let relative = yaw_stats(
+        &drawn_yaws(drawn, &actor, &avatar, "motion-reference=first-frame"),
+        &facing,
+    );
     println!(
-        "first frame yaw {first_yaw:.1}; {} facing frames: drawn |yaw| mean {:.1} max {:.1} \
-         (camera), mean {:.1} max {:.1} (first-frame)",
+        "turned start: first frame yaw {first_yaw:.1}; {} facing frames: drawn |yaw| mean {:.1} \
+         max {:.1} (camera), mean {:.1} max {:.1} (first-frame)",
         facing.len(),
-        mean(&camera),
-        worst(&camera),
-        mean(&relative),
-        worst(&relative)
+        camera.0,
+        camera.1,
+        relative.0,
+        relative.1
     );
     assert!(
-        worst(&camera) < 8.0,
-        "camera: the avatar faces the camera when the actor does (worst {})",
-        worst(&camera)
+        camera.1 < 8.0,
+        "camera: the avatar faces the camera when the actor does: {camera:?}"
     );
     assert!(
-        mean(&relative) > 12.0,
-        "first-frame stays relative to the turned first frame (mean {})",
-        mean(&relative)
+        relative.0 > 12.0,
+        "first-frame stays relative to the turned first frame: {relative:?}"
+    );
+}
+
+fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
+    // Three seconds of a man facing the camera, cut to the turned start of another person.
+    let mut frames = decode_scaled(&shared_media("driving/glasses_512x480.mp4"), 512, 512, 90);
+    let first_shot = frames.len();
+    frames.extend(decode_scaled(
+        &shared_media("driving/turned_start_512.mp4"),
+        512,
+        512,
+        189,
+    ));
+    let poses = actor_poses(&frames);
+    let (cut_yaw, _) = poses[first_shot].expect("a face after the cut");
+    assert!(
+        cut_yaw.abs() > 12.0,
+        "the second shot opens turned: {cut_yaw}"
+    );
+    // Where the actor faces the camera from a third of a second after the cut.
+    let facing = facing_frames(&poses, first_shot + 10);
+    let avatar = shared_media("avatar/mona_lisa_720x1280.jpg");
+    let camera = yaw_stats(&drawn_yaws_of(drawn, &frames, &avatar, &[]), &facing);
+    let relative = yaw_stats(
+        &drawn_yaws_of(
+            drawn,
+            &frames,
+            &avatar,
+            &[("motion-reference", "first-frame")],
+        ),
+        &facing,
+    );
+    println!(
+        "cut: second shot opens at yaw {cut_yaw:.1}; {} facing frames after it: drawn |yaw| mean \
+         {:.1} max {:.1} (camera), mean {:.1} max {:.1} (first-frame)",
+        facing.len(),
+        camera.0,
+        camera.1,
+        relative.0,
+        relative.1
+    );
+    assert!(
+        camera.1 < 8.0,
+        "camera: facing the camera after the cut: {camera:?}"
+    );
+    assert!(
+        relative.0 > 12.0,
+        "first-frame: turned by the shot's first frame: {relative:?}"
     );
 }
