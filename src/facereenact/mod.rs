@@ -188,6 +188,7 @@ impl AlphaChoice {
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     ExecutionProviderChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     MotionRegionChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    MotionReferenceChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     ActorChoiceChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     AlphaChoice::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
