@@ -94,6 +94,7 @@ fn the_avatar_faces_the_camera_when_the_actor_does_after_a_turned_start_and_afte
     let drawn = capture_drawn();
     a_turned_first_frame_does_not_leave_the_avatar_turned(&drawn);
     a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(&drawn);
+    a_stream_opening_mid_smile_does_not_make_the_smile_neutral(&drawn);
 }
 
 fn a_turned_first_frame_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
@@ -182,5 +183,86 @@ fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(drawn: &Dr
     assert!(
         relative.0 > 12.0,
         "first-frame: turned by the shot's first frame: {relative:?}"
+    );
+}
+
+/// Mouth width: the outer mouth corners' distance (61, 291) over the eye-corner distance.
+fn mouth_width(p: impl Fn(usize) -> [f32; 2]) -> f32 {
+    let d = |a: [f32; 2], b: [f32; 2]| ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    d(p(61), p(291)) / d(p(33), p(263))
+}
+
+fn a_stream_opening_mid_smile_does_not_make_the_smile_neutral(drawn: &DrawnLog) {
+    // One second of the glasses clip's smile (from frame 300), then its first six seconds.
+    let clip = decode_scaled(&shared_media("driving/glasses_512x480.mp4"), 512, 480, 330);
+    let mut frames: Vec<Frame> = Vec::new();
+    for f in clip[300..330].iter().chain(&clip[..180]) {
+        frames.push(Frame {
+            image: f.image.clone(),
+            pts: None,
+            duration: None,
+            par: 1.0,
+        });
+    }
+    let actor: Vec<f32> = landmarks_of(&frames)
+        .iter()
+        .map(|lm| {
+            let lm = lm.as_ref().expect("a face in every frame");
+            mouth_width(|i| [lm.points[i][0], lm.points[i][1]])
+        })
+        .collect();
+    let avatar = shared_media("avatar/astronaut_512.png");
+    let picture = Frame {
+        image: image::open(&avatar).unwrap().to_rgb8(),
+        pts: None,
+        duration: None,
+        par: 1.0,
+    };
+    let pictured = landmarks_of(std::slice::from_ref(&picture))[0]
+        .clone()
+        .expect("avatar face");
+    let rest = mouth_width(|i| [pictured.points[i][0], pictured.points[i][1]]);
+    // The last three seconds: the actor talks without smiling.
+    let tail = frames.len() - 90..frames.len();
+    let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
+    let drawn_widths = |props: &[(&str, &str)]| -> Vec<f32> {
+        let (w, h) = frames[0].image.dimensions();
+        let mut harness = reenact_harness(
+            &avatar,
+            props,
+            &format!("width={w},height={h},framerate=30/1"),
+        );
+        let step = gst::ClockTime::from_nseconds(1_000_000_000 / 30);
+        for (i, f) in frames.iter().enumerate() {
+            push_pull(&mut harness, &f.image, Some(step * i as u64), Some(step));
+        }
+        let mut log = drawn.lock().unwrap();
+        let w = tail
+            .clone()
+            .filter_map(|i| {
+                let points = log.landmarks.get(i)?.as_ref()?;
+                Some(mouth_width(|k| points.0[k]))
+            })
+            .collect();
+        log.poses.clear();
+        log.landmarks.clear();
+        w
+    };
+    let camera = mean(&drawn_widths(&[]));
+    let relative = mean(&drawn_widths(&[("motion-reference", "first-frame")]));
+    println!(
+        "mid-smile start: actor mouth width {:.3} smiling, {:.3} later; avatar {rest:.3} as \
+         pictured, drawn later {camera:.3} (camera), {relative:.3} (first-frame)",
+        mean(&actor[..30]),
+        mean(&actor[tail.clone()]),
+    );
+    assert!(
+        mean(&actor[..30]) > mean(&actor[tail]) + 0.05,
+        "the stream opens with a wider (smiling) mouth than later"
+    );
+    assert!(
+        (camera - rest).abs() < 0.5 * (relative - rest).abs(),
+        "camera: the avatar's mouth is not pinched by the opening smile ({camera} against \
+         {relative} with first-frame, {rest} as pictured)"
     );
 }
