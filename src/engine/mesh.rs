@@ -291,7 +291,7 @@ impl ReenactEngine for MeshEngine {
             // A cut: motion relative to the previous shot's face would shift and scale the avatar
             // to its limits. This frame's place and size become the reference's (and, relative
             // to the first frame, its pose and expression); the avatar glides to it.
-            self.motion.new_shot(self.tracking.points());
+            self.motion.new_shot();
             self.reacquire.lost();
         }
         let actor_points = self.tracking.points();

@@ -243,7 +243,7 @@ impl ReenactEngine for NeuralEngine {
         if new_shot {
             // A cut: motion relative to the previous shot's face is meaningless.
             state.animator.reset_reference();
-            self.camera.new_shot(actor_points);
+            self.camera.new_shot();
         }
         let motion = &settings.motion;
         let camera = (motion.reference == MotionReference::Camera).then_some((

@@ -25,17 +25,6 @@ use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
 
 /// Eyelid and first-halo points of each eye that an eye's openness gates.
 const EYE_GATED_POINTS: usize = 32;
-/// A new shot whose face differs from the neutral by more than this share of the eye-corner
-/// distance (root mean square over the rigid points, in the canonical frame) is another person:
-/// the neutral is learned anew. Measured on the five shared driving clips (frames 20 apart):
-/// one person against itself 0.008-0.024 median, 0.045 at most (far turns included); two people
-/// 0.023-0.042 median, 0.014 at least. The proportions overlap: most other people pass as the
-/// same, hence [`KEEP_AT_CUT`].
-pub const OTHER_PERSON_RMS: f32 = 0.045;
-/// Snapshots of the neutral face kept at a cut when the face passes as the same person (about 3
-/// s): if it is someone else after all, their face outvotes the old one within about as long.
-pub const KEEP_AT_CUT: usize = 10;
-
 /// Openness of a face's mouth and eyes, over its eye-corner distance.
 pub fn openness(points: &[[f32; 3]]) -> Openness {
     let (_, down, io) = face_axes(points);
@@ -68,26 +57,6 @@ fn gates_for(face: &[[f32; 3]]) -> Vec<Gate> {
         .collect()
 }
 
-/// Whether two faces (468 landmarks each, any pose and size) have the same proportions: the
-/// root mean square difference of their rigid points, each brought to facing the camera, is at
-/// most [`OTHER_PERSON_RMS`] eye-corner distances. Degenerate landmarks count as the same.
-pub fn same_person(a: &[[f32; 3]], b: &[[f32; 3]]) -> bool {
-    let (Some(pa), Some(pb)) = (camera_pose(a), camera_pose(b)) else {
-        return true;
-    };
-    let (ia, ib) = (pa.inverse(), pb.inverse());
-    let here = |i: usize| ia.apply(&Vector3::from(a[i]));
-    let there = |i: usize| ib.apply(&Vector3::from(b[i]));
-    let (ch, ct) = (rigid_centroid(here), rigid_centroid(there));
-    let io = (there(263) - there(33)).norm().max(1e-3);
-    let ms = RIGID_POINTS
-        .iter()
-        .map(|&i| ((here(i) - ch) - (there(i) - ct)).norm_squared())
-        .sum::<f32>()
-        / RIGID_POINTS.len() as f32;
-    ms.sqrt() / io <= OTHER_PERSON_RMS
-}
-
 fn rigid_centroid(points: impl Fn(usize) -> Vector3<f32>) -> Vector3<f32> {
     RIGID_POINTS
         .iter()
@@ -118,18 +87,15 @@ impl CameraReference {
         *self = Self::default();
     }
 
-    /// A new shot (a cut, the face found again elsewhere): the place and size of its first face
-    /// frame become the reference's. The neutral face's last [`KEEP_AT_CUT`] snapshots are kept
-    /// while `actor` (468 landmarks) passes as the same person (see [`OTHER_PERSON_RMS`]); it is
-    /// learned anew otherwise.
-    pub fn new_shot(&mut self, actor: &[[f32; 3]]) {
+    /// A new shot (a cut, the face found again elsewhere, another speaker): the place and size
+    /// of its first face frame become the reference's, and the neutral face is learned anew from
+    /// it (it may be another person: measured on the five shared driving clips, the proportions
+    /// of the rigid points do not tell people apart, one person against itself 0.008-0.024
+    /// eye-corner distances root mean square in median, two people 0.014-0.042; keeping a neutral
+    /// across a cut to another person drew the new face's proportions as expression).
+    pub fn new_shot(&mut self) {
         self.placement = None;
-        let Some(neutral) = self.neutral.as_mut() else {
-            return;
-        };
-        if same_person(as_points(neutral.neutral()), actor) {
-            neutral.keep_latest(KEEP_AT_CUT);
-        } else {
+        if let Some(neutral) = self.neutral.as_mut() {
             neutral.reset();
         }
     }
@@ -271,23 +237,5 @@ mod tests {
             r[corner][0],
             relaxed[corner][0]
         );
-    }
-
-    #[test]
-    fn another_person_after_a_cut_gets_a_neutral_of_their_own() {
-        let mut reference = CameraReference::new();
-        let a = posed(&face(0.0), 0.0, 0.0);
-        for i in 0..60 {
-            reference.update(&a, i as f64 / 30.0);
-        }
-        // The same person after a cut keeps the neutral; a face of other proportions does not.
-        reference.new_shot(&posed(&face(0.0), 10.0, 0.0));
-        assert!(!reference.neutral.as_ref().unwrap().is_empty());
-        let mut b = face(0.0);
-        for p in b.iter_mut() {
-            p[1] *= 1.25;
-        }
-        reference.new_shot(&posed(&b, 0.0, 0.0));
-        assert!(reference.neutral.as_ref().unwrap().is_empty());
     }
 }

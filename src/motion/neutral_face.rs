@@ -122,17 +122,6 @@ impl NeutralFace {
         self.last_t = None;
     }
 
-    /// Keeps only the `n` latest snapshots (a cut: the shots before it weigh less, so that
-    /// another face is learned within `n` snapshots).
-    pub fn keep_latest(&mut self, n: usize) {
-        while self.snapshots.len() > n.max(1) {
-            self.snapshots.pop_front();
-        }
-        if !self.snapshots.is_empty() {
-            self.update_median();
-        }
-    }
-
     /// Whether nothing was observed since the start or the last [`NeutralFace::reset`].
     pub fn is_empty(&self) -> bool {
         self.snapshots.is_empty()
@@ -283,8 +272,6 @@ mod tests {
         run(&mut n, 0.3, 3, |_| ([10.0], open(0.0)));
         let eased = n.neutral()[0];
         assert!(eased > 0.0 && eased < 10.0, "no jump: {eased}");
-        n.keep_latest(1);
-        assert_eq!(n.len(), 1);
         n.reset();
         assert!(n.is_empty());
         assert_eq!(n.observe(&[3.0], open(0.0), 5.0), &[3.0]);

@@ -168,13 +168,13 @@ impl MotionTransfer {
         self.camera.reset();
     }
 
-    /// A new shot begins with the actor landmarks `actor` (a cut, or the face found again
-    /// elsewhere): with [`MotionReference::FirstFrame`] they become the reference; with
-    /// [`MotionReference::Camera`] they give the reference's place and size, and the neutral face
-    /// is kept while it is the same person ([`CameraReference::new_shot`]).
-    pub fn new_shot(&mut self, actor: &[[f32; 3]]) {
+    /// A new shot begins (a cut, the face found again elsewhere, another speaker): with
+    /// [`MotionReference::FirstFrame`] its first actor frame becomes the reference; with
+    /// [`MotionReference::Camera`] it gives the reference's place and size, and the neutral face
+    /// is learned anew ([`CameraReference::new_shot`]).
+    pub fn new_shot(&mut self) {
         self.reference = None;
-        self.camera.new_shot(actor);
+        self.camera.new_shot();
     }
 
     /// The learned camera offset's yaw and pitch, degrees (zero with

@@ -17,7 +17,6 @@ use super::keypoints::{
     flatten, keypoints_from_flat, Motion, EYE_KEYPOINTS, LIP_KEYPOINTS, NUM_KP,
 };
 use crate::motion::camera_offset::CameraOffset;
-use crate::motion::camera_reference::{same_person, KEEP_AT_CUT};
 use crate::motion::neutral_face::{Gate, NeutralFace, Openness};
 
 /// The virtual driving reference, learned frame by frame.
@@ -27,8 +26,6 @@ pub struct CameraDrivingReference {
     offset: CameraOffset,
     /// The shot's first driving frame (scale, translation).
     first: Option<Motion>,
-    /// The actor's landmarks of the last frame observed (468, pixels): who the neutral is of.
-    last_face: Vec<[f32; 3]>,
 }
 
 impl Default for CameraDrivingReference {
@@ -56,7 +53,6 @@ impl CameraDrivingReference {
             neutral: NeutralFace::new(gates),
             offset: CameraOffset::new(),
             first: None,
-            last_face: Vec::new(),
         }
     }
 
@@ -65,20 +61,14 @@ impl CameraDrivingReference {
         self.neutral.reset();
         self.offset.reset();
         self.first = None;
-        self.last_face.clear();
     }
 
-    /// A new shot whose first face has the landmarks `actor` (468, pixels): its first driving
-    /// frame gives the scale and translation; the neutral keeps its last snapshots while the face
-    /// passes as the same person, and is learned anew otherwise (as the mesh engine's, see
+    /// A new shot: its first driving frame gives the scale and translation, and the neutral is
+    /// learned anew (as the mesh engine's, see
     /// [`crate::motion::camera_reference::CameraReference::new_shot`]).
-    pub fn new_shot(&mut self, actor: &[[f32; 3]]) {
+    pub fn new_shot(&mut self) {
         self.first = None;
-        if self.last_face.is_empty() || same_person(&self.last_face, actor) {
-            self.neutral.keep_latest(KEEP_AT_CUT);
-        } else {
-            self.neutral.reset();
-        }
+        self.neutral.reset();
     }
 
     /// The reference for the driving frame `driving` at stream time `t` seconds, whose actor
@@ -94,8 +84,6 @@ impl CameraDrivingReference {
         };
         let exp = keypoints_from_flat(self.neutral.observe(&flatten(&driving.exp), gate, t));
         self.offset.learn(driving.yaw_deg, driving.pitch_deg, t);
-        self.last_face.clear();
-        self.last_face.extend_from_slice(actor);
         let first = self.first.get_or_insert_with(|| driving.clone());
         let (yaw, pitch) = self.offset.yaw_pitch_deg();
         Motion {
