@@ -119,22 +119,29 @@ fn a_turned_first_frame_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
         &drawn_yaws(drawn, &actor, &avatar, "motion-reference=first-frame"),
         &facing,
     );
-    println!(
-        "turned start: first frame yaw {first_yaw:.1}; {} facing frames: drawn |yaw| mean {:.1} \
-         max {:.1} (camera), mean {:.1} max {:.1} (first-frame)",
+    compare(
+        &format!("turned start (first frame yaw {first_yaw:.1})"),
         facing.len(),
-        camera.0,
-        camera.1,
-        relative.0,
-        relative.1
+        camera,
+        relative,
+    );
+}
+
+/// Prints the drawn |yaw| (mean, largest) over `facing` frames with both references, and asserts
+/// that `camera` faces the camera while `first-frame` stays turned.
+fn compare(what: &str, facing: usize, camera: (f32, f32), relative: (f32, f32)) {
+    println!(
+        "{what}: {facing} frames facing the camera: drawn |yaw| mean {:.1} max {:.1} (camera), \
+         mean {:.1} max {:.1} (first-frame)",
+        camera.0, camera.1, relative.0, relative.1
     );
     assert!(
         camera.1 < 8.0,
-        "camera: the avatar faces the camera when the actor does: {camera:?}"
+        "{what}: camera: the avatar faces the camera: {camera:?}"
     );
     assert!(
         relative.0 > 12.0,
-        "first-frame stays relative to the turned first frame: {relative:?}"
+        "{what}: first-frame: turned by the first frame: {relative:?}"
     );
 }
 
@@ -167,22 +174,11 @@ fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(drawn: &Dr
         ),
         &facing,
     );
-    println!(
-        "cut: second shot opens at yaw {cut_yaw:.1}; {} facing frames after it: drawn |yaw| mean \
-         {:.1} max {:.1} (camera), mean {:.1} max {:.1} (first-frame)",
+    compare(
+        &format!("cut (second shot opens at yaw {cut_yaw:.1})"),
         facing.len(),
-        camera.0,
-        camera.1,
-        relative.0,
-        relative.1
-    );
-    assert!(
-        camera.1 < 8.0,
-        "camera: facing the camera after the cut: {camera:?}"
-    );
-    assert!(
-        relative.0 > 12.0,
-        "first-frame: turned by the shot's first frame: {relative:?}"
+        camera,
+        relative,
     );
 }
 

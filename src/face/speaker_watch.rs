@@ -468,27 +468,32 @@ mod tests {
         (out, most)
     }
 
-    #[test]
-    fn the_smaller_talking_face_is_taken_from_the_larger_silent_one() {
-        let mut scene = Scene {
+    /// A larger face (left, 200 px) and a smaller one (right, 90 px) with these mouths.
+    fn two_faces(larger: fn(f64) -> f32, smaller: fn(f64) -> f32) -> Scene {
+        Scene {
             faces: vec![
                 SceneFace {
                     x: 180.0,
                     y: 180.0,
                     b: 200.0,
-                    opening: still,
+                    opening: larger,
                 },
                 SceneFace {
                     x: 500.0,
                     y: 200.0,
                     b: 90.0,
-                    opening: talking,
+                    opening: smaller,
                 },
             ],
             t: 0.0,
             detect_runs: 0,
             landmark_runs: 0,
-        };
+        }
+    }
+
+    #[test]
+    fn the_smaller_talking_face_is_taken_from_the_larger_silent_one() {
+        let mut scene = two_faces(still, talking);
         let (followed, most) = run(&mut scene, 0, 90);
         let first = followed.iter().position(|&f| f == 1).expect("switched");
         assert!(first <= 60, "switched at frame {first}");
@@ -506,25 +511,7 @@ mod tests {
 
     #[test]
     fn the_followed_talking_face_stays_and_a_silent_one_is_only_watched() {
-        let mut scene = Scene {
-            faces: vec![
-                SceneFace {
-                    x: 180.0,
-                    y: 180.0,
-                    b: 200.0,
-                    opening: talking,
-                },
-                SceneFace {
-                    x: 500.0,
-                    y: 200.0,
-                    b: 90.0,
-                    opening: still,
-                },
-            ],
-            t: 0.0,
-            detect_runs: 0,
-            landmark_runs: 0,
-        };
+        let mut scene = two_faces(talking, still);
         let (followed, _) = run(&mut scene, 0, 150);
         assert!(followed.iter().all(|&f| f == 0));
         assert!(scene.landmark_runs > 30, "the other face is checked");
@@ -532,25 +519,7 @@ mod tests {
 
     #[test]
     fn a_face_that_leaves_is_dropped_and_nothing_runs_past_the_budget() {
-        let mut scene = Scene {
-            faces: vec![
-                SceneFace {
-                    x: 180.0,
-                    y: 180.0,
-                    b: 200.0,
-                    opening: still,
-                },
-                SceneFace {
-                    x: 500.0,
-                    y: 200.0,
-                    b: 90.0,
-                    opening: still,
-                },
-            ],
-            t: 0.0,
-            detect_runs: 0,
-            landmark_runs: 0,
-        };
+        let mut scene = two_faces(still, still);
         let mut watch = SpeakerWatch::new();
         let area = Area::of_picture(640.0, 360.0, None);
         let mut lm = FaceLandmarks::with_capacity();
