@@ -2,6 +2,16 @@
 //! [`KNEE`] of a limit passes unchanged, beyond it it eases towards the limit and never passes it.
 //! A picture is a fixed frame: past these limits the warp would tear the background and show
 //! the inside of cheeks it never saw, so the avatar holds near the limit instead.
+//!
+//! The head rotation limits were chosen by eye on contact sheets of the mesh warp
+//! (`cargo run --example pose_sheet`: mona_lisa_720x1280, glasses_beard_400, astronaut_512,
+//! bw_photo_2048, eyes_closed_480 re-posed at yaw and pitch -40..40° in 5° steps, the painting
+//! also in 2° steps). Up to 20° of yaw either way, 20° of chin up and 15° of chin down four of
+//! them look like a turned person; the painting's far temple streaks sideways from about 14° of
+//! yaw (faint), clearly at 20°, and from 22° its cheek bulges into the hair. From 25° of yaw the
+//! far cheek bulges on all (a seam along the astronaut's jaw, glasses_beard's ear and glasses' arm
+//! stretched sideways), and from 20° of chin down the jaw and beard are squeezed while the ears
+//! widen. Yaw is limited at 18°, which the eased motion reaches only for turns far past it.
 
 use nalgebra::{Rotation3, Vector3};
 
@@ -9,10 +19,14 @@ use super::pose::Similarity;
 
 /// Largest head roll relative to the reference frame, degrees.
 pub const MAX_ROLL_DEG: f32 = 35.0;
-/// Largest head yaw (turn left/right) relative to the reference frame, degrees.
-pub const MAX_YAW_DEG: f32 = 30.0;
-/// Largest head pitch (nod) relative to the reference frame, degrees.
-pub const MAX_PITCH_DEG: f32 = 25.0;
+/// Largest head yaw (turn left/right) relative to the reference frame, degrees, either way.
+pub const MAX_YAW_DEG: f32 = 18.0;
+/// Largest head pitch with the chin up (negative pitch: rotation about the picture's x axis, y
+/// down, z into the picture) relative to the reference frame, degrees.
+pub const MAX_PITCH_UP_DEG: f32 = 20.0;
+/// Largest head pitch with the chin down (positive pitch) relative to the reference frame,
+/// degrees: smaller than [`MAX_PITCH_UP_DEG`], the warp squeezes a lowered jaw sooner.
+pub const MAX_PITCH_DOWN_DEG: f32 = 15.0;
 /// Largest change of head size relative to the reference frame (1.2 = 20 % larger or 1/1.2
 /// smaller).
 pub const MAX_SCALE: f32 = 1.2;
@@ -33,6 +47,16 @@ pub fn soft_limit(x: f32, limit: f32) -> f32 {
     x.signum() * (knee + room * ((a - knee) / room).tanh())
 }
 
+/// [`soft_limit`] with a different limit each side: `lower` (> 0) for negative `x`, `upper` for
+/// positive `x`. Unchanged (and so continuous, with slope 1) around 0.
+pub fn soft_limit_asymmetric(x: f32, lower: f32, upper: f32) -> f32 {
+    if x < 0.0 {
+        soft_limit(x, lower)
+    } else {
+        soft_limit(x, upper)
+    }
+}
+
 /// Hermite smoothstep: 0 at `x <= a`, 1 at `x >= b`, smooth (zero slope at both ends) between.
 pub fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
     let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
@@ -40,13 +64,13 @@ pub fn smoothstep(a: f32, b: f32, x: f32) -> f32 {
 }
 
 /// Limits the actor's head motion `pose` (relative to the reference frame, in the actor's
-/// camera frame) to the documented range: roll, yaw, pitch and scale.
+/// camera frame) to the documented range: roll, yaw, pitch (chin up and down apart) and scale.
 pub fn limit_pose(pose: &mut Similarity) {
     let (roll, yaw, pitch) = pose.roll_yaw_pitch_deg();
     let (roll, yaw, pitch) = (
         soft_limit(roll, MAX_ROLL_DEG),
         soft_limit(yaw, MAX_YAW_DEG),
-        soft_limit(pitch, MAX_PITCH_DEG),
+        soft_limit_asymmetric(pitch, MAX_PITCH_UP_DEG, MAX_PITCH_DOWN_DEG),
     );
     // R = Rz(roll)·Ry(yaw)·Rx(pitch); nalgebra's from_euler_angles(r, p, y) is Rz(y)·Ry(p)·Rx(r).
     pose.rotation =
@@ -112,6 +136,60 @@ mod tests {
             "scale {}",
             big.scale
         );
+    }
+
+    /// The yaw (`axis` 1) or pitch (`axis` 2) that [`limit_pose`] leaves of a pure rotation by
+    /// `deg` about that axis.
+    fn limited(axis: usize, deg: f32) -> f32 {
+        let a = deg.to_radians();
+        let (pitch, yaw) = if axis == 1 { (0.0, a) } else { (a, 0.0) };
+        let mut p = Similarity {
+            scale: 1.0,
+            rotation: *Rotation3::from_euler_angles(pitch, yaw, 0.0).matrix(),
+            translation: Vector3::zeros(),
+        };
+        limit_pose(&mut p);
+        let (roll, y, x) = p.roll_yaw_pitch_deg();
+        assert!(roll.abs() < 1e-3, "a pure turn gained roll {roll}");
+        if axis == 1 {
+            y
+        } else {
+            x
+        }
+    }
+
+    #[test]
+    fn yaw_and_pitch_are_continuous_pass_inside_the_knee_and_never_pass_their_limits() {
+        // (axis, limit for negative angles, limit for positive angles)
+        let axes = [
+            (1, MAX_YAW_DEG, MAX_YAW_DEG),
+            (2, MAX_PITCH_UP_DEG, MAX_PITCH_DOWN_DEG),
+        ];
+        for (axis, lower, upper) in axes {
+            let step = 0.25;
+            let mut last = limited(axis, -85.0);
+            for k in 1..=(170.0 / step) as i32 {
+                let x = -85.0 + k as f32 * step;
+                let y = limited(axis, x);
+                let limit = if x < 0.0 { lower } else { upper };
+                assert!(y.abs() <= limit + 1e-3, "axis {axis}: {x}° gave {y}°");
+                if x.abs() <= KNEE * limit {
+                    assert!(
+                        (y - x).abs() < 1e-2,
+                        "axis {axis}: {x}° inside the knee gave {y}°"
+                    );
+                }
+                // Continuous with a slope of at most 1: no step at the knee or at 0.
+                let dy = y - last;
+                assert!(
+                    dy >= -1e-3 && dy <= step + 1e-2,
+                    "axis {axis}: {dy}° step at {x}°"
+                );
+                last = y;
+            }
+            // Far turns come close to the limit (eased, not stopped short).
+            assert!(limited(axis, 85.0) > upper - 1.0 && limited(axis, -85.0) < 1.0 - lower);
+        }
     }
 
     #[test]

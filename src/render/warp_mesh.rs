@@ -363,6 +363,32 @@ impl WarpMesh {
         }
     }
 
+    /// How much the last [`WarpMesh::pose`] smears the head's band (hair, ears, the top of the
+    /// neck): the largest anisotropy `σ₁/σ₂` over the band triangles of their affine warp from
+    /// the picture to the output (`σ` its singular values; 1 = no smear, 2 = stretched twice as
+    /// much one way as the other). A turned-over or collapsed triangle gives infinity.
+    pub fn band_stretch(&self) -> f32 {
+        self.band_outer
+            .iter()
+            .chain(&self.band_inner)
+            .map(|t| {
+                let [a, b, c] = t.map(|i| self.src[i]);
+                let [p, q, r] = t.map(|i| self.dst[i]);
+                let s = nalgebra::Matrix2::new(b[0] - a[0], c[0] - a[0], b[1] - a[1], c[1] - a[1]);
+                let d = nalgebra::Matrix2::new(q[0] - p[0], r[0] - p[0], q[1] - p[1], r[1] - p[1]);
+                let Some(inv) = s.try_inverse() else {
+                    return 1.0; // a degenerate triangle in the picture draws nothing
+                };
+                let m = d * inv;
+                if m.determinant() <= 0.0 {
+                    return f32::INFINITY;
+                }
+                let sv = m.singular_values();
+                sv.max() / sv.min()
+            })
+            .fold(1.0, f32::max)
+    }
+
     /// Bounding box `(x0, y0, x1, y1)` of everything [`WarpMesh::pose`] can move (ring 2), in
     /// avatar pixels: outside it the output equals the avatar picture.
     pub fn moving_region(&self) -> (f32, f32, f32, f32) {
