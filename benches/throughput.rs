@@ -191,7 +191,8 @@ fn main() {
                    (buffers, caps): &(Vec<gst::Buffer>, gst::Caps)| {
         let mut h = harness(
             &format!(
-                "facereenact avatar=\"{}\" inference-threads={threads} render-threads={render}",
+                // output-max-side=0: the 2048-pixel avatar at its own size, as the row says.
+                "facereenact avatar=\"{}\" output-max-side=0 inference-threads={threads} render-threads={render}",
                 avatar.display()
             ),
             caps,

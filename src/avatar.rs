@@ -7,13 +7,16 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use image::{
-    DynamicImage, GrayImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage,
+    DynamicImage, GrayImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Luma, RgbImage,
+    Rgba, RgbaImage,
 };
 
 use crate::face::{FaceLandmarks, FaceTracker};
 use crate::motion::openings::closed_mouth;
+use crate::output_size::SizeRule;
 use crate::picture::{
-    alpha_as_rgb, bleed_under_transparency, composite_over_white, jpeg_is_complete, pad_to_even,
+    alpha_as_rgb, bleed_under_transparency, composite_over_white, fit_into, jpeg_is_complete,
+    pad_to_even, Padding,
 };
 use crate::render::mouth::skin_colour;
 use crate::render::WarpMesh;
@@ -91,6 +94,9 @@ impl std::error::Error for AvatarError {}
 pub struct AvatarModel {
     /// The file it came from.
     pub path: PathBuf,
+    /// The picture's own size as decoded (upright, before padding to even or scaling): width,
+    /// height, pixels. [`AvatarModel::size`] is the size it was prepared at.
+    pub picture_size: (u32, u32),
     /// The picture as [`decode_picture`] makes it: upright, 8-bit RGB, opaque, even width and
     /// height; with [`AlphaRequest::Picture`] on a picture with alpha, its straight colours
     /// instead ([`PictureWithAlpha::straight`]). It is also the cached canvas: every output frame
@@ -186,20 +192,65 @@ pub struct PictureWithAlpha {
 /// Decodes the picture at `path` as [`decode_picture`] does, keeping its alpha channel; the same
 /// errors.
 pub fn decode_picture_with_alpha(path: &Path) -> Result<PictureWithAlpha, AvatarError> {
+    decode_picture_sized(path, true, SizeRule::Capped(0)).map(|(p, _)| p)
+}
+
+/// Decodes the picture at `path` as [`decode_picture_with_alpha`] does (`keep_alpha`) or as
+/// [`decode_picture`] does (only [`PictureWithAlpha::over_white`]), at the size `rule` gives the
+/// picture: when that is not the picture's own size padded to even, it is scaled once with
+/// [`crate::picture::fit_into`] (the whole picture fitted inside, centred; colour bands the mean
+/// of the edge beside them, alpha bands transparent). Returns it and the picture's own size
+/// (upright, before padding or scaling: width, height, pixels). The same errors.
+///
+/// Memory: the full-size picture lives only during this call (a 3061x4600 JPEG: about 42 MB of
+/// RGB, plus the resampler's work buffer).
+pub fn decode_picture_sized(
+    path: &Path,
+    keep_alpha: bool,
+    rule: SizeRule,
+) -> Result<(PictureWithAlpha, (u32, u32)), AvatarError> {
     let data = read_picture_file(path)?;
     let img = decode_guarded(&data, path)?;
-    if !img.color().has_alpha() {
-        return Ok(PictureWithAlpha {
-            over_white: pad_to_even(img.to_rgb8()),
+    drop(data);
+    let size = (img.width(), img.height());
+    let target = rule.resolve(size);
+    let scale = target != (size.0 + size.0 % 2, size.1 + size.1 % 2);
+    if !keep_alpha || !img.color().has_alpha() {
+        let rgb = if img.color().has_alpha() {
+            composite_over_white(&img.into_rgba8())
+        } else {
+            img.into_rgb8()
+        };
+        let over_white = if scale {
+            fit_into(&rgb, target, Padding::EdgeMean)
+        } else {
+            pad_to_even(rgb)
+        };
+        let picture = PictureWithAlpha {
+            over_white,
             straight: None,
-        });
+        };
+        return Ok((picture, size));
     }
-    let rgba = img.to_rgba8();
-    let (colour, alpha) = bleed_under_transparency(&rgba);
-    Ok(PictureWithAlpha {
-        over_white: pad_to_even(composite_over_white(&rgba)),
-        straight: Some((pad_to_even(colour), pad_to_even(alpha))),
-    })
+    let (colour, alpha) = bleed_under_transparency(&img.into_rgba8());
+    let (colour, alpha) = if scale {
+        (
+            fit_into(&colour, target, Padding::EdgeMean),
+            fit_into(&alpha, target, Padding::Value(Luma([0]))),
+        )
+    } else {
+        (pad_to_even(colour), pad_to_even(alpha))
+    };
+    // Bleeding changed only fully transparent colours, which compositing makes white anyway.
+    let rgba = RgbaImage::from_fn(colour.width(), colour.height(), |x, y| {
+        let [r, g, b] = colour.get_pixel(x, y).0;
+        Rgba([r, g, b, alpha.get_pixel(x, y)[0]])
+    });
+    let picture = PictureWithAlpha {
+        over_white: composite_over_white(&rgba),
+        straight: Some((colour, alpha)),
+    };
+    Ok((picture, size))
 }
 
 /// [`decode_upright`], a panic of the decoders made an [`AvatarError::Damaged`].
@@ -313,13 +364,22 @@ impl AvatarModel {
         face: usize,
         alpha: AlphaRequest,
     ) -> Result<AvatarModel, AvatarError> {
-        let (image, straight) = match alpha {
-            AlphaRequest::Opaque => (decode_picture(path)?, None),
-            _ => {
-                let p = decode_picture_with_alpha(path)?;
-                (p.over_white, p.straight)
-            }
-        };
+        Self::load_sized(path, tracker, face, alpha, SizeRule::Capped(0))
+    }
+
+    /// [`AvatarModel::load_with_alpha`] with the picture scaled first to the size `rule` gives
+    /// it ([`decode_picture_sized`]): the landmarks, mesh, alpha or matte are all found on the
+    /// scaled picture, so that the model is the output's size. The same errors.
+    pub fn load_sized(
+        path: &Path,
+        tracker: &mut FaceTracker,
+        face: usize,
+        alpha: AlphaRequest,
+        rule: SizeRule,
+    ) -> Result<AvatarModel, AvatarError> {
+        let keep_alpha = !matches!(alpha, AlphaRequest::Opaque);
+        let (picture, picture_size) = decode_picture_sized(path, keep_alpha, rule)?;
+        let (image, straight) = (picture.over_white, picture.straight);
         let (landmarks, count) = tracker
             .detect_still_nth(&image, face)
             .map_err(AvatarError::Runtime)?;
@@ -349,6 +409,7 @@ impl AvatarModel {
             }
         };
         let mut model = Self::from_parts(path, image, landmarks);
+        model.picture_size = picture_size;
         model.alpha = alpha.as_ref().map(alpha_as_rgb);
         model.own_alpha = own_alpha;
         Ok(model)
@@ -361,6 +422,7 @@ impl AvatarModel {
         let skin = skin_colour(&image, 1.0, &landmarks.points);
         AvatarModel {
             path: path.to_path_buf(),
+            picture_size: image.dimensions(),
             image,
             alpha: None,
             own_alpha: None,
@@ -371,7 +433,7 @@ impl AvatarModel {
         }
     }
 
-    /// Picture size, pixels.
+    /// The size it was prepared at (the output's): width, height, pixels.
     pub fn size(&self) -> (u32, u32) {
         self.image.dimensions()
     }

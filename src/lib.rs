@@ -16,6 +16,7 @@ pub mod matte;
 pub mod models;
 pub mod motion;
 pub mod neural;
+pub mod output_size;
 pub mod picture;
 pub mod quality;
 pub mod render;

@@ -1,9 +1,12 @@
 //! Pixel-level rules that turn a decoded avatar picture into the element's output canvas:
 //! transparency over white, or kept as straight alpha with the colours under it bled; even width
-//! and height; and the check that a JPEG file is complete. Pure functions on images and bytes;
-//! the file handling and errors are in [`crate::avatar`].
+//! and height; scaled once to the output's size; and the check that a JPEG file is complete.
+//! Pure functions on images and bytes; the file handling and errors are in [`crate::avatar`].
 
+use image::imageops::{self, FilterType};
 use image::{GrayImage, ImageBuffer, Luma, Pixel, Rgb, RgbImage, RgbaImage};
+
+use crate::output_size::fit;
 
 /// Composites a picture with alpha over white: fully transparent pixels become white, whatever
 /// colour they hide, and partly transparent ones are blended with white.
@@ -109,6 +112,78 @@ pub fn alpha_as_rgb(alpha: &GrayImage) -> RgbImage {
     })
 }
 
+/// Filter that scales an avatar picture to the output size (once, when the avatar is loaded):
+/// Lanczos3, sharp when shrinking a phone photo and without the blocky look of a bilinear
+/// enlargement.
+pub const SCALE_FILTER: FilterType = FilterType::Lanczos3;
+
+/// What fills an output around a picture of another shape ([`fit_into`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Padding<P> {
+    /// Each band the mean colour of the picture's edge beside it (left band: the left column's
+    /// mean, and so on): a plain backdrop that continues the picture's background.
+    EdgeMean,
+    /// This value (an alpha band: 0, transparent).
+    Value(P),
+}
+
+/// `src` scaled with [`SCALE_FILTER`] to the largest size with its aspect ratio that fits inside
+/// `target` (width, height, pixels; see [`crate::output_size::fit`]), centred, the rest filled as
+/// `padding` says. A `src` of `target`'s size is returned unscaled.
+pub fn fit_into<P>(
+    src: &ImageBuffer<P, Vec<u8>>,
+    target: (u32, u32),
+    padding: Padding<P>,
+) -> ImageBuffer<P, Vec<u8>>
+where
+    P: Pixel<Subpixel = u8> + 'static,
+{
+    if src.dimensions() == target {
+        return src.clone();
+    }
+    let place = fit(src.dimensions(), target);
+    let scaled = imageops::resize(src, place.width, place.height, SCALE_FILTER);
+    let mean = |pixels: &mut dyn Iterator<Item = &P>| -> P {
+        let mut sum = [0u64; 4];
+        let mut n = 0u64;
+        for p in pixels {
+            for (s, &c) in sum.iter_mut().zip(p.channels()) {
+                *s += u64::from(c);
+            }
+            n += 1;
+        }
+        let values: Vec<u8> = sum[..usize::from(P::CHANNEL_COUNT)]
+            .iter()
+            .map(|&s| ((s + n / 2) / n.max(1)) as u8)
+            .collect();
+        *P::from_slice(&values)
+    };
+    let (sw, sh) = scaled.dimensions();
+    let [left, right, top, bottom] = match padding {
+        Padding::Value(v) => [v; 4],
+        Padding::EdgeMean => [
+            mean(&mut (0..sh).map(|y| scaled.get_pixel(0, y))),
+            mean(&mut (0..sh).map(|y| scaled.get_pixel(sw - 1, y))),
+            mean(&mut (0..sw).map(|x| scaled.get_pixel(x, 0))),
+            mean(&mut (0..sw).map(|x| scaled.get_pixel(x, sh - 1))),
+        ],
+    };
+    let (x1, y1) = (place.x + sw, place.y + sh);
+    ImageBuffer::from_fn(target.0, target.1, |x, y| {
+        if x < place.x {
+            left
+        } else if x >= x1 {
+            right
+        } else if y < place.y {
+            top
+        } else if y >= y1 {
+            bottom
+        } else {
+            *scaled.get_pixel(x - place.x, y - place.y)
+        }
+    })
+}
+
 /// Whether a JPEG file's bytes reach its end-of-image marker (`FF D9`).
 ///
 /// Walks the marker segments (skipping each by its length, so that an EXIF thumbnail's own
@@ -149,6 +224,41 @@ pub fn jpeg_is_complete(data: &[u8]) -> bool {
 mod tests {
     use super::*;
     use image::Rgba;
+
+    #[test]
+    fn a_tall_picture_fitted_into_a_wide_output_is_whole_centred_and_padded_with_its_edges() {
+        // A 40x80 picture: left half red, right half blue, a black dot in the middle.
+        let mut src = RgbImage::from_fn(40, 80, |x, _| {
+            if x < 20 {
+                Rgb([200, 0, 0])
+            } else {
+                Rgb([0, 0, 200])
+            }
+        });
+        src.put_pixel(20, 40, Rgb([0, 0, 0]));
+        let out = fit_into(&src, (160, 40), Padding::EdgeMean);
+        assert_eq!(out.dimensions(), (160, 40));
+        // The picture is 20x40 in the middle (x 70..90); the bands continue its left and right
+        // edges' colours.
+        assert_eq!(*out.get_pixel(0, 20), Rgb([200, 0, 0]));
+        assert_eq!(*out.get_pixel(69, 5), Rgb([200, 0, 0]));
+        assert_eq!(*out.get_pixel(159, 20), Rgb([0, 0, 200]));
+        assert_eq!(*out.get_pixel(90, 35), Rgb([0, 0, 200]));
+        assert!(out.get_pixel(72, 20)[0] > 150 && out.get_pixel(87, 20)[2] > 150);
+        // An alpha channel is padded transparent.
+        let alpha = GrayImage::from_pixel(40, 80, Luma([255]));
+        let a = fit_into(&alpha, (160, 40), Padding::Value(Luma([0])));
+        assert_eq!(
+            (
+                a.get_pixel(69, 20)[0],
+                a.get_pixel(80, 20)[0],
+                a.get_pixel(90, 20)[0]
+            ),
+            (0, 255, 0)
+        );
+        // The same size: unchanged.
+        assert_eq!(fit_into(&src, (40, 80), Padding::EdgeMean), src);
+    }
 
     #[test]
     fn transparent_pixels_become_white_whatever_they_hide() {

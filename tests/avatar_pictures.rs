@@ -863,8 +863,9 @@ fn actor_mouth() -> &'static [Option<f32>] {
 /// over at least 40 frames), and the output changes around the face, not far from it. Returns
 /// the correlation.
 fn assert_animates(avatar: &Path, model: &AvatarModel) -> f32 {
+    // output-max-side=0: the picture's own size, even over the default cap (bw_photo_2048).
     let mut out = run_to_frames(&carphone_into(&format!(
-        "facereenact avatar=\"{}\" ! appsink name=sink",
+        "facereenact avatar=\"{}\" output-max-side=0 ! appsink name=sink",
         avatar.display()
     )));
     // identity eos-after lets a few more through: keep the frames the actor's were measured on.

@@ -9,14 +9,22 @@
 //!    element's behaviour before the sweep existed), then the full-range model;
 //! 3. levels of square full-range windows, each level half the side of the one before, down to
 //!    [`MIN_WINDOW`]; the windows of a level overlap by [`WINDOW_OVERLAP`] of their side and run
-//!    from the area's centre outwards.
+//!    from the area's centre outwards;
+//! 4. in an `actor-region` ([`Area::pointed`]), finer levels below [`MIN_WINDOW`], down to
+//!    [`MIN_POINTED_WINDOW`], each while it has at most [`MAX_FINE_LEVEL_WINDOWS`] windows (they
+//!    run last, finest last).
 //!
 //! Why these sizes: both BlazeFace models find a face whose detector box is at least a tenth of
 //! their input ([`MIN_BOX_FRACTION`], see [`super::detector`]). A level of side `S` therefore
 //! finds faces from `0.1 S`, and a face up to `0.2 S` (the next level's reach) lies whole in one
 //! of its windows because they overlap by `0.25 S`. [`MIN_WINDOW`] makes the finest level reach
 //! a box of [`MIN_FACE_BOX`] pixels: a face about 32 pixels wide with its eye corners about 12
-//! pixels apart.
+//! pixels apart. Where the user pointed (an `actor-region`), the finer levels reach faces of
+//! [`MIN_POINTED_FACE`] pixels (a 12-pixel face in a 640x360 stage shot): the detectors see each
+//! window scaled up to their input (the crop is sampled bilinearly), so such a face in a
+//! 100-pixel window is as large to them as a 32-pixel face in a 200-pixel one. Those windows are
+//! few (a region up to about 600x600 pixels gets the 100-pixel level: at most 64 windows, 16
+//! frames at the default budget), and the budget per frame is the same.
 //!
 //! **Cost** (2 cores, one ONNX Runtime thread): a full-range run is about 2.3 ms, a short-range
 //! run 0.8 ms, a landmark check 1.7 ms. A whole sweep is 129 windows on a 1920x1080 frame and 519
@@ -53,11 +61,25 @@ pub const WINDOW_OVERLAP: f32 = 0.25;
 pub const LAST_SEEN_WINDOW: f32 = 5.0;
 /// Default model runs per frame while searching (about 9 ms on 2 cores).
 pub const DEFAULT_BUDGET: usize = 4;
+/// Width (cheek to cheek) of the smallest face a sweep over an `actor-region` is made to find,
+/// pixels. Its detector box is about 1.2 times that (14 pixels).
+pub const MIN_POINTED_FACE: f32 = 12.0;
+/// Least side of the finest windows of a sweep over an `actor-region`, pixels: 8 widths of a
+/// [`MIN_POINTED_FACE`] face, whose box is then 0.15 of the window (in the middle of the
+/// detectors' reach, like [`LAST_SEEN_WINDOW`]'s). The levels halve from [`MIN_WINDOW`], so the
+/// finest is 100 pixels.
+pub const MIN_POINTED_WINDOW: f32 = 8.0 * MIN_POINTED_FACE;
+/// Most windows a level finer than [`MIN_WINDOW`] may have (a level with more is left out: the
+/// region is too large for it, and the sweep would take many frames).
+pub const MAX_FINE_LEVEL_WINDOWS: usize = 64;
 
 /// A rectangle of the picture, square-pixel coordinates (x multiplied by the pixel aspect
-/// ratio, see [`super::roi`]), x0 < x1, y0 < y1.
+/// ratio, see [`super::roi`]), x0 < x1, y0 < y1, and whether the user pointed to it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Area {
+    /// Whether it is an `actor-region` the user set: a sweep over it also runs the finer levels
+    /// that find faces down to [`MIN_POINTED_FACE`] pixels (see the module docs).
+    pub pointed: bool,
     /// Left edge.
     pub x0: f32,
     /// Top edge.
@@ -73,12 +95,14 @@ impl Area {
     pub fn of_picture(w: f32, h: f32, region: Option<&FrameRegion>) -> Area {
         match region {
             Some(r) => Area {
+                pointed: true,
                 x0: r.x * w,
                 y0: r.y * h,
                 x1: (r.x + r.width) * w,
                 y1: (r.y + r.height) * h,
             },
             None => Area {
+                pointed: false,
                 x0: 0.0,
                 y0: 0.0,
                 x1: w,
@@ -199,23 +223,26 @@ pub fn sweep(area: Area, last_seen: Option<&FaceSpot>) -> Vec<SearchWindow> {
         sides.push(side);
         side *= 2.0;
     }
+    if area.pointed {
+        // Finer levels in a region the user pointed to, while they stay few.
+        let mut side = MIN_WINDOW / 2.0;
+        while side >= MIN_POINTED_WINDOW
+            && side < long
+            && axis_centres(area.y0, h, side).len() * axis_centres(area.x0, w, side).len()
+                <= MAX_FINE_LEVEL_WINDOWS
+        {
+            sides.insert(0, side);
+            side /= 2.0;
+        }
+    }
     for (level, &side) in sides.iter().rev().enumerate() {
-        // Window centres along one axis of length `len` starting at `start`: evenly spread,
-        // neighbours at most (1 - WINDOW_OVERLAP) sides apart; one in the middle when the side
-        // covers the axis.
-        let centres = |start: f32, len: f32| -> Vec<f32> {
-            if side >= len {
-                return vec![start + len / 2.0];
-            }
-            let stride = side * (1.0 - WINDOW_OVERLAP);
-            let n = ((len - side) / stride).ceil() as usize + 1;
-            (0..n)
-                .map(|i| start + side / 2.0 + i as f32 * (len - side) / (n - 1) as f32)
-                .collect()
-        };
-        let mut level_windows: Vec<SearchWindow> = centres(area.y0, h)
+        let mut level_windows: Vec<SearchWindow> = axis_centres(area.y0, h, side)
             .into_iter()
-            .flat_map(|cy| centres(area.x0, w).into_iter().map(move |cx| (cx, cy)))
+            .flat_map(|cy| {
+                axis_centres(area.x0, w, side)
+                    .into_iter()
+                    .map(move |cx| (cx, cy))
+            })
             .map(|(cx, cy)| SearchWindow {
                 roi: upright(cx, cy, side),
                 model: DetectorModel::FullRange,
@@ -230,14 +257,29 @@ pub fn sweep(area: Area, last_seen: Option<&FaceSpot>) -> Vec<SearchWindow> {
     out
 }
 
+/// Centres of the windows of side `side` along one axis of length `len` starting at `start`:
+/// evenly spread, neighbours at most (1 - [`WINDOW_OVERLAP`]) sides apart; one in the middle
+/// when the side covers the axis.
+fn axis_centres(start: f32, len: f32, side: f32) -> Vec<f32> {
+    if side >= len {
+        return vec![start + len / 2.0];
+    }
+    let stride = side * (1.0 - WINDOW_OVERLAP);
+    let n = ((len - side) / stride).ceil() as usize + 1;
+    (0..n)
+        .map(|i| start + side / 2.0 + i as f32 * (len - side) / (n - 1) as f32)
+        .collect()
+}
+
 /// The full-range window around where a face was last seen: [`LAST_SEEN_WINDOW`] times its crop,
-/// at least [`MIN_WINDOW`].
+/// at least [`MIN_POINTED_WINDOW`] (a face of [`MIN_POINTED_FACE`] pixels, crop about 21, gets a
+/// window of about 105 pixels, where the detectors see it).
 pub fn last_seen_window(seen: &FaceSpot) -> SearchWindow {
     SearchWindow {
         roi: Roi {
             cx: seen.cx,
             cy: seen.cy,
-            size: (seen.size * LAST_SEEN_WINDOW).max(MIN_WINDOW),
+            size: (seen.size * LAST_SEEN_WINDOW).max(MIN_POINTED_WINDOW),
             angle: 0.0,
         },
         model: DetectorModel::FullRange,
@@ -589,12 +631,66 @@ mod tests {
     }
 
     #[test]
+    fn a_small_region_is_swept_with_windows_where_a_12_pixel_face_is_seen() {
+        // A stage of 160x120 pixels in a 640x360 wide shot.
+        let region: FrameRegion = "0.4,0.25,0.25,0.3333".parse().unwrap();
+        let area = Area::of_picture(640.0, 360.0, Some(&region));
+        let wins = sweep(area, None);
+        let fine: Vec<&SearchWindow> = wins
+            .iter()
+            .filter(|w| w.level > 0 && w.roi.size < MIN_WINDOW)
+            .collect();
+        assert_eq!(fine.len(), 4, "{wins:?}");
+        assert!(fine.iter().all(|w| w.roi.size >= MIN_POINTED_WINDOW));
+        // The fine windows run after the coarser ones.
+        assert_eq!(wins.last().map(|w| w.roi.size), Some(MIN_WINDOW / 2.0));
+        // A 12-pixel face's box (about 1.2 face widths) anywhere in the region lies whole in a
+        // window where it is at least 0.14 of the side.
+        let b = 1.2 * MIN_POINTED_FACE;
+        let mut y = area.y0 + b / 2.0;
+        while y <= area.y1 - b / 2.0 {
+            let mut x = area.x0 + b / 2.0;
+            while x <= area.x1 - b / 2.0 {
+                assert!(
+                    wins.iter().any(|w| {
+                        let r = &w.roi;
+                        b >= 0.14 * r.size
+                            && x - b / 2.0 >= r.cx - r.size / 2.0
+                            && x + b / 2.0 <= r.cx + r.size / 2.0
+                            && y - b / 2.0 >= r.cy - r.size / 2.0
+                            && y + b / 2.0 <= r.cy + r.size / 2.0
+                    }),
+                    "box {b} at {x},{y}"
+                );
+                x += 3.0;
+            }
+            y += 3.0;
+        }
+        // The whole frame (no region) keeps its sweep; a region too large for the fine level
+        // (a whole 1080p frame: 350 windows of 100 pixels) too.
+        let whole = sweep(picture(640.0, 360.0), None);
+        assert!(whole.iter().all(|w| w.roi.size >= MIN_WINDOW));
+        let all: FrameRegion = "0,0,1,1".parse().unwrap();
+        let big = sweep(Area::of_picture(1920.0, 1080.0, Some(&all)), None);
+        assert_eq!(big.len(), sweep(picture(1920.0, 1080.0), None).len());
+        // A region of 600x600 pixels still gets it (at most 64 windows).
+        let square: FrameRegion = "0,0,0.3125,0.5556".parse().unwrap();
+        let mid = sweep(Area::of_picture(1920.0, 1080.0, Some(&square)), None);
+        let n = mid
+            .iter()
+            .filter(|w| w.level > 0 && w.roi.size < MIN_WINDOW)
+            .count();
+        assert!(n > 0 && n <= MAX_FINE_LEVEL_WINDOWS, "{n}");
+    }
+
+    #[test]
     fn a_region_confines_the_windows() {
         let region: FrameRegion = "0.5,0.25,0.5,0.5".parse().unwrap();
         let area = Area::of_picture(1920.0, 1080.0, Some(&region));
         assert_eq!(
             area,
             Area {
+                pointed: true,
                 x0: 960.0,
                 y0: 270.0,
                 x1: 1920.0,

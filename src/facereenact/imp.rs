@@ -28,6 +28,7 @@ use crate::motion::rest::{DEFAULT_HOLD_SECONDS, REST_EASE_SECONDS};
 use crate::motion::{MotionSettings, OneEuroParams};
 use crate::neural::lip_normalization::open_mouth_left_open;
 use crate::neural::model_set::LivePortraitModels;
+use crate::output_size::{capped, other_side, SizeRule, DEFAULT_MAX_SIDE};
 use crate::quality::{DrawnLandmarks, DrawnPose};
 use crate::runtime::RuntimeError;
 use crate::video::write::{write_rect, AlphaOut, Canvas};
@@ -118,6 +119,8 @@ struct Settings {
     hold_time: f64,
     /// `processing-deadline`, nanoseconds; 0 = one frame of the input.
     processing_deadline: u64,
+    /// `output-max-side`: cap on the long side of an unconstrained output, pixels; 0: none.
+    output_max_side: u32,
 }
 
 impl Default for Settings {
@@ -145,6 +148,7 @@ impl Default for Settings {
             search_budget: DEFAULT_BUDGET as u32,
             hold_time: DEFAULT_HOLD_SECONDS as f64,
             processing_deadline: 0,
+            output_max_side: DEFAULT_MAX_SIDE,
         }
     }
 }
@@ -216,6 +220,8 @@ struct State {
     longest: (Duration, u64),
     longest_late: (Duration, u64),
     last_late_warning: Option<Instant>,
+    /// The output size last said on the bus to differ from the avatar picture's.
+    size_reported: Option<(u32, u32)>,
 }
 
 #[derive(Default)]
@@ -399,7 +405,14 @@ fn view_mut_of<'a>(
 }
 
 impl FaceReenact {
-    fn load_avatar(&self, path: &Path, models: &FaceModels) -> Result<AvatarModel, AvatarError> {
+    /// Loads the avatar at `path` prepared at the size `rule` gives it (the picture is scaled
+    /// once, here).
+    fn load_avatar(
+        &self,
+        path: &Path,
+        models: &FaceModels,
+        rule: SizeRule,
+    ) -> Result<AvatarModel, AvatarError> {
         let settings = self.settings.lock().unwrap().clone();
         let (face, alpha) = (settings.avatar_face as usize, settings.alpha);
         let mut tracker = models.tracker();
@@ -420,7 +433,7 @@ impl FaceReenact {
             (AlphaChoice::Matte, Some(s)) => AlphaRequest::Matte(s),
             _ => AlphaRequest::Opaque,
         };
-        let avatar = AvatarModel::load_with_alpha(path, &mut tracker, face, request)?;
+        let avatar = AvatarModel::load_sized(path, &mut tracker, face, request, rule)?;
         if alpha == AlphaChoice::Picture && avatar.alpha.is_none() {
             gst::element_imp_warning!(
                 self,
@@ -451,10 +464,12 @@ impl FaceReenact {
         gst::info!(
             CAT,
             imp = self,
-            "avatar {} loaded: {}x{}",
+            "avatar {} loaded: {}x{} (the picture is {}x{})",
             path.display(),
             avatar.size().0,
-            avatar.size().1
+            avatar.size().1,
+            avatar.picture_size.0,
+            avatar.picture_size.1
         );
         Ok(avatar)
     }
@@ -471,7 +486,8 @@ impl FaceReenact {
         else {
             return; // not started: start() loads it
         };
-        match self.load_avatar(&path, &models) {
+        let max_side = self.settings.lock().unwrap().output_max_side;
+        match self.load_avatar(&path, &models, SizeRule::Capped(max_side)) {
             Ok(avatar) => {
                 let mut guard = self.state.lock().unwrap();
                 let Some(state) = guard.as_mut() else { return };
@@ -518,6 +534,106 @@ impl FaceReenact {
         settings.avatar = Some(in_use);
         drop(settings);
         self.obj().notify("avatar");
+    }
+
+    /// The width and height downstream's caps fix (every structure the same), if they do.
+    fn downstream_size(&self) -> Option<(u32, u32)> {
+        let caps = self.obj().src_pad().peer_query_caps(None);
+        if caps.is_any() || caps.is_empty() {
+            return None;
+        }
+        let mut size = None;
+        for s in caps.iter() {
+            let w = s.get::<i32>("width").ok().filter(|&w| w > 0)? as u32;
+            let h = s.get::<i32>("height").ok().filter(|&h| h > 0)? as u32;
+            if size.is_some_and(|seen| seen != (w, h)) {
+                return None;
+            }
+            size = Some((w, h));
+        }
+        size
+    }
+
+    /// The avatar picture's own size and the output size it prefers (its size up to
+    /// `output-max-side`), once started.
+    fn preferred_size(&self) -> Option<((u32, u32), (u32, u32))> {
+        let max_side = self.settings.lock().unwrap().output_max_side;
+        let picture = self.state.lock().unwrap().as_ref()?.avatar.picture_size;
+        Some((picture, capped(picture, max_side)))
+    }
+
+    /// Prepares the avatar in use again at the output's `size` when it has another (downstream
+    /// asked for a size, or an avatar change kept the caps): the picture is decoded and scaled
+    /// once, its face found again on the scaled picture, and the engine starts over with it.
+    /// Says on the bus why the output's size differs from the picture's. Errors: the avatar's,
+    /// as at start.
+    fn fit_avatar(&self, size: (u32, u32)) -> Result<(), gst::ErrorMessage> {
+        let Some((models, path, current)) = self
+            .state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|s| (s.models.clone(), s.avatar.path.clone(), s.avatar.size()))
+        else {
+            return Ok(());
+        };
+        if current != size {
+            let avatar = self
+                .load_avatar(&path, &models, SizeRule::Exact(size.0, size.1))
+                .map_err(|e| avatar_error_message(&e))?;
+            let mut guard = self.state.lock().unwrap();
+            let Some(state) = guard.as_mut() else {
+                return Ok(());
+            };
+            state.avatar = Arc::new(avatar);
+            state.canvas = None;
+            state.engine.avatar_changed();
+            state
+                .engine
+                .prepare(&state.avatar)
+                .map_err(|e| runtime_error_message(&e))?;
+        }
+        self.report_size(size);
+        Ok(())
+    }
+
+    /// Posts an info message when the output's `size` is not the avatar picture's own (padded to
+    /// even), once per size: from which size, to which, why, and how to change it.
+    fn report_size(&self, size: (u32, u32)) {
+        let max_side = self.settings.lock().unwrap().output_max_side;
+        let mut guard = self.state.lock().unwrap();
+        let Some(state) = guard.as_mut() else { return };
+        let (pw, ph) = state.avatar.picture_size;
+        if size == capped((pw, ph), 0) || state.size_reported == Some(size) {
+            return;
+        }
+        state.size_reported = Some(size);
+        let path = state.avatar.path.clone();
+        drop(guard);
+        let (w, h) = size;
+        let text = if max_side != 0 && size == capped((pw, ph), max_side) {
+            format!(
+                "avatar picture {} is {pw}x{ph}: the output is scaled to {w}x{h}, its long side capped by \
+                 output-max-side={max_side}. Set output-max-side=0 to keep the picture's size, or ask for a size \
+                 with a caps filter after facereenact (e.g. video/x-raw,width=1920,height=1080)",
+                path.display()
+            )
+        } else {
+            format!(
+                "avatar picture {} is {pw}x{ph}: the output is {w}x{h} as downstream asked; the picture is \
+                 scaled once, whole and centred, the rest padded with the colour of its edges (transparent \
+                 with an alpha)",
+                path.display()
+            )
+        };
+        gst::info!(CAT, imp = self, "{text}");
+        // The text in the debug field too: gst-launch-1.0 -m prints only that of an info.
+        gst::element_imp_info!(
+            self,
+            gst::CoreError::Negotiation,
+            ("{}", text),
+            ["{}", text]
+        );
     }
 
     fn reset_reference(&self) {
@@ -617,11 +733,13 @@ impl ObjectImpl for FaceReenact {
                     .nick("Avatar")
                     .blurb(
                         "Path of the avatar picture (PNG or JPEG with one human face, at most 16384 pixels a side and \
-                         64 megapixels). The output has its size, padded to even width and height by repeating the last \
-                         column or row; transparent areas become white unless alpha says otherwise. \
+                         64 megapixels). The output has the size downstream asks for (a caps filter with width and height after \
+                         the element: the picture is scaled once, whole and centred, the rest padded with its edges' colour); \
+                         unconstrained, the picture's size up to output-max-side on its long side, padded to even width and \
+                         height by repeating the last column or row; transparent areas become white unless alpha says otherwise. \
                          Changeable while PLAYING: the next frames use the new avatar; a picture of another size renegotiates \
-                         the output caps (put videoscale and a caps filter after the element when downstream needs a fixed size, \
-                         e.g. an encoder); a bad file keeps the old one, and the property reads back the one in use",
+                         the output caps (a caps filter with width and height after the element keeps the size fixed, e.g. for \
+                         an encoder); a bad file keeps the old one, and the property reads back the one in use",
                     )
                     .mutable_playing()
                     .build(),
@@ -630,6 +748,16 @@ impl ObjectImpl for FaceReenact {
                     .blurb("Which face of the avatar picture to animate when it shows several: 0 = the largest, 1 = the next largest, ... (ties: leftmost first)")
                     .maximum(MAX_FACE_RANK)
                     .default_value(0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("output-max-side")
+                    .nick("Output max side")
+                    .blurb(&format!("Cap on the long side of the output, pixels, when downstream does not ask for a size: a larger \
+                            avatar picture is scaled down once when loaded, keeping its aspect ratio (with an info message on the bus). \
+                            0 = no cap: the picture's own size. A caps filter with width and height after the element sets the size \
+                            whatever this says. Read when the avatar is loaded. Default {DEFAULT_MAX_SIDE}"))
+                    .maximum(crate::avatar::MAX_AVATAR_SIDE)
+                    .default_value(DEFAULT_MAX_SIDE)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecEnum::builder_with_default("alpha", AlphaChoice::Opaque)
@@ -919,6 +1047,9 @@ impl ObjectImpl for FaceReenact {
             "processing-deadline" => {
                 settings.processing_deadline = value.get().expect("type checked upstream")
             }
+            "output-max-side" => {
+                settings.output_max_side = value.get().expect("type checked upstream")
+            }
             other => unimplemented!("property {other}"),
         }
     }
@@ -960,6 +1091,7 @@ impl ObjectImpl for FaceReenact {
             "search-budget" => settings.search_budget.to_value(),
             "hold-time" => settings.hold_time.to_value(),
             "processing-deadline" => settings.processing_deadline.to_value(),
+            "output-max-side" => settings.output_max_side.to_value(),
             other => unimplemented!("property {other}"),
         }
     }
@@ -1052,8 +1184,15 @@ impl BaseTransformImpl for FaceReenact {
                 ]
             );
         }
+        // A size downstream fixes already (a caps filter) is known now: the picture is scaled to
+        // it once, not first to its capped size and again when the caps are set.
+        let rule = self
+            .downstream_size()
+            .map_or(SizeRule::Capped(settings.output_max_side), |(w, h)| {
+                SizeRule::Exact(w, h)
+            });
         let avatar = self
-            .load_avatar(&avatar_path, &models)
+            .load_avatar(&avatar_path, &models, rule)
             .map_err(|e| avatar_error_message(&e))?;
         let tracker = models.tracker_with_iris_reuse(settings.iris_reuse);
         let mut engine: Box<dyn ReenactEngine> = match &settings.engine {
@@ -1136,6 +1275,7 @@ impl BaseTransformImpl for FaceReenact {
             longest: (Duration::ZERO, 0),
             longest_late: (Duration::ZERO, 0),
             last_late_warning: None,
+            size_reported: None,
         });
         Ok(())
     }
@@ -1201,13 +1341,33 @@ impl BaseTransformImpl for FaceReenact {
         Ok(flow)
     }
 
+    fn fixate_caps(
+        &self,
+        direction: gst::PadDirection,
+        caps: &gst::Caps,
+        othercaps: gst::Caps,
+    ) -> gst::Caps {
+        if direction != gst::PadDirection::Sink {
+            return self.parent_fixate_caps(direction, caps, othercaps);
+        }
+        // The source pad's caps: the first structure downstream allows, its size fixed first.
+        let mut othercaps = othercaps;
+        othercaps.truncate();
+        if let Some(s) = othercaps.make_mut().structure_mut(0) {
+            self.fixate_size(s);
+        }
+        let fixed = self.parent_fixate_caps(direction, caps, othercaps);
+        gst::debug!(CAT, imp = self, "fixated the output to {fixed:?}");
+        fixed
+    }
+
     fn transform_caps(
         &self,
         direction: gst::PadDirection,
         caps: &gst::Caps,
         filter: Option<&gst::Caps>,
     ) -> Option<gst::Caps> {
-        let avatar_size = self.state.lock().unwrap().as_ref().map(|s| s.avatar.size());
+        let preferred = self.preferred_size().map(|(_, size)| size);
         let alpha = self.settings.lock().unwrap().alpha != AlphaChoice::Opaque;
         let mut out = caps.clone();
         for s in out.make_mut().iter_mut() {
@@ -1244,20 +1404,25 @@ impl BaseTransformImpl for FaceReenact {
                     ),
                 }
             }
-            match (direction, avatar_size) {
-                // Sink → src: the output is avatar-sized with square pixels.
-                (gst::PadDirection::Sink, Some((w, h))) => {
-                    s.set("width", w as i32);
-                    s.set("height", h as i32);
-                    s.set("pixel-aspect-ratio", gst::Fraction::new(1, 1));
-                }
-                // Any actor size can produce the output; unknown avatar: any size.
-                _ => {
-                    s.remove_fields(["width", "height", "pixel-aspect-ratio"]);
-                    s.set("width", gst::IntRange::new(1, i32::MAX));
-                    s.set("height", gst::IntRange::new(1, i32::MAX));
-                }
+            // Any actor size gives any output size (the avatar is scaled to it once), and any
+            // output size takes any actor size.
+            s.remove_fields(["width", "height", "pixel-aspect-ratio"]);
+            s.set("width", gst::IntRange::new(1, i32::MAX));
+            s.set("height", gst::IntRange::new(1, i32::MAX));
+            if direction == gst::PadDirection::Sink {
+                s.set("pixel-aspect-ratio", gst::Fraction::new(1, 1));
             }
+        }
+        if let (gst::PadDirection::Sink, Some((w, h))) = (direction, preferred) {
+            // Sink → src: the avatar's own size (up to output-max-side) first, square pixels;
+            // then any size downstream asks for.
+            let mut first = out.clone();
+            for s in first.make_mut().iter_mut() {
+                s.set("width", w as i32);
+                s.set("height", h as i32);
+            }
+            first.make_mut().append(out);
+            out = first;
         }
         gst::debug!(
             CAT,
@@ -1267,6 +1432,38 @@ impl BaseTransformImpl for FaceReenact {
         match filter {
             Some(f) => Some(f.intersect_with_mode(&out, gst::CapsIntersectMode::First)),
             None => Some(out),
+        }
+    }
+}
+
+impl FaceReenact {
+    /// Fixes the output's width and height left open by downstream: a side asked alone gets the
+    /// other by the picture's aspect ratio; neither asked: the preferred size (the picture's up to
+    /// `output-max-side`), or the nearest downstream allows.
+    fn fixate_size(&self, s: &mut gst::StructureRef) {
+        let Some((picture, (pw, ph))) = self.preferred_size() else {
+            return;
+        };
+        let side = |s: &gst::StructureRef, f: &str| s.get::<i32>(f).ok().map(|v| v.max(1) as u32);
+        let aspect = |v: Option<u32>| v.map_or(i32::MAX, |v| v.min(i32::MAX as u32) as i32);
+        match (side(s, "width"), side(s, "height")) {
+            (Some(_), Some(_)) => {}
+            (Some(w), None) => {
+                s.fixate_field_nearest_int("height", aspect(other_side(picture, Some(w), None)));
+            }
+            (None, Some(h)) => {
+                s.fixate_field_nearest_int("width", aspect(other_side(picture, None, Some(h))));
+            }
+            (None, None) => {
+                s.fixate_field_nearest_int("width", pw as i32);
+                let w = side(s, "width").unwrap_or(pw);
+                let h = if w == pw {
+                    ph
+                } else {
+                    other_side(picture, Some(w), None).unwrap_or(ph)
+                };
+                s.fixate_field_nearest_int("height", h as i32);
+            }
         }
     }
 }
@@ -1296,6 +1493,12 @@ impl VideoFilterImpl for FaceReenact {
             // The canvas holds the alpha written or composited over white: make it again.
             state.canvas = None;
         }
+        // The avatar is prepared at the negotiated size, once.
+        self.fit_avatar((out_info.width(), out_info.height()))
+            .map_err(|e| {
+                self.post_error_message(e);
+                gst::loggable_error!(CAT, "the avatar could not be prepared at the output size")
+            })?;
         if changed {
             // The latency this element adds changed: the pipeline asks again.
             let _ = self
@@ -1325,6 +1528,21 @@ impl VideoFilterImpl for FaceReenact {
         inframe: &gst_video::VideoFrameRef<&gst::BufferRef>,
         outframe: &mut gst_video::VideoFrameRef<&mut gst::BufferRef>,
     ) -> Result<gst::FlowSuccess, gst::FlowError> {
+        let size = (outframe.width(), outframe.height());
+        let stale = self
+            .state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .is_some_and(|s| s.avatar.size() != size);
+        if stale && !self.obj().src_pad().needs_reconfigure() {
+            // An avatar change renegotiated to the same caps (downstream fixes the size): the new
+            // avatar is fitted to them.
+            self.fit_avatar(size).map_err(|e| {
+                self.post_error_message(e);
+                gst::FlowError::Error
+            })?;
+        }
         let mut settings = self.settings.lock().unwrap().engine_settings();
         let mut guard = self.state.lock().unwrap();
         let Some(state) = guard.as_mut() else {
