@@ -17,8 +17,6 @@
 //! over, and the neutral given out eases to it with a time constant of [`EASE_S`], so that a
 //! new median never jumps the avatar's expression.
 
-use std::collections::VecDeque;
-
 /// Snapshots kept (the window is this many times [`SNAPSHOT_INTERVAL_S`]).
 pub const WINDOW_SNAPSHOTS: usize = 100;
 /// Seconds between snapshots: a few a second, evenly, so that the seconds a shot opens with
@@ -54,104 +52,120 @@ pub struct Openness {
     pub left_eye: f32,
 }
 
-/// The learned neutral of a fixed-length vector of values (see the module docs).
+/// The learned neutral of a fixed-length vector of values (see the module docs). All its
+/// memory is taken when it is made: observing allocates nothing.
 #[derive(Debug, Clone)]
 pub struct NeutralFace {
     gates: Vec<Gate>,
-    snapshots: VecDeque<(Vec<f32>, Openness)>,
+    /// [`WINDOW_SNAPSHOTS`] rows of one value per gate, a ring: row `(first + k) % WINDOW` is the
+    /// k-th oldest of `count`.
+    rows: Vec<f32>,
+    open: Vec<Openness>,
+    first: usize,
+    count: usize,
     last_snapshot: Option<f64>,
     last_t: Option<f64>,
     median: Vec<f32>,
     neutral: Vec<f32>,
     column: Vec<f32>,
+    /// Row indices of the snapshots each gate takes its median over.
+    all: Vec<usize>,
+    mouth: Vec<usize>,
+    right: Vec<usize>,
+    left: Vec<usize>,
 }
 
-/// The indices of `snapshots` whose `key` is among the `share` with the largest (`largest`) or
-/// smallest values (at least one), or within `also` (smallest: at most; largest: at least).
+/// Keeps in `rows` (row indices) those whose `key` in `open` is among the `share` with the
+/// largest (`largest`) or smallest values (at least one), or within `also` (smallest: at most;
+/// largest: at least).
 fn subset(
-    snapshots: &VecDeque<(Vec<f32>, Openness)>,
+    rows: &mut Vec<usize>,
+    open: &[Openness],
     key: impl Fn(&Openness) -> f32,
     share: f32,
     largest: bool,
     also: f32,
-) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..snapshots.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ka, kb) = (key(&snapshots[a].1), key(&snapshots[b].1));
+) {
+    let k = |r: usize| key(&open[r]);
+    rows.sort_unstable_by(|&a, &b| {
         if largest {
-            kb.total_cmp(&ka)
+            k(b).total_cmp(&k(a))
         } else {
-            ka.total_cmp(&kb)
+            k(a).total_cmp(&k(b))
         }
     });
-    let share = ((snapshots.len() as f32 * share).round() as usize).max(1);
-    let within = order
+    let share = ((rows.len() as f32 * share).round() as usize).max(1);
+    let within = rows
         .iter()
-        .take_while(|&&i| {
-            let k = key(&snapshots[i].1);
-            if largest {
-                k >= also
-            } else {
-                k <= also
-            }
-        })
+        .take_while(|&&r| if largest { k(r) >= also } else { k(r) <= also })
         .count();
-    order.truncate(share.max(within));
-    order
+    rows.truncate(share.max(within));
 }
 
 impl NeutralFace {
     /// A neutral for values gated by `gates` (one per value).
     pub fn new(gates: Vec<Gate>) -> Self {
         let n = gates.len();
+        let rows = || Vec::with_capacity(WINDOW_SNAPSHOTS);
         NeutralFace {
             gates,
-            snapshots: VecDeque::with_capacity(WINDOW_SNAPSHOTS),
+            rows: vec![0.0; n * WINDOW_SNAPSHOTS],
+            open: vec![Openness::default(); WINDOW_SNAPSHOTS],
+            first: 0,
+            count: 0,
             last_snapshot: None,
             last_t: None,
             median: vec![0.0; n],
             neutral: vec![0.0; n],
             column: Vec::with_capacity(WINDOW_SNAPSHOTS),
+            all: rows(),
+            mouth: rows(),
+            right: rows(),
+            left: rows(),
         }
     }
 
     /// Forgets every snapshot: the next observation is the neutral.
     pub fn reset(&mut self) {
-        self.snapshots.clear();
+        self.count = 0;
+        self.first = 0;
         self.last_snapshot = None;
         self.last_t = None;
     }
 
     /// Whether nothing was observed since the start or the last [`NeutralFace::reset`].
     pub fn is_empty(&self) -> bool {
-        self.snapshots.is_empty()
+        self.count == 0
     }
 
     /// Snapshots held.
     pub fn len(&self) -> usize {
-        self.snapshots.len()
+        self.count
     }
 
     /// Observes `values` (one per gate) with openness `open` at stream time `t` seconds, and
     /// returns the neutral. Panics when `values` has another length than the gates.
     pub fn observe(&mut self, values: &[f32], open: Openness, t: f64) -> &[f32] {
-        assert_eq!(values.len(), self.gates.len(), "one value per gate");
+        let n = self.gates.len();
+        assert_eq!(values.len(), n, "one value per gate");
         let due = self
             .last_snapshot
             .is_none_or(|last| t - last >= SNAPSHOT_INTERVAL_S - 1e-6 || t < last);
         if due {
-            if self.snapshots.len() == WINDOW_SNAPSHOTS {
-                let (mut old, _) = self.snapshots.pop_front().expect("full");
-                old.clear();
-                old.extend_from_slice(values);
-                self.snapshots.push_back((old, open));
+            let row = if self.count == WINDOW_SNAPSHOTS {
+                let oldest = self.first;
+                self.first = (self.first + 1) % WINDOW_SNAPSHOTS;
+                oldest
             } else {
-                self.snapshots.push_back((values.to_vec(), open));
-            }
+                self.count += 1;
+                (self.first + self.count - 1) % WINDOW_SNAPSHOTS
+            };
+            self.rows[row * n..(row + 1) * n].copy_from_slice(values);
+            self.open[row] = open;
             self.last_snapshot = Some(t);
             self.update_median();
         }
-        if self.snapshots.len() == 1 && due {
+        if self.count == 1 && due {
             self.neutral.copy_from_slice(values);
         } else {
             let dt = self.last_t.map_or(0.0, |last| (t - last).clamp(0.0, 1.0)) as f32;
@@ -170,26 +184,30 @@ impl NeutralFace {
     }
 
     fn update_median(&mut self) {
-        let all: Vec<usize> = (0..self.snapshots.len()).collect();
-        let mouth = subset(
-            &self.snapshots,
-            |o| o.mouth,
-            1.0 / 3.0,
-            false,
-            CLOSED_MOUTH_GAP,
-        );
-        let right = subset(&self.snapshots, |o| o.right_eye, 0.5, true, f32::INFINITY);
-        let left = subset(&self.snapshots, |o| o.left_eye, 0.5, true, f32::INFINITY);
+        let n = self.gates.len();
+        self.all.clear();
+        self.all
+            .extend((0..self.count).map(|k| (self.first + k) % WINDOW_SNAPSHOTS));
+        for (rows, key, share, largest, also) in [
+            (&mut self.mouth, 0, 1.0 / 3.0, false, CLOSED_MOUTH_GAP),
+            (&mut self.right, 1, 0.5, true, f32::INFINITY),
+            (&mut self.left, 2, 0.5, true, f32::INFINITY),
+        ] {
+            rows.clear();
+            rows.extend_from_slice(&self.all);
+            let key = move |o: &Openness| [o.mouth, o.right_eye, o.left_eye][key];
+            subset(rows, &self.open, key, share, largest, also);
+        }
         for (i, gate) in self.gates.iter().enumerate() {
             let rows = match gate {
-                Gate::Any => &all,
-                Gate::MouthClosed => &mouth,
-                Gate::RightEyeOpen => &right,
-                Gate::LeftEyeOpen => &left,
+                Gate::Any => &self.all,
+                Gate::MouthClosed => &self.mouth,
+                Gate::RightEyeOpen => &self.right,
+                Gate::LeftEyeOpen => &self.left,
             };
             self.column.clear();
             self.column
-                .extend(rows.iter().map(|&r| self.snapshots[r].0[i]));
+                .extend(rows.iter().map(|&r| self.rows[r * n + i]));
             let mid = self.column.len() / 2;
             let (_, m, _) = self.column.select_nth_unstable_by(mid, f32::total_cmp);
             self.median[i] = *m;
