@@ -437,7 +437,23 @@ impl FaceSearch {
                             super::tracker::JUMP_SCALE,
                         )
                     });
-                    if area.contains(spot.cx, spot.cy) && !known {
+                    // Part of a face already found, or the whole of one found in part, is no
+                    // second face: the larger reading is kept (`actor-face=1` on a one-face clip
+                    // followed a reading of the lower half of the face, and drew it as a huge
+                    // motion).
+                    let part = self
+                        .candidates
+                        .iter_mut()
+                        .find(|c| super::tracker::is_inside_other(&c.spot, &spot));
+                    if let Some(c) = part {
+                        if spot.size > c.spot.size && !known && area.contains(spot.cx, spot.cy) {
+                            *c = Candidate {
+                                landmarks: lm,
+                                spot,
+                                level,
+                            };
+                        }
+                    } else if area.contains(spot.cx, spot.cy) && !known {
                         self.candidates.push(Candidate {
                             landmarks: lm,
                             spot,

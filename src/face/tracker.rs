@@ -184,6 +184,17 @@ impl FaceSpot {
     }
 }
 
+/// Whether one of two faces has its centre inside the other's face (the face box being the
+/// middle two thirds of its crop, see [`FaceSpot::size`]): two people's faces never do, a
+/// landmarker's reading of part of a face (a detection on the mouth and chin) and the whole face
+/// do. Pixels of one frame.
+pub fn is_inside_other(a: &FaceSpot, b: &FaceSpot) -> bool {
+    let inside = |p: &FaceSpot, face: &FaceSpot| {
+        (p.cx - face.cx).abs() < face.size / 3.0 && (p.cy - face.cy).abs() < face.size / 3.0
+    };
+    inside(a, b) || inside(b, a)
+}
+
 /// Whether `now` can be the face seen at `before`: shifted by at most `max_shift` crop sizes (of
 /// the larger of the two) and scaled by at most `max_scale` either way.
 pub fn is_same_face(before: &FaceSpot, now: &FaceSpot, max_shift: f32, max_scale: f32) -> bool {
@@ -764,6 +775,27 @@ pub fn search_windows(w: f32, h: f32) -> Vec<Option<Roi>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn part_of_a_face_is_inside_it_and_two_faces_side_by_side_are_not() {
+        let face = FaceSpot {
+            cx: 300.0,
+            cy: 200.0,
+            size: 150.0,
+        };
+        let lower_half = FaceSpot {
+            cx: 300.0,
+            cy: 240.0,
+            size: 80.0,
+        };
+        let neighbour = FaceSpot {
+            cx: 420.0,
+            cy: 210.0,
+            size: 140.0,
+        };
+        assert!(is_inside_other(&face, &lower_half) && is_inside_other(&lower_half, &face));
+        assert!(!is_inside_other(&face, &neighbour));
+    }
 
     fn spot(cx: f32, cy: f32, size: f32) -> FaceSpot {
         FaceSpot { cx, cy, size }
