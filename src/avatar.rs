@@ -43,6 +43,12 @@ pub enum AvatarError {
     Damaged(PathBuf, String),
     /// The picture decodes but has no detectable human face.
     NoFace(PathBuf),
+    /// The picture has a face at its own size but none once scaled to the output size: file,
+    /// picture size, output size (width, height, pixels).
+    NoFaceAtSize(PathBuf, (u32, u32), (u32, u32)),
+    /// The output size asked for (width, height, pixels) is over [`MAX_AVATAR_SIDE`] a side or
+    /// [`MAX_AVATAR_PIXELS`] in all.
+    OutputTooLarge(u32, u32),
     /// The picture has fewer faces than the face number asked for: file, faces found, number
     /// asked for (0-based).
     NoSuchFace(PathBuf, usize, usize),
@@ -81,6 +87,18 @@ impl fmt::Display for AvatarError {
                 f,
                 "no face found in avatar picture {}: use a picture with one clearly visible, roughly frontal human face",
                 p.display()
+            ),
+            AvatarError::NoFaceAtSize(p, (pw, ph), (w, h)) => write!(
+                f,
+                "avatar picture {} ({pw}x{ph}) scaled to the output size {w}x{h} leaves its face too small to be found: \
+                 ask for a larger output (a capsfilter's width and height after facereenact, or a larger output-max-side)",
+                p.display()
+            ),
+            AvatarError::OutputTooLarge(w, h) => write!(
+                f,
+                "an output of {w}x{h} is over the limit of {MAX_AVATAR_SIDE} pixels a side and {} megapixels: \
+                 ask for a smaller size (a capsfilter's width and height after facereenact)",
+                MAX_AVATAR_PIXELS / 1_000_000
             ),
             AvatarError::Runtime(e) => write!(f, "{e}"),
         }
@@ -214,6 +232,12 @@ pub fn decode_picture_sized(
     drop(data);
     let size = (img.width(), img.height());
     let target = rule.resolve(size);
+    if target.0 > MAX_AVATAR_SIDE
+        || target.1 > MAX_AVATAR_SIDE
+        || u64::from(target.0) * u64::from(target.1) > MAX_AVATAR_PIXELS
+    {
+        return Err(AvatarError::OutputTooLarge(target.0, target.1));
+    }
     let scale = target != (size.0 + size.0 % 2, size.1 + size.1 % 2);
     if !keep_alpha || !img.color().has_alpha() {
         let rgb = if img.color().has_alpha() {
@@ -384,7 +408,10 @@ impl AvatarModel {
             .detect_still_nth(&image, face)
             .map_err(AvatarError::Runtime)?;
         let landmarks = landmarks.ok_or_else(|| {
-            if count == 0 || face == 0 {
+            let scaled = image.dimensions();
+            if count == 0 && scaled.0 < picture_size.0 && scaled.1 < picture_size.1 {
+                AvatarError::NoFaceAtSize(path.to_path_buf(), picture_size, scaled)
+            } else if count == 0 || face == 0 {
                 AvatarError::NoFace(path.to_path_buf())
             } else {
                 AvatarError::NoSuchFace(path.to_path_buf(), count, face)

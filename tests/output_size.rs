@@ -249,3 +249,35 @@ fn an_avatar_change_under_a_fixed_output_size_fits_the_new_picture_to_it() {
         "no face in, the new avatar fitted to 300x200 out"
     );
 }
+
+/// A size too large to hold, or too small for the face to be found, stops at once with an error
+/// that names the size and the fix (a fresh-eyes run found 20000x20000 scaling for minutes in
+/// silence, and 24x24 blamed the picture for having no face).
+#[test]
+fn an_output_size_too_large_or_too_small_fails_naming_the_size() {
+    init();
+    let avatar = shared_media("avatar/astronaut_512.png");
+    let actor = shared_media("driving/grin_512.mp4");
+    let launch = |w: u32, h: u32| {
+        format!(
+            "filesrc location=\"{}\" ! decodebin ! videoconvert ! facereenact avatar=\"{}\" ! \
+             video/x-raw,width={w},height={h} ! fakesink",
+            actor.display(),
+            avatar.display()
+        )
+    };
+    // Refused before scaling anything (scaling to that size took minutes): an error at all
+    // within first_error's 60 s.
+    let (err, _) = first_error(&launch(20000, 20000));
+    assert!(
+        err.matches(gst::CoreError::Negotiation) && err.message().contains("20000x20000"),
+        "{err}"
+    );
+    let (err, _) = first_error(&launch(24, 24));
+    assert!(
+        err.matches(gst::StreamError::Format)
+            && err.message().contains("24x24")
+            && err.message().contains("larger output"),
+        "{err}"
+    );
+}

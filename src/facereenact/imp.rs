@@ -233,6 +233,7 @@ pub struct FaceReenact {
 /// The GStreamer error domain and code of a problem, to post it as an error or a warning.
 #[derive(Debug, Clone, Copy)]
 enum ErrorCode {
+    Core(gst::CoreError),
     Resource(gst::ResourceError),
     Stream(gst::StreamError),
     Library(gst::LibraryError),
@@ -242,6 +243,7 @@ impl ErrorCode {
     /// An error message with `text`, for a `Result` GStreamer posts (start, a flow error).
     fn message(self, text: &str) -> gst::ErrorMessage {
         match self {
+            ErrorCode::Core(c) => gst::error_msg!(c, ("{}", text)),
             ErrorCode::Resource(c) => gst::error_msg!(c, ("{}", text)),
             ErrorCode::Stream(c) => gst::error_msg!(c, ("{}", text)),
             ErrorCode::Library(c) => gst::error_msg!(c, ("{}", text)),
@@ -251,6 +253,7 @@ impl ErrorCode {
     /// The same as a GLib error, to post as a warning.
     fn glib_error(self, text: &str) -> glib::Error {
         match self {
+            ErrorCode::Core(c) => glib::Error::new(c, text),
             ErrorCode::Resource(c) => glib::Error::new(c, text),
             ErrorCode::Stream(c) => glib::Error::new(c, text),
             ErrorCode::Library(c) => glib::Error::new(c, text),
@@ -286,9 +289,10 @@ fn avatar_error_code(e: &AvatarError) -> ErrorCode {
         }
         // The header was read: the file ends or breaks part-way through its pixel data.
         AvatarError::Damaged(..) => ErrorCode::Resource(gst::ResourceError::Read),
-        AvatarError::NoFace(_) | AvatarError::NoSuchFace(..) => {
+        AvatarError::NoFace(_) | AvatarError::NoSuchFace(..) | AvatarError::NoFaceAtSize(..) => {
             ErrorCode::Stream(gst::StreamError::Format)
         }
+        AvatarError::OutputTooLarge(..) => ErrorCode::Core(gst::CoreError::Negotiation),
         AvatarError::Runtime(r) => runtime_error_code(r),
     }
 }
