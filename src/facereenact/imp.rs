@@ -623,10 +623,16 @@ impl FaceReenact {
                 path.display()
             )
         } else {
+            let placed = crate::output_size::fit((pw, ph), size);
+            // A side left to the picture's aspect ratio pads at most a pixel's rounding.
+            let padding = if placed.width + 2 >= w && placed.height + 2 >= h {
+                "its aspect ratio kept"
+            } else {
+                "whole and centred, the rest padded with the colour of its edges (transparent with an alpha)"
+            };
             format!(
                 "avatar picture {} is {pw}x{ph}: the output is {w}x{h} as downstream asked; the picture is \
-                 scaled once, whole and centred, the rest padded with the colour of its edges (transparent \
-                 with an alpha)",
+                 scaled once, {padding}",
                 path.display()
             )
         };
