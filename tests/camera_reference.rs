@@ -262,3 +262,44 @@ fn a_stream_opening_mid_smile_does_not_make_the_smile_neutral(drawn: &DrawnLog) 
          {relative} with first-frame, {rest} as pictured)"
     );
 }
+
+/// Frontal portraits read as facing the camera (the canonical face's calibration: a user whose
+/// actor faces the camera gets the avatar as pictured only if this holds), and a turned one
+/// (the Mona Lisa) reads turned.
+#[test]
+fn frontal_portraits_read_as_facing_the_camera() {
+    init();
+    let read = |name: &str| {
+        let image = image::open(shared_media(&format!("avatar/{name}")))
+            .unwrap()
+            .to_rgb8();
+        let frame = Frame {
+            image,
+            pts: None,
+            duration: None,
+            par: 1.0,
+        };
+        let lm = landmarks_of(std::slice::from_ref(&frame))[0]
+            .clone()
+            .expect("a face");
+        let (_, yaw, pitch) = camera_pose(&lm.points).unwrap().roll_yaw_pitch_deg();
+        println!("{name}: yaw {yaw:.1}, pitch {pitch:.1}");
+        (yaw, pitch)
+    };
+    for name in [
+        "astronaut_512.png",
+        "glasses_beard_400.jpg",
+        "bw_photo_2048.jpg",
+        "cartoon_852.jpg",
+        "gray_tiny_128.jpg",
+        "eyes_closed_480.png",
+    ] {
+        let (yaw, pitch) = read(name);
+        assert!(
+            yaw.abs() < 6.0 && pitch.abs() < 6.0,
+            "{name}: yaw {yaw}, pitch {pitch}"
+        );
+    }
+    let (yaw, _) = read("mona_lisa_720x1280.jpg");
+    assert!(yaw.abs() > 12.0, "the Mona Lisa is turned: yaw {yaw}");
+}
