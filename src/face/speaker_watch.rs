@@ -341,6 +341,8 @@ impl SpeakerWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::ops::Range;
+
     use crate::face::detector::Detection;
     use crate::face::landmarker::EYE_CORNERS;
     use crate::quality::MOUTH_GAP;
@@ -523,24 +525,20 @@ mod tests {
         let mut watch = SpeakerWatch::new();
         let area = Area::of_picture(640.0, 360.0, None);
         let mut lm = FaceLandmarks::with_capacity();
-        for f in 0..60 {
-            let t = f as f64 / 30.0;
-            scene.t = t;
-            face_lm(&scene.faces[0], t, &mut lm);
-            watch
-                .step(&mut scene, t, &lm, area, Budget::runs(1))
-                .unwrap();
-        }
+        // The first face followed, one run a frame, over `frames` at 30 frames a second.
+        let mut follow_first =
+            |watch: &mut SpeakerWatch, scene: &mut Scene, frames: Range<usize>| {
+                for f in frames {
+                    let t = f as f64 / 30.0;
+                    scene.t = t;
+                    face_lm(&scene.faces[0], t, &mut lm);
+                    watch.step(scene, t, &lm, area, Budget::runs(1)).unwrap();
+                }
+            };
+        follow_first(&mut watch, &mut scene, 0..60);
         assert_eq!(watch.watched(), 1, "the other face is watched");
         scene.faces.pop();
-        for f in 60..90 {
-            let t = f as f64 / 30.0;
-            scene.t = t;
-            face_lm(&scene.faces[0], t, &mut lm);
-            watch
-                .step(&mut scene, t, &lm, area, Budget::runs(1))
-                .unwrap();
-        }
+        follow_first(&mut watch, &mut scene, 60..90);
         assert_eq!(watch.watched(), 0, "gone");
         // A spent time limit: no run at all.
         let runs = watch.runs;

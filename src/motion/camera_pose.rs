@@ -25,6 +25,8 @@ use super::pose::{umeyama, Similarity, RIGID_POINTS};
 pub const LANDMARKER_PITCH_DEG: f32 = 3.5;
 
 /// MediaPipe's canonical face at [`RIGID_POINTS`] (same order), centimetres, landmark axes.
+/// The digits are the model file's, as published.
+#[allow(clippy::excessive_precision)]
 pub const CANONICAL_RIGID: [[f32; 3]; RIGID_POINTS.len()] = [
     [0.000000, -8.261778, -4.481535],  // 10
     [0.000000, -6.545390, -5.027311],  // 151
