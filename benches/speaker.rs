@@ -3,7 +3,7 @@
 //!
 //!     cargo bench --bench speaker          (after scripts/setup.sh)
 //!
-//! Scene: the man of ../shared/media/driving/glasses_512x480.mp4 on the left (his first 3 s,
+//! Scene: the man of tests/media/driving/glasses_512x480.mp4 on the left (his first 3 s,
 //! where he barely moves his mouth; 320x300: face about 180 px wide) and the woman of
 //! talk_wink_480.mp4 talking on the right (from 1.5 s on, 200x200: face about 85 px wide), over
 //! grey, as in tests/speaker_choice.rs (where the man is one still frame: here both move, so
