@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::limits::{MAX_PITCH_DOWN_DEG, MAX_PITCH_UP_DEG, MAX_YAW_DEG};
-use gstfacereenact::motion::pose::{Similarity, RIGID_POINTS};
+use gstfacereenact::motion::pose::{rigid_centroid, Similarity};
 use gstfacereenact::motion::TargetPose;
 use gstfacereenact::render::mouth::{draw_mouth_interior, ColourMatch, MouthSource};
 use gstfacereenact::render::CanvasRows;
@@ -87,11 +87,7 @@ fn write_number(img: &mut RgbImage, text: &str, x: u32, y: u32, scale: u32) {
 /// the avatar's expression.
 fn turned(avatar: &AvatarModel, yaw: f32, pitch: f32) -> TargetPose {
     let v = &avatar.neutral;
-    let c = RIGID_POINTS
-        .iter()
-        .map(|&i| Vector3::from(v[i]))
-        .sum::<Vector3<f32>>()
-        / RIGID_POINTS.len() as f32;
+    let c = rigid_centroid(v);
     let r = *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
     let rigid = Similarity {
         scale: 1.0,

@@ -13,7 +13,7 @@ mod common;
 
 use common::*;
 use gstfacereenact::avatar::AvatarModel;
-use gstfacereenact::motion::pose::{Similarity, RIGID_POINTS};
+use gstfacereenact::motion::pose::{rigid_centroid, Similarity};
 use gstfacereenact::motion::{MotionReference, MotionSettings, MotionTransfer};
 use nalgebra::{Rotation3, Vector3};
 
@@ -23,11 +23,7 @@ const MAX_BAND_STRETCH: f32 = 3.5;
 
 /// `points` turned by `yaw` and `pitch` (degrees) about the centroid of their rigid points.
 fn turned(points: &[[f32; 3]], yaw: f32, pitch: f32) -> Vec<[f32; 3]> {
-    let c = RIGID_POINTS
-        .iter()
-        .map(|&i| Vector3::from(points[i]))
-        .sum::<Vector3<f32>>()
-        / RIGID_POINTS.len() as f32;
+    let c = rigid_centroid(points);
     let r = *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
     let pose = Similarity {
         scale: 1.0,

@@ -19,7 +19,7 @@ use super::camera_offset::CameraOffset;
 use super::camera_pose::camera_pose;
 use super::neutral_face::{Gate, NeutralFace, Openness};
 use super::openings::{face_axes, gap, LEFT_LID_PAIRS, LIP_PAIRS, RIGHT_LID_PAIRS};
-use super::pose::{Similarity, RIGID_POINTS};
+use super::pose::{rigid_centroid, Similarity, RIGID_POINTS};
 use super::region::MotionRegion;
 use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
 
@@ -55,14 +55,6 @@ fn gates_for(face: &[[f32; 3]]) -> Vec<Gate> {
         })
         .flat_map(|g| [g; 3])
         .collect()
-}
-
-fn rigid_centroid(points: impl Fn(usize) -> Vector3<f32>) -> Vector3<f32> {
-    RIGID_POINTS
-        .iter()
-        .map(|&i| points(i))
-        .sum::<Vector3<f32>>()
-        / RIGID_POINTS.len() as f32
 }
 
 /// The camera-relative reference (see the module docs), with its buffers.
@@ -128,9 +120,9 @@ impl CameraReference {
         self.offset.learn(yaw, pitch, t);
         let (scale, centre) = *self
             .placement
-            .get_or_insert_with(|| (pose.scale, rigid_centroid(|i| Vector3::from(actor[i]))));
+            .get_or_insert_with(|| (pose.scale, rigid_centroid(actor)));
         let rotation = self.offset.rotation();
-        let c = rigid_centroid(|i| Vector3::new(n[3 * i], n[3 * i + 1], n[3 * i + 2]));
+        let c = rigid_centroid(as_points(n));
         let place = Similarity {
             scale,
             rotation,

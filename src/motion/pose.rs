@@ -104,6 +104,16 @@ pub fn umeyama(src: &[Vector3<f32>], dst: &[Vector3<f32>]) -> Option<Similarity>
     })
 }
 
+/// The centroid of the [`RIGID_POINTS`] of a 468-point landmark set (same units): the head's
+/// centre for turning it and for measuring its shift.
+pub fn rigid_centroid(points: &[[f32; 3]]) -> Vector3<f32> {
+    RIGID_POINTS
+        .iter()
+        .map(|&i| Vector3::from(points[i]))
+        .sum::<Vector3<f32>>()
+        / RIGID_POINTS.len() as f32
+}
+
 /// [`umeyama`] over the [`RIGID_POINTS`] of two 468-point landmark sets.
 pub fn head_pose(src: &[[f32; 3]], dst: &[[f32; 3]]) -> Option<Similarity> {
     // Arrays, not vectors: this runs twice per frame and must not allocate.

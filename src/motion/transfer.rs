@@ -47,7 +47,7 @@ use super::openings::{
     RIGHT_LID_PAIRS,
 };
 use super::philtrum::keep_philtrum_proportional;
-use super::pose::{head_pose, Similarity, RIGID_POINTS};
+use super::pose::{head_pose, rigid_centroid, Similarity, RIGID_POINTS};
 use super::region::MotionRegion;
 use crate::face::eye_refiner::{LEFT_EYE_MESH_INDICES, RIGHT_EYE_MESH_INDICES};
 
@@ -139,14 +139,6 @@ pub struct MotionTransfer {
     weights: Vec<f32>,
     latch: Vec<f32>,
     fold_guard: FoldGuard,
-}
-
-fn centroid(points: &[[f32; 3]]) -> Vector3<f32> {
-    RIGID_POINTS
-        .iter()
-        .map(|&i| Vector3::from(points[i]))
-        .sum::<Vector3<f32>>()
-        / RIGID_POINTS.len() as f32
 }
 
 /// Gap of an (upper, lower) pair along the face's own down axis, pixels.
@@ -293,8 +285,8 @@ impl MotionTransfer {
             // centre: a neck turns about the camera's vertical whatever the head's own tilt, and
             // the actor's tilt in the reference frame must not tilt the avatar's axes.
             let r_rel = head.rotation;
-            let c_r = centroid(reference);
-            let c = centroid(avatar);
+            let c_r = rigid_centroid(reference);
+            let c = rigid_centroid(avatar);
             let (_, _, io) = face_axes(avatar);
             // The shift is the actor's head centre's own motion, from the pose before its
             // rotation was limited: the limited rotation with the unlimited pose's translation
@@ -405,7 +397,7 @@ mod tests {
         // The turn stays inside the knees of the pose limits (`super::limits`), which it passes
         // unchanged.
         let rotation = *Rotation3::from_euler_angles(0.1f32, 0.15, -0.2).matrix();
-        let c = centroid(&reference);
+        let c = rigid_centroid(&reference);
         let pose = Similarity {
             scale: 1.1,
             rotation,
@@ -432,7 +424,7 @@ mod tests {
                 ..Similarity::identity()
             },
         );
-        let c = centroid(&reference);
+        let c = rigid_centroid(&reference);
         for (pitch, yaw) in [(0.0f32, 70.0f32), (0.0, -70.0), (60.0, 0.0), (-60.0, 0.0)] {
             let r =
                 *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
@@ -611,7 +603,7 @@ mod tests {
     #[test]
     fn head_rotation_is_applied_in_camera_coordinates_whatever_the_avatars_tilt() {
         let reference = face();
-        let c = centroid(&reference);
+        let c = rigid_centroid(&reference);
         let about_centre = |r: nalgebra::Matrix3<f32>| Similarity {
             scale: 1.0,
             rotation: r,
