@@ -1169,6 +1169,10 @@ impl BaseTransformImpl for FaceReenact {
             ));
         };
         let provider = settings.execution_provider.into();
+        if let Some(dir) = &settings.engine {
+            LivePortraitModels::check_before_loading(dir, provider)
+                .map_err(|e| runtime_error_message(&e))?;
+        }
         let models = FaceModels::load(
             &settings.models_dir(),
             provider,
@@ -1218,6 +1222,18 @@ impl BaseTransformImpl for FaceReenact {
                     dir.display(),
                     set.active_provider()
                 );
+                for note in set.notes() {
+                    gst::element_imp_warning!(
+                        self,
+                        gst::LibraryError::Settings,
+                        ("{}", note),
+                        [
+                            "model set {}, execution-provider={}",
+                            dir.display(),
+                            provider.nick()
+                        ]
+                    );
+                }
                 if set.active_provider() == "cpu" {
                     gst::element_imp_warning!(
                         self,

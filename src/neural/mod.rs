@@ -6,6 +6,8 @@
 //! reproduced in `tools/liveportrait/make_tiny_set.py`.
 //!
 //! * [`model_set`]: loads and checks the ONNX files, binds every tensor by name;
+//! * [`declared_opset`]: whether a warping model's GridSample nodes run on a GPU provider (its
+//!   declared opset), read from the file without running it;
 //! * [`bound_model`]: the per-frame models run through I/O binding (tensors allocated once, the
 //!   feature volume kept in the provider's memory);
 //! * [`head_pose`]: pose bins to degrees, rotation matrix;
@@ -25,6 +27,7 @@ pub mod absence_easing;
 pub mod bound_model;
 pub mod camera_reference;
 pub mod crop;
+pub mod declared_opset;
 pub mod head_pose;
 pub mod keypoints;
 pub mod lip_normalization;

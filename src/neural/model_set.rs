@@ -3,7 +3,8 @@
 //!
 //! The expected interface is the one of FasterLivePortrait's ONNX release, which the tiny set in
 //! `tests/data/liveportrait/tiny/` reproduces (see its README.md and
-//! `tools/liveportrait/make_tiny_set.py`). All tensors are f32, batch 1, NCHW.
+//! `tools/liveportrait/make_tiny_set.py`). All inputs and outputs are f32, batch 1, NCHW; inside, a
+//! set may compute in f16 (`tools/liveportrait/convert_set.sh --half`, for GPUs).
 //!
 //! Dynamic dimensions: ONNX Runtime reports a dynamic (symbolic) dimension as -1. It is accepted
 //! only as the **batch** dimension (the first) where 1 is expected: this engine always feeds
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use ort::session::SessionInputValue;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
+use super::declared_opset;
 use super::keypoints::{keypoints_from_flat, Keypoints, RawMotion, NUM_KP};
 use super::stitching::{STITCHING_INPUT_LEN, STITCHING_OUTPUT_LEN};
 use crate::runtime::{self, ExecutionProvider, LoadedSession, RuntimeError, SharedSession};
@@ -111,6 +113,10 @@ pub const STITCHING_LIP: ModelSpec = ModelSpec {
     outputs: &[t("output", &[1, 63])],
     optional: true,
 };
+
+/// FasterLivePortrait's TensorRT variant of `warping_spade.onnx` (GridSample3D plugin op), which
+/// `tools/liveportrait/convert_set.sh` turns into `warping_spade.onnx`.
+pub const TENSORRT_WARPING_FILE: &str = "warping_spade-fix.onnx";
 
 /// Every file of the set, required ones first.
 pub const MODEL_SPECS: [ModelSpec; 6] = [
@@ -246,9 +252,13 @@ pub fn check_interface(
         .iter()
         .any(|t| t.iter().any(|f| f.ty == Some(TensorElementType::Float16)));
     let advice = if half {
-        " (fp16, half-precision, model sets are not supported yet: use the float32 export)"
+        format!(
+            " (the engine feeds and reads f32: a set with f16 inside is fine, but its inputs and \
+             outputs must be f32: `{}` puts a Cast at each f16 input and output)",
+            declared_opset::converter_command(path.parent().unwrap_or(Path::new(".")))
+        )
     } else {
-        ""
+        String::new()
     };
     Some(format!(
         "{}: {}{advice}; expected inputs [{}] outputs [{}], found inputs [{}] outputs [{}]",
@@ -272,6 +282,41 @@ pub struct LivePortraitModels {
     stitching: LoadedSession,
     stitching_eye: Option<LoadedSession>,
     stitching_lip: Option<LoadedSession>,
+    notes: Vec<String>,
+}
+
+/// What the warping model's declared opset means for `provider` (`active`: the provider that
+/// runs it once loaded, `None` before): `Err` with the problem line when it cannot run there,
+/// `Ok(Some(note))` when it runs here but would not on a GPU, `Ok(None)` when nothing is wrong.
+///
+/// Decided from the file's declared opset and ops ([`declared_opset`]), never from a run: on the
+/// CPU a 5-D GridSample at opset 16 runs, on CUDA it fails on the first frame.
+pub fn warping_readiness(
+    findings: &declared_opset::GridSampleFindings,
+    provider: ExecutionProvider,
+    active: Option<&str>,
+) -> Result<Option<String>, String> {
+    if findings.needs_conversion_for_cpu() {
+        return Err(findings.problem());
+    }
+    if !findings.needs_conversion_for_gpu() {
+        return Ok(None);
+    }
+    let on_gpu = match active {
+        Some(a) => a != "cpu",
+        None => matches!(
+            provider,
+            ExecutionProvider::Cuda | ExecutionProvider::TensorRt
+        ),
+    };
+    if on_gpu {
+        Err(findings.problem())
+    } else {
+        Ok(Some(format!(
+            "{} (it runs on the CPU as it is; a GPU provider would refuse it)",
+            findings.problem()
+        )))
+    }
 }
 
 impl LivePortraitModels {
@@ -281,8 +326,11 @@ impl LivePortraitModels {
     ///
     /// Errors: [`RuntimeError::ModelSet`] listing, per file, what is wrong with what was expected
     /// and what was found (a missing required file named by its path; a file ONNX Runtime
-    /// refuses; a wrong name, type or shape; f16 tensors: fp16 sets are not supported yet), all
-    /// files at once; [`RuntimeError::Library`] / [`RuntimeError::Provider`] as
+    /// refuses; a wrong name, type or shape; f16 inputs or outputs: a set with f16 inside and f32
+    /// inputs and outputs is accepted), all files at once; a warping model the provider cannot
+    /// run ([`warping_readiness`]: 5-D GridSample declared below opset 20 on a GPU provider, or
+    /// the GridSample3D plugin op anywhere), before any session is made for an explicit GPU
+    /// provider, after loading for `auto`; [`RuntimeError::Library`] / [`RuntimeError::Provider`] as
     /// [`runtime::session`] gives them.
     pub fn load(
         dir: &Path,
@@ -311,14 +359,27 @@ impl LivePortraitModels {
                 )],
             ));
         }
+        Self::check_before_loading(dir, provider)?;
+        let findings = declared_opset::read(&dir.join(WARPING.file)).ok();
         let mut problems = Vec::new();
         let mut sessions: Vec<Option<LoadedSession>> = Vec::new();
         for spec in &MODEL_SPECS {
             let path = dir.join(spec.file);
             if !path.is_file() {
                 if !spec.optional {
+                    let plugin = dir.join(TENSORRT_WARPING_FILE);
+                    let hint = if spec.file == WARPING.file && plugin.is_file() {
+                        format!(
+                            " ({} is FasterLivePortrait's TensorRT-only variant, with the GridSample3D \
+                             plugin op: convert the set with `{}` to get warping_spade.onnx)",
+                            plugin.display(),
+                            declared_opset::converter_command(dir)
+                        )
+                    } else {
+                        String::new()
+                    };
                     problems.push(format!(
-                        "{}: missing; expected inputs [{}] outputs [{}]",
+                        "{}: missing{hint}; expected inputs [{}] outputs [{}]",
                         path.display(),
                         expected_str(spec.inputs),
                         expected_str(spec.outputs)
@@ -362,7 +423,7 @@ impl LivePortraitModels {
         let mut it = sessions.into_iter();
         let mut next = || it.next().flatten();
         let required = "checked above: every required file loaded";
-        Ok(LivePortraitModels {
+        let models = LivePortraitModels {
             dir: dir.to_path_buf(),
             appearance: next().expect(required),
             motion: next().expect(required),
@@ -370,7 +431,43 @@ impl LivePortraitModels {
             stitching: next().expect(required),
             stitching_eye: next(),
             stitching_lip: next(),
-        })
+            notes: Vec::new(),
+        };
+        // `auto` may have landed on a GPU: decide again with the provider that runs it.
+        let mut notes = Vec::new();
+        if let Some(f) = &findings {
+            match warping_readiness(f, provider, Some(models.active_provider())) {
+                Err(problem) => {
+                    return Err(RuntimeError::ModelSet(dir.to_path_buf(), vec![problem]))
+                }
+                Ok(note) => notes.extend(note),
+            }
+        }
+        Ok(LivePortraitModels { notes, ..models })
+    }
+
+    /// The checks that need no session, for a caller to run before it loads anything else for
+    /// `provider` (the element does, before its face models): the warping model's GridSample
+    /// ops, read from the file ([`warping_readiness`]), so that a set a GPU provider cannot run
+    /// is refused for what it is, not on the first frame nor for a missing GPU. Errors:
+    /// [`RuntimeError::ModelSet`] naming the file, the cause and the converter. A file that
+    /// cannot be read passes here: [`Self::load`] names it.
+    pub fn check_before_loading(
+        dir: &Path,
+        provider: ExecutionProvider,
+    ) -> Result<(), RuntimeError> {
+        if let Ok(f) = declared_opset::read(&dir.join(WARPING.file)) {
+            if let Err(problem) = warping_readiness(&f, provider, None) {
+                return Err(RuntimeError::ModelSet(dir.to_path_buf(), vec![problem]));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the user should know about the set although it runs (for a warning): a warping
+    /// model that runs on the CPU but a GPU provider would refuse ([`warping_readiness`]).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     /// The folder the set was loaded from.
@@ -537,7 +634,7 @@ mod tests {
     }
 
     #[test]
-    fn fp16_tensors_are_refused_with_a_message_saying_so() {
+    fn f16_inputs_and_outputs_are_refused_pointing_to_the_converter() {
         let f = |name: &str, ty, shape: &[i64]| FoundTensor {
             name: name.into(),
             ty: Some(ty),
@@ -552,8 +649,8 @@ mod tests {
         .expect("f16 must be refused");
         assert!(
             msg.contains("/set/stitching.onnx")
-                && msg.contains("fp16")
-                && msg.contains("not supported yet"),
+                && msg.contains("'input' is f16")
+                && msg.contains("convert_set.sh"),
             "{msg}"
         );
         assert!(check_interface(
@@ -563,6 +660,48 @@ mod tests {
             &[f("output", TensorElementType::Float32, &[-1, 65])],
         )
         .is_none());
+    }
+
+    #[test]
+    fn an_old_opset_warping_model_is_refused_on_a_gpu_provider_and_noted_on_the_cpu() {
+        let old = declared_opset::GridSampleFindings {
+            path: PathBuf::from("/set/warping_spade.onnx"),
+            opset: Some(16),
+            volumetric_grid_samples: 2,
+            planar_grid_samples: 0,
+            grid_sample_3d: 0,
+        };
+        for p in [ExecutionProvider::Cuda, ExecutionProvider::TensorRt] {
+            let e = warping_readiness(&old, p, None).expect_err("a GPU provider must refuse it");
+            assert!(
+                e.contains("opset 16") && e.contains("convert_set.sh"),
+                "{e}"
+            );
+        }
+        // `auto`: undecided before loading, refused once it has landed on a GPU.
+        assert!(matches!(
+            warping_readiness(&old, ExecutionProvider::Auto, None),
+            Ok(Some(_))
+        ));
+        assert!(warping_readiness(&old, ExecutionProvider::Auto, Some("cuda")).is_err());
+        let note = warping_readiness(&old, ExecutionProvider::Auto, Some("cpu"))
+            .unwrap()
+            .expect("on the CPU it runs, with a note");
+        assert!(note.contains("runs on the CPU"), "{note}");
+        let current = declared_opset::GridSampleFindings {
+            opset: Some(20),
+            ..old.clone()
+        };
+        assert_eq!(
+            warping_readiness(&current, ExecutionProvider::Cuda, None),
+            Ok(None)
+        );
+        let plugin = declared_opset::GridSampleFindings {
+            volumetric_grid_samples: 0,
+            grid_sample_3d: 2,
+            ..old
+        };
+        assert!(warping_readiness(&plugin, ExecutionProvider::Cpu, None).is_err());
     }
 
     #[test]
