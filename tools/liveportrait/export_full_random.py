@@ -6,10 +6,17 @@ and SPADE decoder with their hidden widths), so they cost what the real ones cos
 pictures they make are noise. The tensor names and shapes are those of the tiny set and of
 FasterLivePortrait's release (see tests/data/liveportrait/tiny/README.md).
 
-Run by hand (not in CI), in the venv make_tiny_set.py makes:
-    python3 tools/liveportrait/export_full_random.py OUT_DIR
+Run by hand (not in CI); it runs itself in the venv make_tiny_set.py makes:
+    python3 tools/liveportrait/export_full_random.py OUT_DIR [--checkpoints CKPT_DIR]
 It reuses make_tiny_set.py's vendored-module loading and export (with its onnxruntime-vs-PyTorch
 check). About 520 MB of ONNX files; a few minutes on 2 cores.
+
+--checkpoints CKPT_DIR also saves the random modules as LivePortrait's release lays out its
+weights (CKPT_DIR/base_models/{appearance_feature_extractor,motion_extractor,warping_module,
+spade_generator}.pth: each module's state_dict; CKPT_DIR/retargeting_models/
+stitching_retargeting_module.pth: {"retarget_shoulder", "retarget_mouth", "retarget_eye"} state
+dicts with DDP's "module." key prefix, which LivePortrait's helper.load_model strips), to test
+export_checkpoints.py without the real weights.
 """
 
 import os
@@ -23,8 +30,30 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 
+def save_checkpoints(ckpt_dir, F, M, W, G, S):
+    """The modules as LivePortrait's released .pth files (see the module doc)."""
+    base = os.path.join(ckpt_dir, "base_models")
+    retarget = os.path.join(ckpt_dir, "retargeting_models")
+    os.makedirs(base, exist_ok=True)
+    os.makedirs(retarget, exist_ok=True)
+    for name, m in (("appearance_feature_extractor", F), ("motion_extractor", M),
+                    ("warping_module", W), ("spade_generator", G)):
+        torch.save(m.state_dict(), os.path.join(base, f"{name}.pth"))
+    ddp = lambda m: {"module." + k: v for k, v in m.state_dict().items()}  # noqa: E731
+    torch.save({"retarget_shoulder": ddp(S["stitching"]), "retarget_mouth": ddp(S["lip"]),
+                "retarget_eye": ddp(S["eye"])},
+               os.path.join(retarget, "stitching_retargeting_module.pth"))
+    print("saved checkpoints in", ckpt_dir)
+
+
 def main():
-    out = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "liveportrait_full_random")
+    args = sys.argv[1:]
+    ckpt_dir = None
+    if "--checkpoints" in args:
+        i = args.index("--checkpoints")
+        ckpt_dir = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
+    out = os.path.abspath(args[0] if args else "liveportrait_full_random")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(mts.VENDOR, "src", "config", "models.yaml")) as f:
         mp = yaml.safe_load(f)["model_params"]
@@ -42,6 +71,8 @@ def main():
     mts.converge_spectral_norm_(G)
     for m in [F, M, W, G] + list(S.values()):
         m.eval()
+    if ckpt_dir:
+        save_checkpoints(ckpt_dir, F, M, W, G, S)
     img = torch.rand(1, 3, 256, 256, generator=gen)
     with torch.no_grad():
         f_s = F(img)

@@ -40,7 +40,8 @@ def ensure_venv():
         subprocess.check_call([VENV_PY, "-m", "pip", "install", "-r", req])
         with open(stamp, "w") as f:
             f.write(want)
-    os.execv(VENV_PY, [VENV_PY, os.path.abspath(__file__)] + sys.argv[1:])
+    # The script that was run (this one, or one importing it: export_full_random.py, ...).
+    os.execv(VENV_PY, [VENV_PY, os.path.abspath(sys.argv[0])] + sys.argv[1:])
 
 
 ensure_venv()
@@ -331,6 +332,23 @@ def main():
     for n in onnx_info:
         onnx_info[n]["sha256"] = hashlib.sha256(open(p(n), "rb").read()).hexdigest()
 
+    write_references(F, M, W, G, S, src_rgb, drv_rgb, OUT_DIR, onnx_info, {
+        "generator": "tools/liveportrait/make_tiny_set.py",
+        "seed": SEED,
+        "tiny_model_params": TINY_MODEL_PARAMS,
+        "tiny_convnextv2": TINY_CONVNEXT,
+        "spade_nhidden": SPADE_NHIDDEN,
+    })
+
+
+def write_references(F, M, W, G, S, src_rgb, drv_rgb, out_dir, onnx_info, about):
+    """Runs LivePortrait's own pipeline code (the wrapper with the modules F, M, W, G, S, and the
+    loop of live_portrait_pipeline.py) on the source crop `src_rgb` and the driving crops
+    `drv_rgb` (RGB8 256x256), writes the PNG inputs, the output frames and reference.json to
+    `out_dir`, and checks the set's ONNX files there (onnxruntime CPU) against the PyTorch
+    references. `onnx_info`: per ONNX file, what export() returned; `about`: extra top-level keys
+    of reference.json (generator, seed, configuration)."""
+    p = lambda n: os.path.join(out_dir, n)  # noqa: E731
     # ---- LivePortrait's own wrapper, with the tiny modules (constructor bypassed: it loads checkpoints)
     lpw = LivePortraitWrapper.__new__(LivePortraitWrapper)
     lpw.inference_cfg = types.SimpleNamespace(flag_use_half_precision=False, input_shape=(256, 256))
@@ -452,13 +470,9 @@ def main():
 
     doc = {
         "format": "facereenact-liveportrait-reference-1: tensors[name] = {shape, meaning, data: flat float32 values in C (row-major) order}",
-        "generator": "tools/liveportrait/make_tiny_set.py",
-        "seed": SEED,
+        **about,
         "versions": {"torch": torch.__version__, "onnx": onnx.__version__, "onnxruntime": ort.__version__,
                      "numpy": np.__version__, "opencv": cv2.__version__},
-        "tiny_model_params": TINY_MODEL_PARAMS,
-        "tiny_convnextv2": TINY_CONVNEXT,
-        "spade_nhidden": SPADE_NHIDDEN,
         "inputs": {"source": {"file": SOURCE_IMG, "png": "source_256.png", "resize": "cv2.resize INTER_LINEAR 512->256"},
                    "driving": {"file": DRIVING_VIDEO, "frame_indices": DRIVING_FRAMES,
                                "pngs": [f"driving_{k}_256.png" for k in range(len(DRIVING_FRAMES))],
@@ -480,7 +494,7 @@ def main():
         print(k, [round(R.tensors[f"{k}.{a}_deg"]["data"][0], 3) for a in ("pitch", "yaw", "roll")],
               "scale", R.tensors[f"{k}.raw.scale"]["data"])
     total = 0
-    for f in sorted(os.listdir(OUT_DIR)):
+    for f in sorted(os.listdir(out_dir)):
         sz = os.path.getsize(p(f))
         total += sz
         print(f"{sz:>10}  {f}")
