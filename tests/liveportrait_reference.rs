@@ -18,11 +18,14 @@
 //! * u8 frames: truncation turns a 1e-5 difference into one level where the value sits at a
 //!   level boundary: at most 1 level off, on at most 0.5% of the values.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use gstfacereenact::neural::bound_model::to_host;
+use gstfacereenact::neural::declared_opset;
 use gstfacereenact::neural::head_pose::{bins_to_degrees, rotation_matrix};
 use gstfacereenact::neural::keypoints::{
     flatten, keypoints_from_flat, relative_motion, Keypoints, Motion, RawMotion,
@@ -36,8 +39,13 @@ use gstfacereenact::runtime::{ExecutionProvider, RuntimeError};
 
 const FRAMES: [&str; 3] = ["driving0", "driving1", "driving2"];
 
+/// The set and its references: the tiny set, or the folder `FACEREENACT_LP_SET` names (a set
+/// written with its references by `tools/liveportrait/export_checkpoints.py --references`, to
+/// check a full-size export by hand).
 fn set_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/liveportrait/tiny")
+    std::env::var_os("FACEREENACT_LP_SET")
+        .map(PathBuf::from)
+        .unwrap_or_else(common::tiny_liveportrait_set)
 }
 
 struct Reference {
@@ -89,11 +97,14 @@ fn reference() -> &'static Reference {
 }
 
 fn models() -> LivePortraitModels {
+    models_in(&set_dir())
+}
+
+fn models_in(dir: &Path) -> LivePortraitModels {
     if let Err(e) = gstfacereenact::runtime::ensure_loaded() {
         panic!("{e}");
     }
-    LivePortraitModels::load(&set_dir(), ExecutionProvider::Cpu, 1)
-        .unwrap_or_else(|e| panic!("{e}"))
+    LivePortraitModels::load(dir, ExecutionProvider::Cpu, 1).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn png_rgb(name: &str) -> (Vec<u8>, u32, u32) {
@@ -191,7 +202,12 @@ fn check_raw_motion(pre: &str, ours: &RawMotion, r: &Reference) {
 
 #[test]
 fn extractors_match_the_reference_on_the_png_crops() {
-    let (r, m) = (reference(), models());
+    check_extractors(&models());
+}
+
+/// The extractors of `m` against the reference, from the committed PNG crops.
+fn check_extractors(m: &LivePortraitModels) {
+    let r = reference();
     let (src, w, h) = png_rgb("source_256.png");
     let input = rgb8_to_input(&src, w as usize, h as usize).unwrap();
     let plane = 256 * 256;
@@ -402,9 +418,14 @@ fn check_frame(what: &str, out: &[f32], png: &str) {
 
 #[test]
 fn the_chain_from_the_png_crops_reproduces_the_reference_frames() {
+    check_chain(models());
+}
+
+/// The whole chain of `m` (source, three driving crops, stitching, warping) against the reference.
+fn check_chain(m: LivePortraitModels) {
     let r = reference();
     let (src, _, _) = png_rgb("source_256.png");
-    let mut animator = Animator::new(models(), &src).unwrap();
+    let mut animator = Animator::new(m, &src).unwrap();
     // The feature volume the warping model is bound to (kept in the provider's memory).
     check(
         "source.feature_3d_sample (chain)",
@@ -614,4 +635,115 @@ fn an_open_avatar_mouth_is_animated_from_closed_lips_as_liveportrait_normalises_
         max_abs_diff(&flatten(&open), &flatten(&closed)) > 1e-4,
         "the lip delta moves the keypoints"
     );
+}
+
+/// The tiny set's warping network declared at opset 16 around its 5-D GridSample nodes, as
+/// FasterLivePortrait's release is (`tests/data/liveportrait/tiny_opset16/`), converted with the
+/// user's command: the converted set computes what the reference computes.
+#[test]
+fn a_set_declared_at_opset_16_converted_passes_the_reference_checks() {
+    let old = common::tiny_set_at_opset_16("lp-opset16-in");
+    let out = old.with_file_name(format!("facereenact-lp-opset16-out-{}", std::process::id()));
+    let printed = common::convert_liveportrait_set(&old, &out, &[]);
+    println!("{printed}");
+    assert!(
+        printed.contains("warping_spade.onnx: opset 16 -> 20"),
+        "{printed}"
+    );
+    let findings = declared_opset::read(&out.join("warping_spade.onnx")).unwrap();
+    assert_eq!(findings.opset, Some(20));
+    assert!(!findings.needs_conversion_for_gpu(), "{findings:?}");
+    let m = models_in(&out);
+    assert!(m.notes().is_empty(), "{:?}", m.notes());
+    check_extractors(&m);
+    check_chain(m);
+    // A GPU provider no longer refuses it for its opset (here it fails only for want of CUDA).
+    if let Err(e) = LivePortraitModels::load(&out, ExecutionProvider::Cuda, 1) {
+        assert!(matches!(e, RuntimeError::Provider(..)), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&old);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// FasterLivePortrait's TensorRT file (`warping_spade-fix.onnx`: GridSample3D plugin op, made
+/// here from the opset-16 variant): refused as it is, even on the CPU, naming the converter;
+/// converted, it computes what the reference computes.
+#[test]
+fn a_set_with_the_tensorrt_plugin_op_is_refused_and_converted_passes_the_reference_checks() {
+    let tmp = common::tempdir();
+    let plugin = tmp.join("warping_spade-fix.onnx");
+    let root = common::root();
+    common::project_python(&[
+        root.join("tools/liveportrait/make_plugin_variant.py")
+            .as_os_str(),
+        root.join("tests/data/liveportrait/tiny_opset16/warping_spade.onnx")
+            .as_os_str(),
+        plugin.as_os_str(),
+    ]);
+    // Named warping_spade.onnx, the plugin op is refused on the CPU too, before any run.
+    let renamed = common::tiny_set_with_warping("lp-plugin-renamed", &plugin, "warping_spade.onnx");
+    let e = LivePortraitModels::load(&renamed, ExecutionProvider::Cpu, 1)
+        .err()
+        .expect("GridSample3D must be refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("GridSample3D") && msg.contains("convert_set.sh"),
+        "{msg}"
+    );
+    // As FasterLivePortrait ships it (only warping_spade-fix.onnx): the missing file's line says
+    // what the file present is.
+    let input = common::tiny_set_with_warping("lp-plugin-in", &plugin, "warping_spade-fix.onnx");
+    let e = LivePortraitModels::load(&input, ExecutionProvider::Cpu, 1)
+        .err()
+        .expect("a set without warping_spade.onnx must be refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("warping_spade-fix.onnx") && msg.contains("convert_set.sh"),
+        "{msg}"
+    );
+    let out = input.with_file_name(format!("facereenact-lp-plugin-out-{}", std::process::id()));
+    let printed = common::convert_liveportrait_set(&input, &out, &[]);
+    println!("{printed}");
+    assert!(printed.contains("GridSample3D node(s)"), "{printed}");
+    let m = models_in(&out);
+    check_extractors(&m);
+    check_chain(m);
+    for d in [renamed, input, out] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// `convert_set.sh --half` (f16 inside, f32 inputs and outputs, for GPUs): the engine loads it and
+/// its frames are the reference's within f16's precision.
+#[test]
+fn an_f16_set_renders_the_reference_frames_within_f16_precision() {
+    let out = std::env::temp_dir().join(format!("facereenact-lp-half-{}", std::process::id()));
+    let printed = common::convert_liveportrait_set(&set_dir(), &out, &["--half"]);
+    println!("{printed}");
+    let r = reference();
+    let (src, _, _) = png_rgb("source_256.png");
+    let mut animator = Animator::new(models_in(&out), &src).unwrap();
+    for (i, pre) in FRAMES.iter().enumerate() {
+        let (d, _, _) = png_rgb(&format!("driving_{i}_256.png"));
+        let kp = animator.drive(&d).unwrap();
+        let kp_diff = max_abs_diff(&flatten(&kp.x_d), r.get(&format!("{pre}.x_d_stitched")));
+        let ours = output_to_rgb8(animator.render(&kp.x_d).unwrap());
+        let (reference_png, _, _) = png_rgb(&format!("{pre}_out_512.png"));
+        let mean = ours
+            .iter()
+            .zip(&reference_png)
+            .map(|(a, b)| a.abs_diff(*b) as f64)
+            .sum::<f64>()
+            / ours.len() as f64;
+        let (max, share) = level_diff(&ours, &reference_png);
+        println!(
+            "{pre} f16: keypoints max |diff| {kp_diff:.2e}; frame mean {mean:.3} levels, max {max}, {:.2}% differ",
+            share * 100.0
+        );
+        // Measured: keypoints up to 1.4e-2 off (unit-scale keypoints, f16 has 11 bits), frames
+        // 0.07-0.36 levels off on average, at most 7 (of 255) where a pixel is off.
+        assert!(kp_diff < 3e-2, "{pre}: keypoints {kp_diff}");
+        assert!(mean < 1.0 && max <= 16, "{pre}: mean {mean}, max {max}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
 }

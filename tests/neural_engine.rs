@@ -46,10 +46,15 @@ fn run(launch: &str) -> (Vec<Frame>, Vec<String>, u64) {
 
 /// `frames` frames of the talking clip, two a second (so that they differ), through the element.
 fn driving_launch(engine: &Path, avatar: &Path, frames: u32) -> String {
+    driving_launch_on(engine, avatar, frames, "cpu")
+}
+
+/// [`driving_launch`] with `execution-provider=provider`.
+fn driving_launch_on(engine: &Path, avatar: &Path, frames: u32, provider: &str) -> String {
     format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! videorate drop-only=true ! \
          video/x-raw,format=RGB,framerate=2/1 ! identity eos-after={frames} ! \
-         facereenact name=fr engine=\"{}\" execution-provider=cpu avatar=\"{}\" ! \
+         facereenact name=fr engine=\"{}\" execution-provider={provider} avatar=\"{}\" ! \
          videoconvert ! video/x-raw,format=RGB ! appsink name=sink",
         shared_media("driving/talk_wink_480.mp4").display(),
         engine.display(),
@@ -143,6 +148,60 @@ fn a_model_set_with_a_file_missing_fails_start_naming_it() {
         "only the missing file is named: {msg}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// FasterLivePortrait's release declares an opset below 20 around 5-D GridSample: a GPU provider
+/// fails on it at the first frame. Asked for, the element refuses it when it starts, saying why
+/// and how to convert it (decided from the file, so it shows without a GPU).
+#[test]
+fn a_set_declared_at_opset_16_is_refused_at_start_on_a_gpu_provider_naming_the_converter() {
+    let set = common::tiny_set_at_opset_16("lp-opset16-element");
+    init();
+    for provider in ["cuda", "tensorrt"] {
+        let (err, _) = common::first_error(&driving_launch_on(
+            &set,
+            &shared_media("avatar/astronaut_512.png"),
+            2,
+            provider,
+        ));
+        let msg = err.message().to_string();
+        println!("{provider}: {msg}");
+        let file = set.join("warping_spade.onnx").display().to_string();
+        for part in [
+            file.as_str(),
+            "opset 16",
+            "5-D",
+            "tools/liveportrait/convert_set.sh",
+        ] {
+            assert!(
+                msg.contains(part),
+                "{provider}: {part:?} missing from: {msg}"
+            );
+        }
+        // The set is refused for what it is, not for the missing GPU.
+        assert!(!msg.contains("could not be registered"), "{msg}");
+    }
+    std::fs::remove_dir_all(&set).unwrap();
+}
+
+/// On the CPU the same set runs, with a warning that a GPU would refuse it.
+#[test]
+fn a_set_declared_at_opset_16_runs_on_the_cpu_with_a_warning() {
+    let set = common::tiny_set_at_opset_16("lp-opset16-cpu");
+    init();
+    let (frames, warnings, received) = run(&driving_launch(
+        &set,
+        &shared_media("avatar/astronaut_512.png"),
+        2,
+    ));
+    assert_eq!(frames.len() as u64, received);
+    assert!(
+        warnings.iter().any(|w| w.contains("opset 16")
+            && w.contains("a GPU provider would refuse it")
+            && w.contains("convert_set.sh")),
+        "{warnings:?}"
+    );
+    std::fs::remove_dir_all(&set).unwrap();
 }
 
 #[test]

@@ -483,3 +483,85 @@ pub fn capture_drawn() -> std::sync::Arc<std::sync::Mutex<Drawn>> {
     });
     drawn
 }
+
+/// The tiny LivePortrait set (`tests/data/liveportrait/tiny/`).
+pub fn tiny_liveportrait_set() -> PathBuf {
+    root().join("tests/data/liveportrait/tiny")
+}
+
+/// A LivePortrait set in a fresh folder `name` under the system temp folder: the tiny set's
+/// files, without `warping_spade.onnx`, plus `warping` copied as `warping_name`. Sessions are
+/// cached per path for the whole process, so each variant needs its own folder.
+pub fn tiny_set_with_warping(name: &str, warping: &Path, warping_name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("facereenact-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for e in std::fs::read_dir(tiny_liveportrait_set()).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "onnx") && !p.ends_with("warping_spade.onnx") {
+            std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(warping, dir.join(warping_name)).unwrap();
+    dir
+}
+
+/// The tiny set with the same warping network declared at opset 16, as FasterLivePortrait's
+/// release declares it (`tests/data/liveportrait/tiny_opset16/`, see its README.md).
+pub fn tiny_set_at_opset_16(name: &str) -> PathBuf {
+    tiny_set_with_warping(
+        name,
+        &root().join("tests/data/liveportrait/tiny_opset16/warping_spade.onnx"),
+        "warping_spade.onnx",
+    )
+}
+
+/// Runs the project's Python environment (`scripts/python_env.sh` with the converter's
+/// requirements) on `args`; panics with its output when it fails. Returns stdout.
+pub fn project_python(args: &[&std::ffi::OsStr]) -> String {
+    let python = std::process::Command::new("bash")
+        .arg(root().join("scripts/python_env.sh"))
+        .arg(root().join("tools/liveportrait/requirements-convert.txt"))
+        .output()
+        .expect("bash scripts/python_env.sh");
+    assert!(
+        python.status.success(),
+        "scripts/python_env.sh failed: {}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+    let python = String::from_utf8(python.stdout).unwrap().trim().to_string();
+    let out = std::process::Command::new(&python)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{python} {args:?} failed: {text}");
+    text
+}
+
+/// `tools/liveportrait/convert_set.sh IN OUT extra...`, the user's command; panics with its
+/// output when it fails. Returns what it printed. OUT is emptied first.
+pub fn convert_liveportrait_set(input: &Path, out: &Path, extra: &[&str]) -> String {
+    let _ = std::fs::remove_dir_all(out);
+    let run = std::process::Command::new("bash")
+        .arg(root().join("tools/liveportrait/convert_set.sh"))
+        .arg(input)
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("bash tools/liveportrait/convert_set.sh");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        run.status.success(),
+        "convert_set.sh {input:?} {out:?} failed: {text}"
+    );
+    text
+}
