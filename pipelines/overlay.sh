@@ -7,11 +7,13 @@
 #   ACTOR     a video file (its sound is what DEST carries), or a camera /dev/videoN (live; no sound)
 #   PROGRAMME a video file (its sound is not used), or a capture device /dev/videoN (live)
 #   AVATAR    PNG or JPEG with one face; for cutout, a PNG with transparency (see OVERLAY_ALPHA)
-#   DEST      srt://HOST:PORT   SRT caller: sends to a listener (an ingest server, a receiver)
-#             srt://:PORT       SRT listener: waits for the first receiver to call in, then sends;
-#                               when that receiver leaves, the stream pauses (no message) until
-#                               another calls in (srtsink waits for a connection): Ctrl-C ends it
-#             rtmp://HOST[:PORT]/APP/STREAM   publishes to an RTMP server (nginx-rtmp, a service)
+#   DEST      srt://HOST:PORT   SRT caller: sends to a listener (an ingest server, a receiver);
+#                               waits for it at start and after it leaves (see Delivery below)
+#             srt://:PORT       SRT listener: receivers call in, any number, at any time; while
+#                               none is connected the frames are dropped (live, not a backlog)
+#             rtmp://HOST[:PORT]/APP[/STREAM]  publishes to an RTMP server (nginx-rtmp, a
+#             rtmps://HOST[:PORT]/APP[/STREAM] service); rtmps over TLS. Leave STREAM (the stream
+#                               key) out and give it in OVERLAY_RTMP_KEY_FILE or FACEREENACT_RTMP_KEY
 #             OUT.ts, OUT.mp4 or OUT.mkv      records to a file (folders are created)
 #   pip       (default) the avatar in a box in a corner of the programme: opaque, or, for a
 #             picture with transparency (a PNG with alpha), its opaque parts over the programme
@@ -36,10 +38,34 @@
 #                   the head) or matte (a person matte computed from the avatar picture)
 #   OVERLAY_SIZE    WxH of the output (default: the programme file's size; 1280x720 for a device)
 #
+# Delivery (by facereenact-deliver, built beside the plugin: target/release/facereenact-deliver):
+#   what happens                          what the script does
+#   SRT listener not there at start, or   keeps calling it: after 0.5 s, then twice as long each
+#   leaves (once, twice, any number)      time up to 4 s, saying so on stderr; the production
+#                                         (element, encoder) keeps running, frames are dropped;
+#                                         back, it sends from a key frame forced at once
+#   RTMP server restarts                  the same: republishes when it is back
+#   a sink that accepts nothing for 3 s   rebuilt as if the link had failed (no silent stall)
+#   SRT listener mode, no receiver        frames dropped; a receiver joining gets live pictures
+#                                         from a forced key frame
+#   OVERLAY_RECONNECT_S=N                 gives up after N s without the receiver: exit status 2
+#                                         (0: at the first failure; unset: keeps trying)
+#   Ctrl-C or SIGTERM, in any state       ends the stream where the muxer has got to (sound and
+#                                         picture end together) and stops within 2 s: exit 0
+#                                         when the end reached DEST, else 2; again: at once, 2
+#   the production fails (a file, the     stops with GStreamer's message, exit status 2
+#   element, the encoder)
+# Secrets, never on the command line (where `ps` shows them) and masked (****) in all output:
+#   FACEREENACT_SRT_PASSPHRASE or OVERLAY_SRT_PASSPHRASE_FILE (a file, first line): encrypts the
+#     SRT link (AES, 10 to 79 characters; OVERLAY_SRT_KEY_BYTES 16, 24 or 32, default 32 =
+#     AES-256); a receiver needs the same passphrase. OVERLAY_SRT_STREAMID: SRT's stream id.
+#   FACEREENACT_RTMP_KEY or OVERLAY_RTMP_KEY_FILE: the RTMP stream key (leave it out of the URL).
+#
 # Live and latency: the output has the programme's size and the frame rate the compositor
-# negotiates (the higher of the two inputs'). With files, the network sinks (srtsink, rtmp2sink)
-# sync to the clock, so the files are played and sent in real time, as a receiver expects; a
-# file DEST is written as fast as the machine goes (sync=false) unless a source is live. With a
+# negotiates (the higher of the two inputs'). With files sent to a network DEST, the composed
+# picture is paced to the clock (clocksync), so the files are played and sent in real time, as a
+# receiver expects, whether or not a receiver is there; a file DEST is written as fast as the
+# machine goes unless a source is live. With a
 # camera (v4l2src, is-live) the pipeline is live: a leaky one-frame queue in front of the element
 # drops camera frames while it is busy, and the compositor waits OVERLAY_LATENCY_MS (default 200
 # ms, its `latency` property) past each frame's time for the avatar before it composes without
@@ -51,6 +77,8 @@
 # round trip on real networks). When the stream ends, srtsink closes the connection at once and
 # the receiver drops what it still holds: the last OVERLAY_SRT_LATENCY_MS of the stream (3 or 4
 # frames at 125 ms; GStreamer 1.22's srtsink has no setting to linger).
+# Key frames: every 2 s (key-int-max=60 at 30 fps), and one forced whenever a receiver is
+# (re)connected; the 2 s bound what a receiver behind an ingest server that joins on its own waits.
 #
 # Encoding: x264enc tune=zerolatency speed-preset=veryfast bitrate=OVERLAY_KBPS (default 4000
 # kbit/s) key-int-max=60 (a key frame every 2 s at 30 fps: receivers joining late start there,
@@ -61,18 +89,19 @@
 # and a note.
 #
 # It ends when both actor and programme have ended (once the actor file ends, the avatar leaves
-# the picture and the programme goes on alone), or at Ctrl-C (the way to end a live stream),
-# which sends end-of-stream: receivers see the stream end, a recording is finished, exit status
-# 0. Where the end cannot flow (srt://:PORT still waiting for its first receiver), a second
-# Ctrl-C stops it at once (exit status 2).
+# the picture and the programme goes on alone), or at Ctrl-C (the way to end a live stream; see
+# Delivery above).
 #
-# Needs GST_PLUGIN_PATH to hold the built plugin (target/release). Progress on stderr every 5 s:
-#   overlay: 150 frames sent in 0:05
+# Needs GST_PLUGIN_PATH to hold the built plugin (target/release) and facereenact-deliver beside
+# it. Progress on stderr every 5 s, with the link's state:
+#   overlay: 150 frames in 0:05; sending to the SRT listener 127.0.0.1:9000
+#   overlay: 300 frames in 0:10; the SRT listener 127.0.0.1:9000 not reached for 0:03 (3 attempts); frames dropped
 # and the element's warnings and notes as they come, one line each, e.g.
 #   overlay: warning (facereenact): no face in the last 60 actor frames: the avatar holds ...
 # Exit status: 0 done; 1 bad arguments, a missing or unreadable file (named), a missing
-# GStreamer element (named, with its Debian package), or an element without `alpha` for cutout;
-# 2 the pipeline failed (GStreamer's message above) or was stopped by a second Ctrl-C.
+# GStreamer element (named, with its Debian package), an element without `alpha` for cutout, a
+# missing or bad secret; 2 the pipeline failed (GStreamer's message above), delivery was given
+# up (OVERLAY_RECONNECT_S), or a stop could not end the stream cleanly.
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1; }
@@ -111,31 +140,54 @@ check_input programme "$PROGRAMME"
 [ -f "$AVATAR" ] && [ -r "$AVATAR" ] || die "avatar picture $AVATAR is not a readable file"
 
 SRT_LATENCY=${OVERLAY_SRT_LATENCY_MS:-125}
+# What facereenact-deliver is told besides DEST (never a secret: those go by file or environment).
+DELIVERY=(--name overlay --dest "$DEST")
+PACE=1
 case $DEST in
   srt://*)
     [[ $DEST =~ ^srt://([^:/?]*):([0-9]+)$ ]] ||
       die "SRT destination '$DEST' is not srt://HOST:PORT (caller) or srt://:PORT (listener)"
-    if [ -z "${BASH_REMATCH[1]}" ]; then MODE=listener; else MODE=caller; fi
     [[ $SRT_LATENCY =~ ^[0-9]+$ ]] || die "OVERLAY_SRT_LATENCY_MS '$SRT_LATENCY' is not milliseconds"
-    SINK=(mpegtsmux name=mux alignment=7 ! srtsink uri="$DEST?mode=$MODE" latency="$SRT_LATENCY"
-      sync=true)
-    NEEDED+=(mpegtsmux srtsink) ;;
+    DELIVERY+=(--srt-latency-ms "$SRT_LATENCY")
+    if [ -n "${OVERLAY_SRT_PASSPHRASE_FILE:-}" ]; then
+      [ -f "$OVERLAY_SRT_PASSPHRASE_FILE" ] && [ -r "$OVERLAY_SRT_PASSPHRASE_FILE" ] ||
+        die "OVERLAY_SRT_PASSPHRASE_FILE $OVERLAY_SRT_PASSPHRASE_FILE is not a readable file"
+      DELIVERY+=(--srt-passphrase-file "$OVERLAY_SRT_PASSPHRASE_FILE")
+    fi
+    case ${OVERLAY_SRT_KEY_BYTES:-32} in 16 | 24 | 32) ;; *)
+      die "OVERLAY_SRT_KEY_BYTES '$OVERLAY_SRT_KEY_BYTES' is not 16, 24 or 32" ;; esac
+    DELIVERY+=(--srt-key-bytes "${OVERLAY_SRT_KEY_BYTES:-32}")
+    [ -z "${OVERLAY_SRT_STREAMID:-}" ] || DELIVERY+=(--srt-streamid "$OVERLAY_SRT_STREAMID")
+    SINK=(mpegtsmux name=mux alignment=7)
+    NEEDED+=(mpegtsmux srtsink clocksync) ;;
   rtmp://* | rtmps://*)
-    [[ $DEST =~ ^rtmps?://[^/]+/[^/]+/.+ ]] ||
-      die "RTMP destination '$DEST' is not rtmp://HOST[:PORT]/APP/STREAM"
-    SINK=(flvmux name=mux streamable=true ! rtmp2sink location="$DEST" sync=true)
-    NEEDED+=(flvmux rtmp2sink) ;;
-  *://*) die "destination '$DEST': only srt:// and rtmp:// URLs are sent to" ;;
+    [[ $DEST =~ ^rtmps?://[^/]+/[^/]+(/.*)?$ ]] ||
+      die "RTMP destination '$DEST' is not rtmp[s]://HOST[:PORT]/APP[/STREAM]"
+    if [ -n "${OVERLAY_RTMP_KEY_FILE:-}" ]; then
+      [ -f "$OVERLAY_RTMP_KEY_FILE" ] && [ -r "$OVERLAY_RTMP_KEY_FILE" ] ||
+        die "OVERLAY_RTMP_KEY_FILE $OVERLAY_RTMP_KEY_FILE is not a readable file"
+      DELIVERY+=(--rtmp-key-file "$OVERLAY_RTMP_KEY_FILE")
+    elif ! [[ $DEST =~ ^rtmps?://[^/]+/[^/]+/.+ ]] && [ -z "${FACEREENACT_RTMP_KEY:-}" ]; then
+      die "RTMP destination '$DEST' has no stream key: put it in a file named by" \
+        "OVERLAY_RTMP_KEY_FILE, or in FACEREENACT_RTMP_KEY"
+    fi
+    SINK=(flvmux name=mux streamable=true)
+    NEEDED+=(flvmux rtmp2sink clocksync) ;;
+  *://*) die "destination '$DEST': only srt://, rtmp:// and rtmps:// URLs are sent to" ;;
   *.ts | *.mp4 | *.mkv)
     case $DEST in
       *.ts) MUX=mpegtsmux ;;
       *.mp4) MUX=mp4mux ;;
       *.mkv) MUX=matroskamux ;;
     esac
-    SINK=("$MUX" name=mux ! filesink location="$DEST" sync=false)
+    SINK=("$MUX" name=mux)
+    PACE=0
     NEEDED+=("$MUX") ;;
   *) die "destination '$DEST' is not srt://, rtmp:// or a .ts, .mp4 or .mkv file" ;;
 esac
+RECONNECT=${OVERLAY_RECONNECT_S:--1}
+[[ $RECONNECT =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || die "OVERLAY_RECONNECT_S '$RECONNECT' is not seconds"
+DELIVERY+=(--reconnect-for "$RECONNECT")
 [ "$LAYOUT" = pip ] && [ "${OVERLAY_BORDER:-0}" != 0 ] && NEEDED+=(videobox)
 
 missing=()
@@ -146,6 +198,17 @@ done
   "(sudo apt-get install ...)"
 gst-inspect-1.0 facereenact >/dev/null 2>&1 ||
   die "GStreamer has no element facereenact: export GST_PLUGIN_PATH=<checkout>/target/release"
+# facereenact-deliver: FACEREENACT_DELIVER, else beside the plugin (GST_PLUGIN_PATH's folders).
+DELIVER=${FACEREENACT_DELIVER:-}
+if [ -z "$DELIVER" ]; then
+  IFS=: read -ra plugin_dirs <<<"${GST_PLUGIN_PATH:-}"
+  for d in "${plugin_dirs[@]}"; do
+    [ -x "$d/facereenact-deliver" ] && DELIVER=$d/facereenact-deliver && break
+  done
+fi
+[ -n "$DELIVER" ] && [ -x "$DELIVER" ] ||
+  die "facereenact-deliver not found beside the plugin (GST_PLUGIN_PATH): build it with" \
+    "cargo build --release, or set FACEREENACT_DELIVER to it"
 # Whether a picture has transparency: the format its decoder gives.
 has_alpha() { # PICTURE
   local decoded
@@ -283,12 +346,16 @@ COMPOSED=(video/x-raw,width="$WIDTH",height="$HEIGHT")
 # shellcheck disable=SC2054
 [ "$LAYOUT" = pip ] && [ "$PIP_ALPHA" = 0 ] ||
   COMPOSED=(video/x-raw,format=AYUV,width="$WIDTH",height="$HEIGHT")
+# A network DEST: paced to the clock here, not by the sink, so that the files play in real time
+# while no receiver is reached as well.
+PACER=()
+[ "$PACE" = 1 ] && PACER=(clocksync name=pace !)
 # shellcheck disable=SC2054,SC2206 # commas inside caps; X264 is a list of property=value words
 PIPELINE=("${PROGRAMME_VIDEO[@]}" "${ACTOR_VIDEO[@]}" ! "${AVATAR_VIDEO[@]}" ! queue ! comp.sink_1
   compositor name=comp background=black latency=$((LATENCY_MS * 1000000))
   sink_0::zorder=0 sink_1::zorder=1 sink_1::xpos="$PX" sink_1::ypos="$PY" !
-  "${COMPOSED[@]}" !
-  progressreport name=progress update-freq=5 format=buffers do-query=false !
+  "${COMPOSED[@]}" ! "${PACER[@]}"
+  progressreport name=progress update-freq=5 format=buffers do-query=false silent=true !
   queue ! videoconvert ! video/x-raw,format=I420 ! x264enc $X264 ! h264parse ! queue ! mux.)
 # shellcheck disable=SC2054
 [ "$HAS_AUDIO" = 1 ] && PIPELINE+=(a. ! audio/x-raw !
@@ -306,31 +373,14 @@ echo "overlay: $ACTOR over $PROGRAMME ($SHOWN, avatar ${PW}x$PH at $PX,$PY in" \
   "${WIDTH}x$HEIGHT) -> $DEST" >&2
 START=$EPOCHREALTIME
 set +e
-# -e: Ctrl-C sends end-of-stream, so receivers see the end and a recording is finished.
-# (No trap on INT here: bash runs none when the child, gst-launch, handles the signal itself.)
-# Not -q: gst-launch then prints the bus's warnings and infos, which bus_message turns into one
-# line each; its other chatter is dropped.
-# shellcheck source=pipelines/bus_messages.sh
-. "$(dirname "${BASH_SOURCE[0]}")/bus_messages.sh"
-gst-launch-1.0 -e "${PIPELINE[@]}" | {
-  trap '' INT
-  while IFS= read -r line; do
-    bus_message overlay "$line" && continue
-    case $line in
-      "progress ("*" buffers")
-        n=${line% buffers} n=${n##* }
-        echo "overlay: $n frames sent in $(clock "$(awk -v a="$START" -v b="$EPOCHREALTIME" \
-          'BEGIN { print b - a }')")" >&2 ;;
-      *) ;; # the end-of-stream report (nothing to query), gst-launch's own lines
-    esac
-  done
-}
-status=${PIPESTATUS[0]}
+# facereenact-deliver runs the pipeline and delivers it (see Delivery above); it prints the
+# progress, the element's warnings and notes, and what happens to the link.
+"$DELIVER" "${DELIVERY[@]}" -- "${PIPELINE[@]}"
+status=$?
 set -e
 WALL=$(awk -v a="$START" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')
 if [ "$status" != 0 ]; then
-  echo "overlay: the pipeline stopped after $(clock "$WALL"): an error (GStreamer's message" \
-    "above) or a second Ctrl-C" >&2
-  exit 2
+  echo "overlay: stopped after $(clock "$WALL") (exit status $status; the reason is above)" >&2
+  exit "$status"
 fi
-echo "overlay: done in $(clock "$WALL"): $DEST" >&2
+echo "overlay: done in $(clock "$WALL"): $(sed -E 's#^(rtmps?://[^/]+/[^/]+)/.*#\1/****#' <<<"$DEST")" >&2
