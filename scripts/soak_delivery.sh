@@ -8,13 +8,15 @@
 #   * frames received in all, against the frames sent (30 a second);
 #   * facereenact-deliver's memory (VmRSS) at 1 minute, at the end, and its largest;
 #   * the dead air after each return of the receiver (from its restart to its first data).
-# Needs a release build (scripts/setup.sh) and about MINUTES minutes plus 2 to make the inputs.
+# Needs a build (scripts/setup.sh; PROFILE=debug for target/debug, release by default) and about
+# MINUTES minutes plus 2 to make the inputs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MINUTES=${1:-30}
 [[ $MINUTES =~ ^[0-9]+$ ]] && [ "$MINUTES" -ge 2 ] || { echo "MINUTES: a whole number, at least 2" >&2; exit 1; }
-export GST_PLUGIN_PATH=$PWD/target/release
-[ -x target/release/facereenact-deliver ] || { echo "build first: bash scripts/setup.sh" >&2; exit 1; }
+PROFILE=${PROFILE:-release}
+export GST_PLUGIN_PATH=$PWD/target/$PROFILE
+[ -x "target/$PROFILE/facereenact-deliver" ] || { echo "build first: PROFILE=$PROFILE bash scripts/setup.sh" >&2; exit 1; }
 WORK=${SOAK_DIR:-/tmp/facereenact-soak}
 mkdir -p "$WORK"
 SECONDS_TOTAL=$((MINUTES * 60))
@@ -85,8 +87,8 @@ sleep 2
 kill "$RX" 2>/dev/null || true
 frames=0
 for f in "$WORK"/received_*.ts; do
-  c=$(gst-launch-1.0 -q filesrc location="$f" ! tsdemux ! h264parse ! video/x-h264 ! \
-    fakesink silent=false -v 2>/dev/null | grep -c "chain" || true)
+  c=$(gst-launch-1.0 -v filesrc location="$f" ! tsdemux ! h264parse ! \
+    video/x-h264,alignment=au ! fakesink silent=false 2>/dev/null | grep -c "fakesink0: last-message = chain" || true)
   frames=$((frames + c))
 done
 say "done: $MINUTES min; frames received $frames of $((SECONDS_TOTAL * 30)) sent"

@@ -674,8 +674,8 @@ fn a_set_with_the_tensorrt_plugin_op_is_refused_and_converted_passes_the_referen
     let plugin = tmp.join("warping_spade-fix.onnx");
     let root = common::root();
     common::project_python(&[
-        root.join("tools/liveportrait/make_plugin_variant.py")
-            .as_os_str(),
+        root.join("tools/liveportrait/make_variant.py").as_os_str(),
+        std::ffi::OsStr::new("plugin"),
         root.join("tests/data/liveportrait/tiny_opset16/warping_spade.onnx")
             .as_os_str(),
         plugin.as_os_str(),
@@ -710,6 +710,53 @@ fn a_set_with_the_tensorrt_plugin_op_is_refused_and_converted_passes_the_referen
     check_chain(m);
     for d in [renamed, input, out] {
         let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// A set whose file takes and gives f16 (inputs and outputs too): refused, naming the converter;
+/// converted, its inputs and outputs are f32 again (a Cast each) and it computes what the
+/// reference computes within f16's precision.
+#[test]
+fn a_set_with_f16_inputs_and_outputs_is_refused_and_converted_runs() {
+    let tmp = common::tempdir();
+    let half_io = tmp.join("stitching_f16_io.onnx");
+    let root = common::root();
+    common::project_python(&[
+        root.join("tools/liveportrait/make_variant.py").as_os_str(),
+        std::ffi::OsStr::new("f16-io"),
+        set_dir().join("stitching.onnx").as_os_str(),
+        half_io.as_os_str(),
+    ]);
+    let input = common::tiny_set_with_warping(
+        "lp-f16-io-in",
+        &set_dir().join("warping_spade.onnx"),
+        "warping_spade.onnx",
+    );
+    std::fs::copy(&half_io, input.join("stitching.onnx")).unwrap();
+    let e = LivePortraitModels::load(&input, ExecutionProvider::Cpu, 1)
+        .err()
+        .expect("f16 inputs must be refused");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("stitching.onnx") && msg.contains("is f16") && msg.contains("convert_set.sh"),
+        "{msg}"
+    );
+    let out = input.with_file_name(format!("facereenact-lp-f16-io-out-{}", std::process::id()));
+    let printed = common::convert_liveportrait_set(&input, &out, &[]);
+    println!("{printed}");
+    assert!(printed.contains("given a Cast to f32"), "{printed}");
+    let m = models_in(&out);
+    let r = reference();
+    let input_values: [f32; 126] = r
+        .get("driving1.stitching_input")
+        .try_into()
+        .expect("126 values");
+    let ours = m.stitching(&input_values).unwrap();
+    let d = max_abs_diff(&ours, r.get("driving1.stitching_output"));
+    println!("stitching in f16: max |diff| {d:.2e}");
+    assert!(d < 1e-3, "stitching in f16 off by {d}");
+    for dir in [input, out] {
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
 

@@ -99,6 +99,22 @@ fn start_overlay(
     )
 }
 
+/// overlay.sh from the 3 s test actor over the 30 s programme to an SRT destination on a free
+/// port (`dest` makes it from the port), with its log in a fresh folder `name`: the folder, the
+/// port, the log, the running script.
+fn srt_overlay(
+    name: &str,
+    dest: impl Fn(u16) -> String,
+    envs: &[(&str, &str)],
+) -> (PathBuf, u16, PathBuf, Group) {
+    let dir = tempdir().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port(true);
+    let log = dir.join("overlay.log");
+    let run = start_overlay(actor(), long_programme(), &dest(port), envs, &log);
+    (dir, port, log, run)
+}
+
 /// A receiver, gst-launch-1.0 `source` ! filesink `out`, in its own process group.
 fn receiver_group(source: &str, out: &Path) -> Group {
     let mut args: Vec<String> = vec!["-q".into()];
@@ -205,17 +221,8 @@ fn srt_listener(port: u16, out: &Path, passphrase: Option<&str>) -> Group {
 
 #[test]
 fn an_srt_caller_waits_for_a_late_listener_and_comes_back_each_time_it_leaves() {
-    let dir = tempdir().join("srt-caller");
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port(true);
-    let log = dir.join("overlay.log");
-    let mut run = start_overlay(
-        actor(),
-        long_programme(),
-        &format!("srt://127.0.0.1:{port}"),
-        &[],
-        &log,
-    );
+    let (dir, port, log, mut run) =
+        srt_overlay("srt-caller", |port| format!("srt://127.0.0.1:{port}"), &[]);
     let spawned = Instant::now();
     // The listener comes up 5 s late: the caller must still be there, trying.
     std::thread::sleep(Duration::from_secs(5));
@@ -278,16 +285,10 @@ fn an_srt_caller_waits_for_a_late_listener_and_comes_back_each_time_it_leaves() 
 
 #[test]
 fn an_srt_caller_told_not_to_wait_gives_up_at_once_naming_its_listener() {
-    let dir = tempdir().join("srt-give-up");
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port(true);
-    let log = dir.join("overlay.log");
-    let mut run = start_overlay(
-        actor(),
-        long_programme(),
-        &format!("srt://127.0.0.1:{port}"),
+    let (dir, port, log, mut run) = srt_overlay(
+        "srt-give-up",
+        |port| format!("srt://127.0.0.1:{port}"),
         &[("OVERLAY_RECONNECT_S", "0")],
-        &log,
     );
     let status = run.wait(
         Duration::from_secs(60),
@@ -304,17 +305,8 @@ fn an_srt_caller_told_not_to_wait_gives_up_at_once_naming_its_listener() {
 
 #[test]
 fn an_srt_listener_sends_live_pictures_to_a_late_receiver_and_stops_on_ctrl_c_with_none() {
-    let dir = tempdir().join("srt-listener");
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port(true);
-    let log = dir.join("overlay.log");
-    let mut run = start_overlay(
-        actor(),
-        long_programme(),
-        &format!("srt://:{port}"),
-        &[],
-        &log,
-    );
+    let (dir, port, log, mut run) =
+        srt_overlay("srt-listener", |port| format!("srt://:{port}"), &[]);
     let t0 = Instant::now();
     while !bound("udp", port) {
         assert!(run.running(), "{}", read(&log));
@@ -414,20 +406,14 @@ fn an_rtmp_publisher_republishes_after_the_server_restarts_and_keeps_its_key_sec
 
 #[test]
 fn an_encrypted_srt_link_delivers_only_with_its_passphrase_which_never_shows() {
-    let dir = tempdir().join("srt-aes");
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port(true);
     // (No spaces: the receivers' command lines are split on them.)
     let pass = "correct-horse-battery-staple";
-    let pass_file = dir.join("passphrase");
+    let pass_file = tempdir().join("srt-passphrase");
     std::fs::write(&pass_file, format!("{pass}\n")).unwrap();
-    let log = dir.join("overlay.log");
-    let mut run = start_overlay(
-        actor(),
-        long_programme(),
-        &format!("srt://127.0.0.1:{port}"),
+    let (dir, port, log, mut run) = srt_overlay(
+        "srt-aes",
+        |port| format!("srt://127.0.0.1:{port}"),
         &[("OVERLAY_SRT_PASSPHRASE_FILE", pass_file.to_str().unwrap())],
-        &log,
     );
     // A listener with the wrong passphrase gets nothing.
     let wrong = dir.join("wrong.ts");
