@@ -285,7 +285,7 @@ fn an_srt_caller_waits_for_a_late_listener_and_comes_back_each_time_it_leaves() 
 
 #[test]
 fn an_srt_caller_told_not_to_wait_gives_up_at_once_naming_its_listener() {
-    let (dir, port, log, mut run) = srt_overlay(
+    let (_, port, log, mut run) = srt_overlay(
         "srt-give-up",
         |port| format!("srt://127.0.0.1:{port}"),
         &[("OVERLAY_RECONNECT_S", "0")],

@@ -297,9 +297,26 @@ impl Delivery {
     }
 
     /// Stops it on a thread of its own: a sink stuck in a network call must hold up nothing.
+    /// [`wait_for_stops`] waits for those still running.
     pub fn stop(self) {
-        std::thread::spawn(move || drop(self));
+        STOPPING.fetch_add(1, Ordering::SeqCst);
+        std::thread::spawn(move || {
+            drop(self);
+            STOPPING.fetch_sub(1, Ordering::SeqCst);
+        });
     }
+}
+
+/// Delivery pipelines being stopped on their own threads.
+static STOPPING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Waits at most `limit` for the delivery pipelines being stopped; whether they all are.
+pub fn wait_for_stops(limit: Duration) -> bool {
+    let until = Instant::now() + limit;
+    while STOPPING.load(Ordering::SeqCst) > 0 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    STOPPING.load(Ordering::SeqCst) == 0
 }
 
 impl Drop for Delivery {

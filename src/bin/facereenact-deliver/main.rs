@@ -502,22 +502,36 @@ fn run(cli: Cli) -> i32 {
         let _ = pipeline.set_state(gst::State::Null);
         return 2;
     }
-    {
+    let delivery_thread = {
         let s = shared.clone();
         let fin = finish.clone();
         let caps = caps.clone();
         let force_key = force_key.clone();
-        std::thread::spawn(move || delivery::run(cfg, s, rx, caps, force_key, first, fin));
-    }
+        std::thread::spawn(move || delivery::run(cfg, s, rx, caps, force_key, first, fin))
+    };
     main_loop.run();
     let _ = to_delivery.send(Cmd::Shutdown);
     let code = status.lock().unwrap().unwrap_or(2);
-    // Shutting down may block in a sink stuck on the network: bounded.
+    // In order, each step bounded (a sink stuck on the network must not hold the exit): the
+    // delivery pipeline, the production pipeline, the delivery pipelines still being stopped.
+    // The process's exit runs libsrt's static destructors, which must not meet SRT threads
+    // still running: when a step does not finish in time, the process leaves without them.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !delivery_thread.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let delivery_done = delivery_thread.is_finished();
     let (tx, done) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = pipeline.set_state(gst::State::Null);
         let _ = tx.send(());
     });
-    let _ = done.recv_timeout(Duration::from_secs(2));
+    let production_done = done.recv_timeout(Duration::from_secs(2)).is_ok();
+    let stops_done = delivery::wait_for_stops(Duration::from_secs(2));
+    if !(delivery_done && production_done && stops_done) {
+        shared.say("a pipeline did not stop in time; leaving without waiting for it");
+        // SAFETY: _exit ends the process at once; nothing after it runs.
+        unsafe { libc::_exit(code) }
+    }
     code
 }
