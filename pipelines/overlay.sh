@@ -119,7 +119,8 @@ declare -A PACKAGE=([compositor]=gstreamer1.0-plugins-base [videoconvert]=gstrea
   [srtsink]=gstreamer1.0-plugins-bad [rtmp2sink]=gstreamer1.0-plugins-bad
   [flvmux]=gstreamer1.0-plugins-good [mp4mux]=gstreamer1.0-plugins-good
   [matroskamux]=gstreamer1.0-plugins-good [videobox]=gstreamer1.0-plugins-good
-  [v4l2src]=gstreamer1.0-plugins-good [progressreport]=gstreamer1.0-plugins-good)
+  [v4l2src]=gstreamer1.0-plugins-good [progressreport]=gstreamer1.0-plugins-good
+  [clocksync]=libgstreamer1.0-0)
 NEEDED=(compositor videoconvert videoscale decodebin audiorate audioresample x264enc avenc_aac
   h264parse progressreport)
 

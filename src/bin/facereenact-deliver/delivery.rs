@@ -106,8 +106,13 @@ fn make_sink(
             };
             sink.set_property("uri", uri.as_str());
             sink.set_property("latency", cfg.srt_latency_ms as i32);
-            // Never block the stream waiting for a receiver: frames no one gets are dropped.
-            sink.set_property("wait-for-connection", false);
+            // A listener never blocks the stream waiting for a receiver: frames no one gets
+            // are dropped. A caller waits for its connection, with what the appsrc holds (at
+            // most a second): nothing of the stream's start is lost when the listener is there.
+            sink.set_property(
+                "wait-for-connection",
+                matches!(cfg.dest, Destination::SrtCaller { .. }),
+            );
             // Reconnection is ours (the delivery thread), not srtsink's.
             sink.set_property("auto-reconnect", false);
             if let Some(p) = &cfg.srt_passphrase {
