@@ -47,7 +47,10 @@
 #   RTMP server restarts                  the same: republishes when it is back
 #   a sink that accepts nothing for 3 s   rebuilt as if the link had failed (no silent stall)
 #   SRT listener mode, no receiver        frames dropped; a receiver joining gets live pictures
-#                                         from a forced key frame
+#                                         from a forced key frame; one that vanishes without a
+#                                         word counts as gone after SRT's 5 s peer-idle timeout
+#   (a caller, once connected, first sends the last second held while it was not: nothing of
+#   the stream's start is lost when the listener is there)
 #   OVERLAY_RECONNECT_S=N                 gives up after N s without the receiver: exit status 2
 #                                         (0: at the first failure; unset: keeps trying)
 #   Ctrl-C or SIGTERM, in any state       ends the stream where the muxer has got to (sound and

@@ -25,16 +25,19 @@ say() { printf '\033[1m[soak]\033[0m %s\n' "$*" >&2; }
 
 if [ ! -s "$WORK/actor_$MINUTES.mp4" ]; then
   say "making a $MINUTES-minute actor from $CLIP"
+  # The clip once at 240x240 with its sound, then that file joined to itself (splitmuxsrc makes
+  # the timestamps continuous; remuxed, not encoded again).
+  gst-launch-1.0 -q -e filesrc location="$CLIP" ! qtdemux name=d \
+    d.video_0 ! queue ! decodebin ! videoconvert ! videoscale ! video/x-raw,width=240,height=240 ! \
+    x264enc speed-preset=ultrafast quantizer=22 pass=qual key-int-max=60 ! h264parse ! queue ! \
+    mp4mux name=m ! filesink location="$WORK/actor_once.mp4" \
+    d.audio_0 ! queue ! decodebin ! audioconvert ! avenc_aac ! queue ! m.
+  mkdir -p "$WORK/parts"
   reps=$((SECONDS_TOTAL / 33 + 1))
-  srcs=()
-  for ((i = 0; i < reps; i++)); do
-    srcs+=(filesrc location="$CLIP" ! qtdemux name="d$i" "d$i.video_0" ! queue ! h264parse ! avdec_h264 ! vc.
-      "d$i.audio_0" ! queue ! decodebin ! audioconvert ! audioresample ! audio/x-raw,rate=48000,channels=2 ! ac.)
-  done
-  gst-launch-1.0 -q -e concat name=vc ! videoconvert ! videoscale ! video/x-raw,width=240,height=240 ! \
-    identity eos-after=$((SECONDS_TOTAL * 30)) ! x264enc speed-preset=ultrafast quantizer=22 pass=qual ! \
-    h264parse ! queue ! mp4mux name=m ! filesink location="$WORK/actor_$MINUTES.mp4" \
-    concat name=ac ! audioconvert ! avenc_aac ! queue ! m. "${srcs[@]}"
+  for ((i = 0; i < reps; i++)); do ln -sf "$WORK/actor_once.mp4" "$WORK/parts/$(printf %04d "$i").mp4"; done
+  gst-launch-1.0 -q -e splitmuxsrc location="$WORK/parts/*.mp4" name=s \
+    s.video_0 ! queue ! h264parse ! mp4mux name=m ! filesink location="$WORK/actor_$MINUTES.mp4" \
+    s.audio_0 ! queue ! aacparse ! m.
 fi
 if [ ! -s "$WORK/programme_$MINUTES.mp4" ]; then
   say "making a $MINUTES-minute programme"

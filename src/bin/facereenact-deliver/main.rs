@@ -11,9 +11,10 @@
 //!   long, while the element and the encoder keep running: a sink's error never reaches the
 //!   production pipeline. Attempts follow [`backoff::Backoff`] (0.5 s, doubling to 4 s), for
 //!   `--reconnect-for` seconds (default: until stopped; 0: give up at once, exit status 2).
-//!   While no receiver is reached, frames are dropped, not queued (at most a second waits): a
-//!   receiver that comes back gets the current picture, from a key frame forced at once (an
-//!   upstream force-key-unit event).
+//!   While no receiver is reached, frames are dropped, not queued: at most the last second
+//!   waits, which an SRT caller sends first once connected (so nothing of the stream's start is
+//!   lost when its listener is there); a receiver that comes back gets the current picture, from
+//!   a key frame forced at once (an upstream force-key-unit event).
 //! * **An SRT listener that does not wait** (`wait-for-connection=false`): frames no receiver
 //!   gets are dropped, Ctrl-C works with no receiver, a late receiver gets live pictures.
 //! * **Ctrl-C (or SIGTERM) that always stops within `--stop-within` seconds** (default 2): the
