@@ -4,7 +4,7 @@
 # Makes an actor (the talking test clip, with its sound, repeated to MINUTES, 240x240) and a
 # programme (colour bars, 640x360, MINUTES long), sends the pip overlay as an SRT caller to a
 # receiver on 127.0.0.1 that leaves and comes back every 5 minutes (killed, restarted 5 s later),
-# and prints, at the end:
+# and prints, at the end (the memory samples are also in $WORK/rss.txt: seconds, kB):
 #   * frames received in all, against the frames sent (30 a second);
 #   * facereenact-deliver's memory (VmRSS) at 1 minute, at the end, and its largest;
 #   * the dead air after each return of the receiver (from its restart to its first data).
@@ -19,6 +19,7 @@ export GST_PLUGIN_PATH=$PWD/target/$PROFILE
 [ -x "target/$PROFILE/facereenact-deliver" ] || { echo "build first: PROFILE=$PROFILE bash scripts/setup.sh" >&2; exit 1; }
 WORK=${SOAK_DIR:-/tmp/facereenact-soak}
 mkdir -p "$WORK"
+rm -f "$WORK"/received_*.ts "$WORK/rss.txt"
 SECONDS_TOTAL=$((MINUTES * 60))
 CLIP=tests/media/driving/talk_wink_480.mp4
 say() { printf '\033[1m[soak]\033[0m %s\n' "$*" >&2; }
@@ -65,13 +66,15 @@ while kill -0 "$OVERLAY" 2>/dev/null; do
   sleep 10
   now=$(awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { print int(b - a) }')
   pid=$(deliver_pid || true)
+  rss=0
   if [ -n "$pid" ]; then
-    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || echo 0)
-    [ -n "$rss" ] && [ "$rss" -gt 0 ] && {
-      rss_end=$rss
-      [ "$rss" -gt "$rss_max" ] && rss_max=$rss
-      [ -z "$rss_1m" ] && [ "$now" -ge 60 ] && rss_1m=$rss
-    }
+    rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  fi
+  if [ -n "$rss" ] && [ "$rss" -gt 0 ]; then
+    echo "$now $rss" >>"$WORK/rss.txt"
+    rss_end=$rss
+    if [ "$rss" -gt "$rss_max" ]; then rss_max=$rss; fi
+    if [ -z "$rss_1m" ] && [ "$now" -ge 60 ]; then rss_1m=$rss; fi
   fi
   # Every 5 minutes the receiver leaves; 5 s later a new one comes.
   if [ $((now / 300)) -gt "$n" ] && [ "$now" -lt $((SECONDS_TOTAL - 30)) ]; then
