@@ -33,6 +33,7 @@ if [ ! -s "$WORK/actor_$MINUTES.mp4" ]; then
     x264enc speed-preset=ultrafast quantizer=22 pass=qual key-int-max=60 ! h264parse ! queue ! \
     mp4mux name=m ! filesink location="$WORK/actor_once.mp4" \
     d.audio_0 ! queue ! decodebin ! audioconvert ! avenc_aac ! queue ! m.
+  rm -rf "$WORK/parts"
   mkdir -p "$WORK/parts"
   reps=$((SECONDS_TOTAL / 33 + 1))
   for ((i = 0; i < reps; i++)); do ln -sf "$WORK/actor_once.mp4" "$WORK/parts/$(printf %04d "$i").mp4"; done
