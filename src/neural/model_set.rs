@@ -319,6 +319,21 @@ pub fn warping_readiness(
     }
 }
 
+/// The warping model's GridSample facts (`None` when the file cannot be read: loading names it),
+/// refused as [`warping_readiness`] says for `provider` before any session is made.
+fn warping_findings_checked(
+    dir: &Path,
+    provider: ExecutionProvider,
+) -> Result<Option<declared_opset::GridSampleFindings>, RuntimeError> {
+    let findings = declared_opset::read(&dir.join(WARPING.file)).ok();
+    if let Some(f) = &findings {
+        if let Err(problem) = warping_readiness(f, provider, None) {
+            return Err(RuntimeError::ModelSet(dir.to_path_buf(), vec![problem]));
+        }
+    }
+    Ok(findings)
+}
+
 impl LivePortraitModels {
     /// Loads the set in `dir` ([`MODEL_SPECS`]: the four required files and, when present,
     /// `stitching_eye.onnx` and `stitching_lip.onnx`) and checks every file's input and output
@@ -359,8 +374,7 @@ impl LivePortraitModels {
                 )],
             ));
         }
-        Self::check_before_loading(dir, provider)?;
-        let findings = declared_opset::read(&dir.join(WARPING.file)).ok();
+        let findings = warping_findings_checked(dir, provider)?;
         let mut problems = Vec::new();
         let mut sessions: Vec<Option<LoadedSession>> = Vec::new();
         for spec in &MODEL_SPECS {
@@ -456,12 +470,7 @@ impl LivePortraitModels {
         dir: &Path,
         provider: ExecutionProvider,
     ) -> Result<(), RuntimeError> {
-        if let Ok(f) = declared_opset::read(&dir.join(WARPING.file)) {
-            if let Err(problem) = warping_readiness(&f, provider, None) {
-                return Err(RuntimeError::ModelSet(dir.to_path_buf(), vec![problem]));
-            }
-        }
-        Ok(())
+        warping_findings_checked(dir, provider).map(|_| ())
     }
 
     /// What the user should know about the set although it runs (for a warning): a warping
