@@ -1,8 +1,10 @@
-//! Bilinear sampling of 8-bit RGB pictures, shared by the model crops and the mesh warp.
+//! Bilinear sampling of 8-bit pictures, the one home of its taps and blends: the `f32` taps and
+//! blend (`taps`, `taps_inside`, `inside_taps`, `blend`, `plane_sample`) that [`bilinear`] and
+//! the frame views of [`crate::video`] read with, and the fixed-point line walk (`FixedLine`,
+//! `weights`, `weighted_sum`) of [`bilinear_span`] and the model-input crops
+//! (`src/video/crop.rs`). Shared by the model crops and the mesh warp.
 
 use image::RgbImage;
-
-use crate::video::taps;
 
 /// Samples `img` at the continuous pixel position (`x`, `y`) with bilinear interpolation.
 ///
@@ -13,23 +15,17 @@ use crate::video::taps;
 #[inline(always)]
 pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     let (w, h) = img.dimensions();
-    let fx = x - 0.5;
-    let fy = y - 0.5;
     // Fast path: the 2x2 footprint lies inside, so the two rows are read as two 6-byte slices
     // (two bounds checks instead of twelve, no clamping).
-    if fx >= 0.0 && fy >= 0.0 && fx < (w - 1) as f32 && fy < (h - 1) as f32 {
-        let (x0, y0) = (fx as usize, fy as usize);
-        let (ax, ay) = (fx - x0 as f32, fy - y0 as f32);
+    if taps_inside(w as usize, h as usize, x, y) {
         let stride = w as usize * 3;
-        let i = y0 * stride + x0 * 3;
+        let (i, ax, ay) = inside_taps(stride, 3, x, y);
         let raw = img.as_raw();
         let top = &raw[i..i + 6];
         let bottom = &raw[i + stride..i + stride + 6];
         let mut out = [0.0f32; 3];
         for c in 0..3 {
-            let t = top[c] as f32 + (top[c + 3] as f32 - top[c] as f32) * ax;
-            let b = bottom[c] as f32 + (bottom[c + 3] as f32 - bottom[c] as f32) * ax;
-            out[c] = t + (b - t) * ay;
+            out[c] = blend(top[c], top[c + 3], bottom[c], bottom[c + 3], ax, ay);
         }
         return out;
     }
@@ -47,6 +43,74 @@ pub fn bilinear(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
         out[c] = top * (1.0 - ay) + bottom * ay;
     }
     out
+}
+
+/// Bilinear taps of a `w` x `h` plane at continuous position (`x`, `y`) (pixel-centre convention,
+/// clamped to the border): the column and row of the top-left tap, the column and row steps to
+/// the right and bottom taps (0 at the last column or row), and the fractional weights. Used by
+/// [`bilinear`] and the frame views of [`crate::video`].
+#[inline(always)]
+pub(crate) fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
+    let fx = (x - 0.5).clamp(0.0, (w - 1) as f32);
+    let fy = (y - 0.5).clamp(0.0, (h - 1) as f32);
+    // Through u32, as in `inside_taps` (NaN gives 0 either way).
+    let (x0, y0) = (fx as u32 as usize, fy as u32 as usize);
+    let dx = usize::from(x0 + 1 < w);
+    let dy = usize::from(y0 + 1 < h);
+    (x0, y0, dx, dy, fx - x0 as f32, fy - y0 as f32)
+}
+
+/// Bilinear sample of one byte channel: `plane` with row `stride`, pixels `step` bytes apart,
+/// the channel at byte `offset`, `w` x `h` samples.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn plane_sample(
+    plane: &[u8],
+    stride: usize,
+    step: usize,
+    offset: usize,
+    w: usize,
+    h: usize,
+    x: f32,
+    y: f32,
+) -> f32 {
+    let (x0, y0, dx, dy, ax, ay) = taps(w, h, x, y);
+    let i = y0 * stride + x0 * step + offset;
+    let (j, k) = (i + dx * step, i + dy * stride);
+    let l = k + dx * step;
+    blend(plane[i], plane[j], plane[k], plane[l], ax, ay)
+}
+
+/// Whether every bilinear tap at (`x`, `y`) of a `w` x `h` plane lies inside it unclamped: then
+/// [`taps`] gives the plain floor and fraction there, with both steps 1. NaN gives false.
+#[inline(always)]
+pub(crate) fn taps_inside(w: usize, h: usize, x: f32, y: f32) -> bool {
+    let (fx, fy) = (x - 0.5, y - 0.5);
+    fx >= 0.0 && fy >= 0.0 && fx < (w - 1) as f32 && fy < (h - 1) as f32
+}
+
+/// Top-left tap index and weights at (`x`, `y`) where [`taps_inside`] holds: byte `y0 stride +
+/// x0 step`, fractions (`ax`, `ay`).
+#[inline(always)]
+pub(crate) fn inside_taps(stride: usize, step: usize, x: f32, y: f32) -> (usize, f32, f32) {
+    let (fx, fy) = (x - 0.5, y - 0.5);
+    // Through u32: a saturating float -> usize conversion takes about twice the instructions
+    // (measured: a fifth of the packed row's time); values here are below 2^24.
+    let (x0, y0) = (fx as u32, fy as u32);
+    let i = y0 as usize * stride + x0 as usize * step;
+    (i, fx - x0 as f32, fy - y0 as f32)
+}
+
+/// Bilinear blend of taps `a` (top left), `b` (top right), `d` (bottom left), `e` (bottom
+/// right) with the fractional weights (`ax`, `ay`): along x, then y. The one blend of the `f32`
+/// paths ([`bilinear`]'s taps inside the picture, [`plane_sample`], the frame views' row kernels),
+/// so that they give equal values.
+#[inline(always)]
+pub(crate) fn blend(a: u8, b: u8, d: u8, e: u8, ax: f32, ay: f32) -> f32 {
+    let (a, b, d, e) = (a as f32, b as f32, d as f32, e as f32);
+    let top = a + (b - a) * ax;
+    let bottom = d + (e - d) * ax;
+    top + (bottom - top) * ay
 }
 
 /// Fractional bits of the fixed-point positions: enough that stepping along a row of thousands
@@ -106,14 +170,14 @@ impl FixedLine {
     pub(crate) fn inside(&self, n: usize, w: usize, h: usize) -> bool {
         let last = n.saturating_sub(1) as i64;
         n == 0
-            || (taps_inside(self.x, self.y, w, h)
-                && taps_inside(self.x + last * self.dx, self.y + last * self.dy, w, h))
+            || (fixed_taps_inside(self.x, self.y, w, h)
+                && fixed_taps_inside(self.x + last * self.dx, self.y + last * self.dy, w, h))
     }
 
     /// Whether the current sample's taps lie inside a `w` x `h` plane unclamped.
     #[inline(always)]
     pub(crate) fn here_inside(&self, w: usize, h: usize) -> bool {
-        taps_inside(self.x, self.y, w, h)
+        fixed_taps_inside(self.x, self.y, w, h)
     }
 
     /// The current position on the plane, pixels (the bias and the tap-centre offset undone).
@@ -154,7 +218,7 @@ impl FixedLine {
 
 /// Whether the 2x2 taps at fixed-point position (`x`, `y`) lie inside a `w` x `h` plane.
 #[inline(always)]
-fn taps_inside(x: i64, y: i64, w: usize, h: usize) -> bool {
+fn fixed_taps_inside(x: i64, y: i64, w: usize, h: usize) -> bool {
     // A negative index wraps to a huge u64: one unsigned comparison per axis.
     ((x >> POS_BITS) as u64) < w as u64 - 1 && ((y >> POS_BITS) as u64) < h as u64 - 1
 }
@@ -168,6 +232,14 @@ pub(crate) fn weights(x: i64, y: i64) -> [u32; 4] {
     let w11 = ax * ay;
     let (w10, w01) = ((ax << WEIGHT_BITS) - w11, (ay << WEIGHT_BITS) - w11);
     [FULL * FULL - w10 - w01 - w11, w10, w01, w11]
+}
+
+/// Taps `a` (top left), `b` (top right), `d` (bottom left), `e` (bottom right) blended with the
+/// fixed-point weights `w` of [`weights`] (in that order): the sum, in units of `1 / FULL²` of a
+/// level (at most 255 FULL², within `u32`).
+#[inline(always)]
+pub(crate) fn weighted_sum(a: u8, b: u8, d: u8, e: u8, w: [u32; 4]) -> u32 {
+    a as u32 * w[0] + b as u32 * w[1] + d as u32 * w[2] + e as u32 * w[3]
 }
 
 /// [`bilinear`] along a line, rounded to 8 bits: pixel `k` of `out` (packed RGB, 3 bytes a pixel)
@@ -197,15 +269,12 @@ pub fn bilinear_span(img: &RgbImage, x: f32, y: f32, dx: f32, dy: f32, out: &mut
     const ROUND: u32 = 1 << (2 * WEIGHT_BITS - 1);
     for o in out.chunks_exact_mut(3) {
         if line.here_inside(w, h) {
-            let (x0, y0, [w00, w10, w01, w11]) = line.inside_taps();
+            let (x0, y0, wt) = line.inside_taps();
             let i = y0 * stride + x0 * 3;
             let top = &raw[i..i + 6];
             let bottom = &raw[i + stride..i + stride + 6];
             for c in 0..3 {
-                let sum = top[c] as u32 * w00
-                    + top[c + 3] as u32 * w10
-                    + bottom[c] as u32 * w01
-                    + bottom[c + 3] as u32 * w11;
+                let sum = weighted_sum(top[c], top[c + 3], bottom[c], bottom[c + 3], wt);
                 o[c] = ((sum + ROUND) >> (2 * WEIGHT_BITS)) as u8;
             }
         } else {

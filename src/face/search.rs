@@ -40,9 +40,13 @@
 use std::collections::VecDeque;
 
 use super::detector::{weighted_nms, Detection, DetectorModel};
+use super::frame_region::FrameRegion;
 use super::landmarker::FaceLandmarks;
 use super::roi::Roi;
-use super::tracker::FaceSpot;
+use super::spot::{
+    is_inside_other, is_same_face, larger_first, FaceSpot, JUMP_SCALE, JUMP_SHIFT, REFOUND_SCALE,
+    REFOUND_SHIFT,
+};
 use crate::runtime::RuntimeError;
 
 /// Smallest detector box the sweep is made to find, pixels (a face about 32 pixels wide, eye
@@ -122,64 +126,6 @@ impl Area {
 
     fn height(&self) -> f32 {
         self.y1 - self.y0
-    }
-}
-
-/// A part of the frame in fractions of its width and height (0..1, origin top-left): the
-/// `actor-region` property, written `x,y,width,height` (e.g. `0.25,0,0.5,0.6`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FrameRegion {
-    /// Left edge, fraction of the frame width.
-    pub x: f32,
-    /// Top edge, fraction of the frame height.
-    pub y: f32,
-    /// Width, fraction of the frame width.
-    pub width: f32,
-    /// Height, fraction of the frame height.
-    pub height: f32,
-}
-
-impl std::str::FromStr for FrameRegion {
-    type Err = String;
-
-    /// Parses `x,y,width,height` (fractions). Errors say what is wrong and what is expected.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = s.split(',').map(str::trim).collect();
-        let usage = "expected four fractions of the frame, x,y,width,height, e.g. 0.25,0,0.5,0.6";
-        if parts.len() != 4 {
-            return Err(format!("\"{s}\": {usage}"));
-        }
-        let mut v = [0f32; 4];
-        for (slot, part) in v.iter_mut().zip(&parts) {
-            *slot = part
-                .parse::<f32>()
-                .ok()
-                .filter(|f| f.is_finite())
-                .ok_or_else(|| format!("\"{s}\": \"{part}\" is not a number; {usage}"))?;
-        }
-        let [x, y, width, height] = v;
-        if x < 0.0 || y < 0.0 || width <= 0.0 || height <= 0.0 {
-            return Err(format!(
-                "\"{s}\": x and y must be 0 or more, width and height more than 0; {usage}"
-            ));
-        }
-        if x + width > 1.0 + 1e-4 || y + height > 1.0 + 1e-4 {
-            return Err(format!(
-                "\"{s}\": the region must lie inside the frame (x + width and y + height at most 1)"
-            ));
-        }
-        Ok(FrameRegion {
-            x,
-            y,
-            width,
-            height,
-        })
-    }
-}
-
-impl std::fmt::Display for FrameRegion {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{},{},{},{}", self.x, self.y, self.width, self.height)
     }
 }
 
@@ -429,14 +375,10 @@ impl FaceSearch {
                 self.count_run(started);
                 if let Some(lm) = checked {
                     let spot = FaceSpot::of(&lm);
-                    let known = self.candidates.iter().any(|c| {
-                        super::tracker::is_same_face(
-                            &c.spot,
-                            &spot,
-                            super::tracker::JUMP_SHIFT,
-                            super::tracker::JUMP_SCALE,
-                        )
-                    });
+                    let known = self
+                        .candidates
+                        .iter()
+                        .any(|c| is_same_face(&c.spot, &spot, JUMP_SHIFT, JUMP_SCALE));
                     // Part of a face already found, or the whole of one found in part, is no
                     // second face: the larger reading is kept (`actor-face=1` on a one-face clip
                     // followed a reading of the lower half of the face, and drew it as a huge
@@ -444,7 +386,7 @@ impl FaceSearch {
                     let part = self
                         .candidates
                         .iter_mut()
-                        .find(|c| super::tracker::is_inside_other(&c.spot, &spot));
+                        .find(|c| is_inside_other(&c.spot, &spot));
                     if let Some(c) = part {
                         if spot.size > c.spot.size && !known && area.contains(spot.cx, spot.cy) {
                             *c = Candidate {
@@ -490,12 +432,7 @@ impl FaceSearch {
                 let seen = self.unchecked.iter().any(|(u, _)| u.iou(&d) > 0.3)
                     || self.candidates.iter().any(|c| {
                         let spot = FaceSpot::of_detection(&d);
-                        super::tracker::is_same_face(
-                            &c.spot,
-                            &spot,
-                            super::tracker::REFOUND_SHIFT,
-                            super::tracker::REFOUND_SCALE,
-                        )
+                        is_same_face(&c.spot, &spot, REFOUND_SHIFT, REFOUND_SCALE)
                     });
                 if !seen {
                     self.unchecked.push_back((d, window.level));
@@ -524,14 +461,11 @@ impl FaceSearch {
     /// checked.
     fn pick(&self, last_seen: Option<&FaceSpot>, rule: PickRule) -> Option<Candidate> {
         if let Some(seen) = last_seen {
-            if let Some(c) = self.candidates.iter().find(|c| {
-                super::tracker::is_same_face(
-                    seen,
-                    &c.spot,
-                    super::tracker::REFOUND_SHIFT,
-                    super::tracker::REFOUND_SCALE,
-                )
-            }) {
+            if let Some(c) = self
+                .candidates
+                .iter()
+                .find(|c| is_same_face(seen, &c.spot, REFOUND_SHIFT, REFOUND_SCALE))
+            {
                 return Some(c.clone());
             }
         }
@@ -539,12 +473,7 @@ impl FaceSearch {
             return None;
         }
         let mut by_size: Vec<&Candidate> = self.candidates.iter().collect();
-        by_size.sort_by(|a, b| {
-            b.spot
-                .size
-                .total_cmp(&a.spot.size)
-                .then(a.spot.cx.total_cmp(&b.spot.cx))
-        });
+        by_size.sort_by(|a, b| larger_first(&a.spot, &b.spot));
         // Levels whose windows all ran and whose detections were all checked.
         let running_level = self.windows.get(self.next).map(|w| w.level);
         let unchecked_level = self.unchecked.iter().map(|&(_, l)| l).min();
@@ -726,31 +655,6 @@ mod tests {
                     "{w:?}"
                 );
             }
-        }
-    }
-
-    #[test]
-    fn a_region_reads_from_four_fractions_and_a_wrong_one_says_why() {
-        let r: FrameRegion = " 0.1, 0.2 ,0.3,0.4".parse().unwrap();
-        assert_eq!(
-            r,
-            FrameRegion {
-                x: 0.1,
-                y: 0.2,
-                width: 0.3,
-                height: 0.4
-            }
-        );
-        assert_eq!(r.to_string().parse::<FrameRegion>().unwrap(), r);
-        for (bad, says) in [
-            ("0.1,0.2,0.3", "four fractions"),
-            ("a,0,1,1", "\"a\" is not a number"),
-            ("0,0,0,1", "more than 0"),
-            ("0.6,0,0.5,1", "inside the frame"),
-            ("nan,0,1,1", "not a number"),
-        ] {
-            let e = bad.parse::<FrameRegion>().unwrap_err();
-            assert!(e.contains(says), "{bad}: {e}");
         }
     }
 

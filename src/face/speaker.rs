@@ -2,7 +2,7 @@
 //! to follow by it, with hysteresis (the `actor-choice=speaking` rule).
 //!
 //! **Mouth activity** ([`MouthActivity`]): the standard deviation of the mouth opening (the
-//! inner-lip gap over the outer-eye-corner distance, [`crate::quality::mouth_opening_of`]) over
+//! inner-lip gap over the outer-eye-corner distance, [`super::opening_measures::mouth_opening_of`]) over
 //! the last [`ACTIVITY_WINDOW`] seconds of samples. Speech opens and closes the mouth three to six
 //! times a second, so its opening varies widely within a second; a listener's mouth, closed or
 //! held in a smile, barely varies. The measure does not depend on how often a face is sampled

@@ -27,11 +27,11 @@ use std::time::{Duration, Instant};
 
 use super::detector::Detection;
 use super::landmarker::FaceLandmarks;
+use super::opening_measures::mouth_opening_of;
 use super::roi::Roi;
 use super::search::{sweep, Area, Budget, SearchWindow};
 use super::speaker::{MouthActivity, SpeakerChoice};
-use super::tracker::{is_same_face, FaceSpot, MIN_PRESENCE, REFOUND_SCALE, REFOUND_SHIFT};
-use crate::quality::mouth_opening_of;
+use super::spot::{is_same_face, overlap, FaceSpot, MIN_PRESENCE, REFOUND_SCALE, REFOUND_SHIFT};
 use crate::runtime::RuntimeError;
 
 /// Most faces watched besides the followed one.
@@ -45,14 +45,6 @@ pub const DISCOVERY_SECONDS: f64 = 0.2;
 pub const RUNS_PER_FRAME: usize = 2;
 /// A watched face is dropped after this many checks in a row without it.
 pub const MAX_MISSES: u32 = 3;
-
-/// Whether the faces at `a` and `b` are one: their centres closer than half the larger crop
-/// (about three quarters of a face width), whatever their sizes. Stricter than
-/// [`is_same_face`]: a detector box on part of a face (its eyes, a cheek) is that face too.
-pub fn overlap(a: &FaceSpot, b: &FaceSpot) -> bool {
-    let d = ((a.cx - b.cx).powi(2) + (a.cy - b.cy).powi(2)).sqrt();
-    d < 0.5 * a.size.max(b.size)
-}
 
 /// What the watch runs on a frame.
 pub trait FaceLooker {
@@ -345,7 +337,7 @@ mod tests {
 
     use crate::face::detector::Detection;
     use crate::face::landmarker::EYE_CORNERS;
-    use crate::quality::MOUTH_GAP;
+    use crate::face::opening_measures::MOUTH_GAP;
 
     /// A face of the test scene: centre, box side (pixels) and mouth opening over time.
     struct SceneFace {

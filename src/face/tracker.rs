@@ -33,27 +33,17 @@ use crate::video::{for_each_row_sample, RgbSource};
 
 use super::detector::{Detection, DetectorModel, FaceDetector};
 use super::eye_refiner::EyeRefiner;
+use super::frame_region::FrameRegion;
 use super::landmarker::{FaceLandmarks, Landmarker};
 use super::roi::{Roi, RoiDeadBand};
-use super::search::{Area, Budget, FaceFinder, FaceSearch, FrameRegion, PickRule, SearchWindow};
+use super::search::{Area, Budget, FaceFinder, FaceSearch, PickRule, SearchWindow};
 use super::speaker::ActorChoice;
 use super::speaker_watch::{FaceLooker, SpeakerWatch};
+use super::spot::{
+    is_same_face, larger_first, FaceSpot, JUMP_SCALE, JUMP_SHIFT, MIN_PRESENCE, REFOUND_SCALE,
+    REFOUND_SHIFT,
+};
 use crate::runtime::RuntimeError;
-
-/// Landmarks whose face-presence probability is below this are treated as "no face".
-pub const MIN_PRESENCE: f32 = 0.5;
-
-/// Largest shift of the face's crop centre between two consecutive frames, in crop sizes (the
-/// crop is 1.5x the face's landmark box, about 3.5 eye-corner distances): 0.3 is about one
-/// eye-corner distance, more than a head moves in one frame at 10 frames/s or more.
-pub const JUMP_SHIFT: f32 = 0.3;
-/// Largest change of the face's crop size between two consecutive frames (either way).
-pub const JUMP_SCALE: f32 = 1.25;
-/// A face found again after a loss farther than this (crop sizes) from where it was last seen is
-/// a new face (a cut, or someone else).
-pub const REFOUND_SHIFT: f32 = 0.5;
-/// A face found again after a loss larger or smaller than this ratio is a new face.
-pub const REFOUND_SCALE: f32 = 1.4;
 
 /// A cut: consecutive pictures differ by more than this (mean absolute difference, 0..255, of
 /// their [`Thumbnail`]s) ...
@@ -149,59 +139,6 @@ impl Thumbnail {
             .sum::<f32>()
             / self.0.len() as f32
     }
-}
-
-/// Where a tracked face is: the centre and size of its tracking crop, square pixels.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct FaceSpot {
-    /// Crop centre x.
-    pub cx: f32,
-    /// Crop centre y.
-    pub cy: f32,
-    /// Crop side (1.5x the longer side of the landmark box: independent of roll and yaw).
-    pub size: f32,
-}
-
-impl FaceSpot {
-    /// The spot of tracked landmarks.
-    pub fn of(lm: &FaceLandmarks) -> Self {
-        let r = lm.tracking_roi();
-        FaceSpot {
-            cx: r.cx,
-            cy: r.cy,
-            size: r.size.max(1e-3),
-        }
-    }
-
-    /// The spot of a detection (its landmarker crop).
-    pub fn of_detection(d: &Detection) -> Self {
-        let r = d.landmark_roi();
-        FaceSpot {
-            cx: r.cx,
-            cy: r.cy,
-            size: r.size.max(1e-3),
-        }
-    }
-}
-
-/// Whether one of two faces has its centre inside the other's face (the face box being the
-/// middle two thirds of its crop, see [`FaceSpot::size`]): two people's faces never do, a
-/// landmarker's reading of part of a face (a detection on the mouth and chin) and the whole face
-/// do. Pixels of one frame.
-pub fn is_inside_other(a: &FaceSpot, b: &FaceSpot) -> bool {
-    let inside = |p: &FaceSpot, face: &FaceSpot| {
-        (p.cx - face.cx).abs() < face.size / 3.0 && (p.cy - face.cy).abs() < face.size / 3.0
-    };
-    inside(a, b) || inside(b, a)
-}
-
-/// Whether `now` can be the face seen at `before`: shifted by at most `max_shift` crop sizes (of
-/// the larger of the two) and scaled by at most `max_scale` either way.
-pub fn is_same_face(before: &FaceSpot, now: &FaceSpot, max_shift: f32, max_scale: f32) -> bool {
-    let size = before.size.max(now.size);
-    let shift = ((now.cx - before.cx).powi(2) + (now.cy - before.cy).powi(2)).sqrt();
-    let ratio = now.size.max(before.size) / now.size.min(before.size);
-    shift <= max_shift * size && ratio <= max_scale
 }
 
 /// How the tracker chooses and finds the face, read once per frame from the element's settings.
@@ -684,10 +621,7 @@ impl FaceTracker {
             }
         }
         // Largest face first (ties: leftmost), as the boxes were.
-        faces.sort_by(|a, b| {
-            let (sa, sb) = (FaceSpot::of(a), FaceSpot::of(b));
-            sb.size.total_cmp(&sa.size).then(sa.cx.total_cmp(&sb.cx))
-        });
+        faces.sort_by(|a, b| larger_first(&FaceSpot::of(a), &FaceSpot::of(b)));
         let count = faces.len();
         let Some(mut lm) = faces.into_iter().nth(n) else {
             return Ok((None, count));
@@ -714,7 +648,7 @@ impl FaceTracker {
                 }
             }
         }
-        found.sort_by(larger_first);
+        found.sort_by(larger_box_first);
         Ok(found)
     }
 
@@ -737,8 +671,9 @@ impl FaceTracker {
     }
 }
 
-/// The order of faces in a picture: larger box first, ties leftmost first.
-fn larger_first(a: &Detection, b: &Detection) -> std::cmp::Ordering {
+/// The order of detections in a picture: larger box first, ties leftmost first (as
+/// [`larger_first`] orders faces).
+fn larger_box_first(a: &Detection, b: &Detection) -> std::cmp::Ordering {
     (b.w * b.h)
         .total_cmp(&(a.w * a.h))
         .then(a.cx.total_cmp(&b.cx))
@@ -775,90 +710,6 @@ pub fn search_windows(w: f32, h: f32) -> Vec<Option<Roi>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn part_of_a_face_is_inside_it_and_two_faces_side_by_side_are_not() {
-        let face = FaceSpot {
-            cx: 300.0,
-            cy: 200.0,
-            size: 150.0,
-        };
-        let lower_half = FaceSpot {
-            cx: 300.0,
-            cy: 240.0,
-            size: 80.0,
-        };
-        let neighbour = FaceSpot {
-            cx: 420.0,
-            cy: 210.0,
-            size: 140.0,
-        };
-        assert!(is_inside_other(&face, &lower_half) && is_inside_other(&lower_half, &face));
-        assert!(!is_inside_other(&face, &neighbour));
-    }
-
-    fn spot(cx: f32, cy: f32, size: f32) -> FaceSpot {
-        FaceSpot { cx, cy, size }
-    }
-
-    #[test]
-    fn a_head_moving_between_frames_is_the_same_face_a_cut_is_not() {
-        let before = spot(240.0, 240.0, 300.0);
-        // A fast head shake: a third of an eye-corner distance (~0.1 crop) in a frame, 5 % larger.
-        assert!(is_same_face(
-            &before,
-            &spot(270.0, 245.0, 315.0),
-            JUMP_SHIFT,
-            JUMP_SCALE
-        ));
-        // Rolled or turned heads keep their crop size; a nod moves the centre a little.
-        assert!(is_same_face(
-            &before,
-            &spot(240.0, 200.0, 290.0),
-            JUMP_SHIFT,
-            JUMP_SCALE
-        ));
-        // A cut to a wider shot: the face is 60 % of the size, elsewhere.
-        assert!(!is_same_face(
-            &before,
-            &spot(330.0, 180.0, 180.0),
-            JUMP_SHIFT,
-            JUMP_SCALE
-        ));
-        // A cut to a close-up at the same place: 1.5x larger.
-        assert!(!is_same_face(
-            &before,
-            &spot(240.0, 240.0, 450.0),
-            JUMP_SHIFT,
-            JUMP_SCALE
-        ));
-        // Another face beside this one: a face width away.
-        assert!(!is_same_face(
-            &before,
-            &spot(480.0, 240.0, 300.0),
-            JUMP_SHIFT,
-            JUMP_SCALE
-        ));
-        // Found again after a loss a little off where it was: the same face.
-        assert!(is_same_face(
-            &before,
-            &spot(330.0, 260.0, 340.0),
-            REFOUND_SHIFT,
-            REFOUND_SCALE
-        ));
-        assert!(!is_same_face(
-            &before,
-            &spot(500.0, 260.0, 300.0),
-            REFOUND_SHIFT,
-            REFOUND_SCALE
-        ));
-        assert!(!is_same_face(
-            &before,
-            &spot(240.0, 240.0, 150.0),
-            REFOUND_SHIFT,
-            REFOUND_SCALE
-        ));
-    }
 
     #[test]
     fn a_cut_changes_the_thumbnail_a_small_motion_does_not() {

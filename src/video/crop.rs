@@ -20,7 +20,7 @@
 //! `src/face/roi.rs` tests both against the per-sample path over random crops.
 
 use super::{for_each_row_sample, RgbSource, YuvMatrix};
-use crate::sampling::{FixedLine as Line, FULL, MASK, POS_BITS, WEIGHT_BITS};
+use crate::sampling::{weighted_sum, FixedLine as Line, FULL, MASK, POS_BITS, WEIGHT_BITS};
 
 /// The value of one unit of a blended sum (the four weights sum to `FULL²`).
 const UNIT: f64 = 1.0 / (FULL as f64 * FULL as f64);
@@ -46,11 +46,11 @@ pub(crate) fn crop_row_by_samples<S: RgbSource + ?Sized>(
 /// `w`, in units of [`UNIT`].
 #[inline(always)]
 fn blend(a: u8, b: u8, d: u8, e: u8, w: [u32; 4]) -> f32 {
-    (a as u32 * w[0] + b as u32 * w[1] + d as u32 * w[2] + e as u32 * w[3]) as f32
+    weighted_sum(a, b, d, e, w) as f32
 }
 
 /// Bytes 0..4 of the pixels at `top[0]`, `top[ps]`, `bottom[0]`, `bottom[ps]` blended at the
-/// fixed-point position (`x`, `y`) with its weights (as [`weights`], in `f32`): four lanes,
+/// fixed-point position (`x`, `y`) with its weights (as [`crate::sampling::weights`], in `f32`): four lanes,
 /// 0..255.
 #[inline(always)]
 fn lane_blend(top: &[u8], bottom: &[u8], ps: usize, x: i64, y: i64) -> [f32; 4] {

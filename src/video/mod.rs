@@ -10,7 +10,9 @@ pub mod yuv;
 
 use image::RgbImage;
 
-use crate::sampling::{bilinear, bilinear_span};
+use crate::sampling::{
+    bilinear, bilinear_span, blend, inside_taps, plane_sample, taps, taps_inside,
+};
 pub use rect::Rect;
 pub use yuv::YuvMatrix;
 
@@ -311,74 +313,6 @@ impl<'a> FrameView<'a> {
             }
         }
     }
-}
-
-/// Bilinear taps of a `w` x `h` plane at continuous position (`x`, `y`) (pixel-centre convention,
-/// clamped to the border): the column and row of the top-left tap, the column and row steps to
-/// the right and bottom taps (0 at the last column or row), and the fractional weights. Shared
-/// with [`crate::sampling::bilinear`].
-#[inline(always)]
-pub(crate) fn taps(w: usize, h: usize, x: f32, y: f32) -> (usize, usize, usize, usize, f32, f32) {
-    let fx = (x - 0.5).clamp(0.0, (w - 1) as f32);
-    let fy = (y - 0.5).clamp(0.0, (h - 1) as f32);
-    // Through u32, as in `inside_taps` (NaN gives 0 either way).
-    let (x0, y0) = (fx as u32 as usize, fy as u32 as usize);
-    let dx = usize::from(x0 + 1 < w);
-    let dy = usize::from(y0 + 1 < h);
-    (x0, y0, dx, dy, fx - x0 as f32, fy - y0 as f32)
-}
-
-/// Bilinear sample of one byte channel: `plane` with row `stride`, pixels `step` bytes apart,
-/// the channel at byte `offset`, `w` x `h` samples.
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn plane_sample(
-    plane: &[u8],
-    stride: usize,
-    step: usize,
-    offset: usize,
-    w: usize,
-    h: usize,
-    x: f32,
-    y: f32,
-) -> f32 {
-    let (x0, y0, dx, dy, ax, ay) = taps(w, h, x, y);
-    let i = y0 * stride + x0 * step + offset;
-    let (j, k) = (i + dx * step, i + dy * stride);
-    let l = k + dx * step;
-    let top = plane[i] as f32 + (plane[j] as f32 - plane[i] as f32) * ax;
-    let bottom = plane[k] as f32 + (plane[l] as f32 - plane[k] as f32) * ax;
-    top + (bottom - top) * ay
-}
-
-/// Whether every bilinear tap at (`x`, `y`) of a `w` x `h` plane lies inside it unclamped: then
-/// [`taps`] gives the plain floor and fraction there, with both steps 1. NaN gives false.
-#[inline(always)]
-fn taps_inside(w: usize, h: usize, x: f32, y: f32) -> bool {
-    let (fx, fy) = (x - 0.5, y - 0.5);
-    fx >= 0.0 && fy >= 0.0 && fx < (w - 1) as f32 && fy < (h - 1) as f32
-}
-
-/// Top-left tap index and weights at (`x`, `y`) where [`taps_inside`] holds: byte `y0 stride +
-/// x0 step`, fractions (`ax`, `ay`).
-#[inline(always)]
-fn inside_taps(stride: usize, step: usize, x: f32, y: f32) -> (usize, f32, f32) {
-    let (fx, fy) = (x - 0.5, y - 0.5);
-    // Through u32: a saturating float -> usize conversion takes about twice the instructions
-    // (measured: a fifth of the packed row's time); values here are below 2^24.
-    let (x0, y0) = (fx as u32, fy as u32);
-    let i = y0 as usize * stride + x0 as usize * step;
-    (i, fx - x0 as f32, fy - y0 as f32)
-}
-
-/// Bilinear blend of taps `a` (top left), `b` (top right), `d` (bottom left), `e` (bottom
-/// right), in the same order of operations as [`plane_sample`] (so that both give equal values).
-#[inline(always)]
-fn blend(a: u8, b: u8, d: u8, e: u8, ax: f32, ay: f32) -> f32 {
-    let (a, b, d, e) = (a as f32, b as f32, d as f32, e as f32);
-    let top = a + (b - a) * ax;
-    let bottom = d + (e - d) * ax;
-    top + (bottom - top) * ay
 }
 
 /// One layout's sampling code for [`RgbSource::sample_row`]: chosen once per row.
