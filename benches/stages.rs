@@ -12,6 +12,7 @@ mod common;
 
 use gst::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
 use gstfacereenact::face::{DetectorModel, EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
@@ -163,7 +164,7 @@ fn main() {
     }
     report("motion (smoothing + pose)", t.elapsed(), n);
 
-    let mut mesh = avatar.mesh.clone();
+    let MeshAvatar { mut mesh, skin, .. } = MeshAvatar::of(&avatar);
     let mut out = avatar.image.clone();
     let t = Instant::now();
     for _ in 0..ROUNDS {
@@ -180,7 +181,7 @@ fn main() {
     let t = Instant::now();
     for _ in 0..ROUNDS {
         for (i, target) in targets.iter().enumerate() {
-            let colour = colour_match(skin_colour(&frames[i], par, &lms[i].points), avatar.skin);
+            let colour = colour_match(skin_colour(&frames[i], par, &lms[i].points), skin);
             draw_mouth_interior(
                 &mut CanvasRows::of(&mut out),
                 MouthSource {

@@ -1,5 +1,5 @@
-//! The avatar: its picture, decoded once, and everything computed from it once (landmarks, warp
-//! mesh, skin colour), shared between frames and swappable while a stream runs.
+//! The avatar: its picture, decoded once, and what every engine needs of it, found once (its
+//! landmarks, its alpha), shared between frames and swappable while a stream runs.
 
 use std::fmt;
 use std::io::Cursor;
@@ -12,14 +12,11 @@ use image::{
 };
 
 use crate::face::{FaceLandmarks, FaceTracker};
-use crate::motion::openings::closed_mouth;
 use crate::output_size::SizeRule;
 use crate::picture::{
     alpha_as_rgb, bleed_under_transparency, composite_over_white, fit_into, jpeg_is_complete,
     pad_to_even, Padding,
 };
-use crate::render::mouth::skin_colour;
-use crate::render::WarpMesh;
 use crate::runtime::RuntimeError;
 
 /// Largest width or height of an avatar picture, pixels. Larger pictures are refused from their
@@ -129,15 +126,10 @@ pub struct AvatarModel {
     /// that mattes its renderings again (the LivePortrait engine) keep the picture's
     /// transparency.
     pub own_alpha: Option<GrayImage>,
-    /// The avatar's 468 face-mesh landmarks, avatar pixels.
+    /// The avatar's 468 face-mesh landmarks, avatar pixels. (What only the mesh engine derives
+    /// from them, its warp mesh, neutral pose and skin colour, it makes itself:
+    /// [`crate::engine::mesh_avatar::MeshAvatar`].)
     pub landmarks: FaceLandmarks,
-    /// The avatar's neutral pose that the actor's motion starts from: its landmarks, with the
-    /// mouth closed when the picture shows it open ([`closed_mouth`]), 468 points, avatar pixels.
-    pub neutral: Vec<[f32; 3]>,
-    /// The warp mesh built around them.
-    pub mesh: WarpMesh,
-    /// Mean skin colour, RGB 0..255, for colour matching the mouth interior.
-    pub skin: [f32; 3],
 }
 
 /// Decodes an avatar picture file into the canvas the element outputs: upright (EXIF orientation
@@ -362,7 +354,7 @@ pub enum AlphaRequest<'a> {
 }
 
 impl AvatarModel {
-    /// Loads the avatar at `path`: decode, find the face and its landmarks, build the warp mesh.
+    /// Loads the avatar at `path`: decode, find the face and its landmarks.
     /// With several faces in the picture, the largest is used ([`AvatarModel::load_face`]).
     pub fn load(path: &Path, tracker: &mut FaceTracker) -> Result<AvatarModel, AvatarError> {
         Self::load_face(path, tracker, 0)
@@ -392,7 +384,7 @@ impl AvatarModel {
     }
 
     /// [`AvatarModel::load_with_alpha`] with the picture scaled first to the size `rule` gives
-    /// it ([`decode_picture_sized`]): the landmarks, mesh, alpha or matte are all found on the
+    /// it ([`decode_picture_sized`]): the landmarks, alpha or matte are all found on the
     /// scaled picture, so that the model is the output's size. The same errors.
     pub fn load_sized(
         path: &Path,
@@ -444,9 +436,6 @@ impl AvatarModel {
 
     /// Builds the model from a picture and its landmarks (no inference).
     pub fn from_parts(path: &Path, image: RgbImage, landmarks: FaceLandmarks) -> AvatarModel {
-        let mesh = WarpMesh::new(&landmarks.points);
-        let neutral = closed_mouth(&landmarks.points).unwrap_or_else(|| landmarks.points.clone());
-        let skin = skin_colour(&image, 1.0, &landmarks.points);
         AvatarModel {
             path: path.to_path_buf(),
             picture_size: image.dimensions(),
@@ -454,9 +443,6 @@ impl AvatarModel {
             alpha: None,
             own_alpha: None,
             landmarks,
-            neutral,
-            mesh,
-            skin,
         }
     }
 

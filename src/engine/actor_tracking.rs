@@ -77,6 +77,12 @@ impl ActorTracking {
         &self.points
     }
 
+    /// [`ActorTracking::points`], `None` before any face: what
+    /// [`super::ReenactEngine::actor_landmarks`] gives.
+    pub fn landmarks(&self) -> Option<&[[f32; 3]]> {
+        (!self.points.is_empty()).then_some(&self.points)
+    }
+
     /// Restarts the smoothing (an avatar change).
     pub fn reset_smoothing(&mut self) {
         self.filter.reset();

@@ -4,7 +4,8 @@
 use image::RgbImage;
 
 use super::actor_tracking::{ActorTracking, Tracked};
-use super::copy_rect;
+use super::mesh_avatar::MeshAvatar;
+use super::rendering::Rendering;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::FaceTracker;
@@ -82,16 +83,13 @@ pub struct MeshEngine {
     reacquire: Reacquire,
     /// The avatar's pose of the current frame (its buffer reused frame to frame).
     target: TargetPose,
-    /// The rendering: the avatar picture with the re-posed head drawn over it. Kept while the
-    /// actor's face is missing (the avatar holds its last pose).
-    canvas: RgbImage,
-    /// The rendering's alpha when the avatar has one ([`AvatarModel::alpha`], in R, G and B),
-    /// drawn with the same mesh as `canvas`; empty when it has none.
-    alpha_canvas: RgbImage,
-    /// Where `canvas` (and `alpha_canvas`) differs from the avatar picture (and its alpha).
-    changed: Rect,
-    /// This engine's posed copy of the avatar's warp mesh (made on the first frame of an avatar).
-    mesh: Option<WarpMesh>,
+    /// The rendering: the avatar picture with the re-posed head drawn over it, and its alpha
+    /// when the avatar has one, drawn with the same mesh. Kept while the actor's face is missing
+    /// (the avatar holds its last pose).
+    rendering: Rendering,
+    /// What this engine derives from the current avatar, its warp mesh posed in place (made by
+    /// [`ReenactEngine::prepare`] or on the first frame that draws).
+    avatar: Option<MeshAvatar>,
     /// How long the current run of actor frames without a face has lasted.
     absence: AbsenceClock,
     /// The pose shown when the avatar started to ease to rest (the held pose).
@@ -101,24 +99,21 @@ pub struct MeshEngine {
     colour: ColourMatch,
 }
 
-/// Draws `target` onto `canvas` (the avatar's size): restores from the avatar picture what the
-/// last frame drew (`changed`) and the head's region, then draws the posed mesh over it with the
-/// mouth interior of `mouth` colour-matched by `colour`, in `render_threads` bands (0: by the
-/// region's size). When the avatar has an alpha, `alpha_canvas` gets the same mesh drawn from
-/// it (no mouth interior: the opening lies inside the face, opaque). Returns the region drawn
-/// (where the canvas now differs from the picture).
-#[allow(clippy::too_many_arguments)]
+/// Draws `target` onto `rendering` (sized for `avatar`): restores from the avatar picture what
+/// the last frame drew and the head's region ([`Rendering::restore_for`]), then draws the posed
+/// mesh over it with the mouth interior of `mouth` colour-matched by `colour`, in
+/// `render_threads` bands (0: by the region's size). When the avatar has an alpha, the
+/// rendering's alpha gets the same mesh drawn from it (no mouth interior: the opening lies
+/// inside the face, opaque).
 fn draw_pose(
-    canvas: &mut RgbImage,
-    alpha_canvas: &mut RgbImage,
-    changed: Rect,
+    rendering: &mut Rendering,
     mesh: &mut WarpMesh,
     avatar: &AvatarModel,
     target: &TargetPose,
     mouth: MouthSource,
     colour: ColourMatch,
     render_threads: usize,
-) -> Rect {
+) {
     mesh.pose(target);
     // Only the head region is drawn: restore it (and what the last frame drew) from the
     // avatar picture, then draw the head over it.
@@ -126,7 +121,7 @@ fn draw_pose(
     let (x0, y0, x1, y1) = mesh.moving_region();
     let (lo, hi) = bounds(&target.points);
     let region = Rect::covering([x0, y0], [x1, y1], w, h).union(&Rect::covering(lo, hi, w, h));
-    copy_rect(&avatar.image, canvas, region.union(&changed));
+    rendering.restore_for(avatar, region);
     mesh.sort_by_depth();
     let mesh = &*mesh;
     let draw = |rows: &mut CanvasRows| {
@@ -149,9 +144,9 @@ fn draw_pose(
         0 => auto_bands(region),
         n => n,
     };
+    let (canvas, alpha_canvas) = rendering.split_mut();
     draw_in_bands(CanvasRows::of(canvas), (region.y0, region.y1), bands, &draw);
-    if let Some(alpha) = &avatar.alpha {
-        copy_rect(alpha, alpha_canvas, region.union(&changed));
+    if let (Some(alpha), Some(alpha_canvas)) = (&avatar.alpha, alpha_canvas) {
         let draw_alpha = |rows: &mut CanvasRows| {
             mesh.draw_band(rows, alpha);
             mesh.draw_face(rows, alpha, false);
@@ -163,7 +158,6 @@ fn draw_pose(
             &draw_alpha,
         );
     }
-    region
 }
 
 impl MeshEngine {
@@ -177,10 +171,8 @@ impl MeshEngine {
                 points: Vec::with_capacity(470),
                 rigid: Similarity::identity(),
             },
-            canvas: RgbImage::new(0, 0),
-            alpha_canvas: RgbImage::new(0, 0),
-            changed: Rect::default(),
-            mesh: None,
+            rendering: Rendering::new(),
+            avatar: None,
             absence: AbsenceClock::new(),
             rest_from: None,
             mouth_patch: MouthPatch::new(),
@@ -197,29 +189,30 @@ impl MeshEngine {
         let Some(w) = rest_weight(absent, settings.hold_seconds) else {
             return;
         };
-        if self.target.points.is_empty() || self.changed == Rect::default() {
+        if self.target.points.is_empty() || self.rendering.is_clear() {
             return; // nothing drawn yet, or already at rest: the canvas is the picture
         }
         let from = self.rest_from.get_or_insert_with(|| self.target.clone());
         set_rest_pose(&mut self.target, &avatar.landmarks.points);
         if w >= 1.0 || from.points.len() != self.target.points.len() {
             // At rest: the avatar picture itself, exactly.
-            self.clear_canvas(avatar);
+            self.rendering.clear_to(avatar);
             self.reacquire.hold(&self.target);
             return;
         }
         self.target.blend_from(from, w);
         self.reacquire.hold(&self.target);
-        let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
+        let mesh = &mut self
+            .avatar
+            .get_or_insert_with(|| MeshAvatar::of(avatar))
+            .mesh;
         let own = MouthSource {
             image: &avatar.image,
             par: 1.0,
             points: &avatar.landmarks.points,
         };
-        self.changed = draw_pose(
-            &mut self.canvas,
-            &mut self.alpha_canvas,
-            self.changed,
+        draw_pose(
+            &mut self.rendering,
             mesh,
             avatar,
             &self.target,
@@ -227,23 +220,6 @@ impl MeshEngine {
             self.colour,
             settings.render_threads,
         );
-    }
-
-    /// Makes the canvas the avatar picture again (after an avatar change or a seek).
-    fn clear_canvas(&mut self, avatar: &AvatarModel) {
-        if self.canvas.dimensions() != avatar.image.dimensions() {
-            self.canvas = avatar.image.clone();
-        } else {
-            copy_rect(&avatar.image, &mut self.canvas, self.changed);
-        }
-        match &avatar.alpha {
-            Some(a) if self.alpha_canvas.dimensions() == a.dimensions() => {
-                copy_rect(a, &mut self.alpha_canvas, self.changed)
-            }
-            Some(a) => self.alpha_canvas = a.clone(),
-            None => self.alpha_canvas = RgbImage::new(0, 0),
-        }
-        self.changed = Rect::default();
     }
 
     /// Frames a face search ran in (it runs only while no face is followed), and the model runs
@@ -260,7 +236,7 @@ impl MeshEngine {
         self.tracking.reset();
         self.reacquire.reset();
         self.forget_absence();
-        self.clear_canvas(avatar);
+        self.rendering.clear_to(avatar);
     }
 
     /// Ends an absence of the actor's face (or forgets it after a seek or an avatar change).
@@ -279,9 +255,7 @@ impl ReenactEngine for MeshEngine {
         t: f64,
         settings: &EngineSettings,
     ) -> Result<FrameOutcome, RuntimeError> {
-        if self.canvas.dimensions() != avatar.image.dimensions() {
-            self.clear_canvas(avatar);
-        }
+        self.rendering.ensure_size(avatar);
         let Tracked::Face { new_shot } = self.tracking.next(actor, par, t, settings)? else {
             self.without_face(avatar, t, settings);
             return Ok(FrameOutcome::NoFace);
@@ -295,22 +269,20 @@ impl ReenactEngine for MeshEngine {
             self.reacquire.lost();
         }
         let actor_points = self.tracking.points();
+        let own = self.avatar.get_or_insert_with(|| MeshAvatar::of(avatar));
         self.motion.target_into(
             actor_points,
-            &avatar.neutral,
+            &own.neutral,
             &settings.motion,
             t,
             &mut self.target,
         );
         self.reacquire.apply(&mut self.target);
-        self.colour = colour_match(skin_colour(actor, par, actor_points), avatar.skin);
+        self.colour = colour_match(skin_colour(actor, par, actor_points), own.skin);
         self.mouth_patch.capture(actor, par, actor_points);
-        let mesh = self.mesh.get_or_insert_with(|| avatar.mesh.clone());
-        self.changed = draw_pose(
-            &mut self.canvas,
-            &mut self.alpha_canvas,
-            self.changed,
-            mesh,
+        draw_pose(
+            &mut self.rendering,
+            &mut own.mesh,
             avatar,
             &self.target,
             MouthSource {
@@ -325,11 +297,11 @@ impl ReenactEngine for MeshEngine {
     }
 
     fn output(&self) -> (&RgbImage, Rect) {
-        (&self.canvas, self.changed)
+        self.rendering.output()
     }
 
     fn output_alpha(&self) -> Option<&RgbImage> {
-        (self.alpha_canvas.dimensions() == self.canvas.dimensions()).then_some(&self.alpha_canvas)
+        self.rendering.output_alpha()
     }
 
     fn drawn_pose(&self) -> Option<&TargetPose> {
@@ -337,8 +309,7 @@ impl ReenactEngine for MeshEngine {
     }
 
     fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
-        let points = self.tracking.points();
-        (!points.is_empty()).then_some(points)
+        self.tracking.landmarks()
     }
 
     fn reset_reference(&mut self) {
@@ -346,15 +317,21 @@ impl ReenactEngine for MeshEngine {
     }
 
     fn avatar_changed(&mut self) {
-        // The canvas is remade from the new avatar on the next frame (its size differs) or here.
-        self.canvas = RgbImage::new(0, 0);
-        self.alpha_canvas = RgbImage::new(0, 0);
-        self.changed = Rect::default();
-        self.mesh = None;
+        // The rendering is remade from the new avatar on the next frame (its size differs), or by
+        // a flush.
+        self.rendering.reset();
+        self.avatar = None;
         self.tracking.reset_smoothing();
         self.reacquire.reset();
         self.forget_absence();
         self.mouth_patch.clear();
+    }
+
+    /// The avatar's warp mesh, neutral pose and skin colour ([`MeshAvatar`]); the mesh engine
+    /// has no models of its own to run ahead.
+    fn prepare(&mut self, avatar: &AvatarModel) -> Result<(), RuntimeError> {
+        self.avatar.get_or_insert_with(|| MeshAvatar::of(avatar));
+        Ok(())
     }
 
     fn flush(&mut self, avatar: &AvatarModel) {

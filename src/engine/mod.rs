@@ -3,9 +3,12 @@
 //! [`ReenactEngine`].
 
 pub mod actor_tracking;
+pub mod factory;
 pub mod mesh;
+pub mod mesh_avatar;
 pub mod neural;
 pub mod read_back;
+pub mod rendering;
 
 use image::RgbImage;
 
@@ -17,18 +20,6 @@ use crate::video::{Rect, RgbSource};
 
 pub use mesh::MeshEngine;
 pub use neural::NeuralEngine;
-
-/// Copies `rect` of `src` into `dst` (same size): an engine's canvas made the avatar picture
-/// again where it was drawn.
-fn copy_rect(src: &RgbImage, dst: &mut RgbImage, rect: Rect) {
-    let stride = src.width() as usize * 3;
-    let (a, b) = (rect.x0 as usize * 3, rect.x1 as usize * 3);
-    let (src, dst): (&[u8], &mut [u8]) = (src, dst);
-    for y in rect.y0 as usize..rect.y1 as usize {
-        let row = y * stride;
-        dst[row + a..row + b].copy_from_slice(&src[row + a..row + b]);
-    }
-}
 
 /// Per-frame controls, read once per frame from the element's settings.
 #[derive(Debug, Clone, Copy, PartialEq)]

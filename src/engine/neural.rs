@@ -29,8 +29,8 @@
 use image::RgbImage;
 
 use super::actor_tracking::{ActorTracking, Tracked};
-use super::copy_rect;
 use super::read_back::PoseReadBack;
+use super::rendering::Rendering;
 use super::{EngineSettings, FrameOutcome, ReenactEngine};
 use crate::avatar::AvatarModel;
 use crate::face::landmarker::Landmarker;
@@ -65,12 +65,9 @@ pub struct NeuralEngine {
     crop: Vec<u8>,
     /// The animated crop, 512x512 RGB8.
     output: RgbImage,
-    /// The rendering: the avatar picture with the last output pasted in.
-    canvas: RgbImage,
-    /// Where `canvas` differs from the avatar picture.
-    changed: Rect,
-    /// The avatar's alpha (RGB-replicated, see [`AvatarModel::alpha`]), copied with the canvas.
-    alpha: Option<RgbImage>,
+    /// The rendering: the avatar picture with the last output pasted in, and the avatar's
+    /// alpha (RGB-replicated, see [`AvatarModel::alpha`]), matted again with `matting`.
+    rendering: Rendering,
     /// With `alpha=matte`: re-mattes the pasted square of every rendering.
     matting: Option<PersonSegmenter>,
     /// The keypoints shown across the actor's absences.
@@ -90,9 +87,7 @@ impl NeuralEngine {
             avatar: None,
             crop: vec![0; INPUT_SIZE * INPUT_SIZE * 3],
             output: RgbImage::new(OUTPUT_SIZE as u32, OUTPUT_SIZE as u32),
-            canvas: RgbImage::new(0, 0),
-            changed: Rect::default(),
-            alpha: None,
+            rendering: Rendering::new(),
             matting: None,
             easing: AbsenceEasing::new(),
             camera: CameraDrivingReference::new(),
@@ -130,23 +125,6 @@ impl NeuralEngine {
         Ok(self.avatar.as_mut().expect("set above"))
     }
 
-    /// Makes the canvas the avatar picture again (copying only where it was drawn, when it has
-    /// the avatar's size).
-    fn clear_canvas(&mut self, avatar: &AvatarModel) {
-        if self.canvas.dimensions() == avatar.image.dimensions() {
-            copy_rect(&avatar.image, &mut self.canvas, self.changed);
-        } else {
-            self.canvas = avatar.image.clone();
-        }
-        match (&avatar.alpha, self.alpha.as_mut()) {
-            (Some(a), Some(mine)) if mine.dimensions() == a.dimensions() => {
-                copy_rect(a, mine, self.changed)
-            }
-            (a, _) => self.alpha = a.clone(),
-        }
-        self.changed = Rect::default();
-    }
-
     /// Pastes the last rendering (`self.output`, the crop `o2c_output` of the avatar picture)
     /// into the canvas with `opacity`, mattes it again with `alpha=matte`, and reads the drawn
     /// pose back.
@@ -156,24 +134,19 @@ impl NeuralEngine {
         o2c_output: &Similarity2,
         opacity: f32,
     ) -> Result<(), RuntimeError> {
-        let rect = paste_back(
-            &mut self.canvas,
-            &avatar.image,
-            &self.output,
-            o2c_output,
-            opacity,
-        );
-        self.changed = self.changed.union(&rect);
-        if let (Some(segmenter), Some(alpha), Some(at_load)) = (
-            self.matting.as_mut(),
-            self.alpha.as_mut(),
-            avatar.alpha.as_ref(),
-        ) {
+        let (canvas, _) = self.rendering.split_mut();
+        let rect = paste_back(canvas, &avatar.image, &self.output, o2c_output, opacity);
+        self.rendering.mark_changed(rect);
+        let changed = self.rendering.changed();
+        let (canvas, alpha) = self.rendering.split_mut();
+        if let (Some(segmenter), Some(alpha), Some(at_load)) =
+            (self.matting.as_mut(), alpha, avatar.alpha.as_ref())
+        {
             // The new matte where the rendering was pasted, blended into the matte made at load
             // by the paste's own feather and opacity (no seam at the square's edge), and times
             // the picture's own alpha (its transparency stays).
             let own = avatar.own_alpha.as_ref();
-            segmenter.matte_rect_with(&self.canvas, self.changed, |x, y, level| {
+            segmenter.matte_rect_with(canvas, changed, |x, y, level| {
                 let c = o2c_output.apply([x as f32 + 0.5, y as f32 + 0.5]);
                 let m = feather(c, OUTPUT_SIZE as f32) * opacity;
                 let own = own.map_or(255.0, |a| f32::from(a.get_pixel(x, y).0[0]));
@@ -183,7 +156,8 @@ impl NeuralEngine {
                 alpha.put_pixel(x, y, image::Rgb([v; 3]));
             })?;
         }
-        self.read_back.read(&self.canvas, &avatar.landmarks)
+        self.read_back
+            .read(self.rendering.output().0, &avatar.landmarks)
     }
 
     /// A frame without a face at stream time `t`: the last output held, a rendering on its way
@@ -201,8 +175,8 @@ impl NeuralEngine {
         match self.easing.without_face(t, settings.hold_seconds, &rest) {
             WithoutFace::Hold => {}
             WithoutFace::Rest => {
-                if self.changed != Rect::default() {
-                    self.clear_canvas(avatar);
+                if !self.rendering.is_clear() {
+                    self.rendering.clear_to(avatar);
                     self.read_back.rest(&avatar.landmarks);
                 }
             }
@@ -225,9 +199,7 @@ impl ReenactEngine for NeuralEngine {
         t: f64,
         settings: &EngineSettings,
     ) -> Result<FrameOutcome, RuntimeError> {
-        if self.canvas.dimensions() != avatar.image.dimensions() {
-            self.clear_canvas(avatar);
-        }
+        self.rendering.ensure_size(avatar);
         let Tracked::Face { new_shot } = self.tracking.next(actor, par, t, settings)? else {
             return self.without_face(avatar, t, settings);
         };
@@ -266,12 +238,12 @@ impl ReenactEngine for NeuralEngine {
     }
 
     fn output(&self) -> (&RgbImage, Rect) {
-        (&self.canvas, self.changed)
+        self.rendering.output()
     }
 
     /// The avatar's own alpha, not moved (see the module docs).
     fn output_alpha(&self) -> Option<&RgbImage> {
-        self.alpha.as_ref()
+        self.rendering.output_alpha()
     }
 
     /// Read back from the rendering (see the module docs).
@@ -280,8 +252,7 @@ impl ReenactEngine for NeuralEngine {
     }
 
     fn actor_landmarks(&self) -> Option<&[[f32; 3]]> {
-        let points = self.tracking.points();
-        (!points.is_empty()).then_some(points)
+        self.tracking.landmarks()
     }
 
     fn reset_reference(&mut self) {
@@ -305,8 +276,7 @@ impl ReenactEngine for NeuralEngine {
         self.avatar = None;
         self.easing.reset();
         self.read_back.reset();
-        self.canvas = RgbImage::new(0, 0);
-        self.changed = Rect::default();
+        self.rendering.reset();
         self.tracking.reset_smoothing();
     }
 
@@ -314,7 +284,7 @@ impl ReenactEngine for NeuralEngine {
         self.tracking.reset();
         self.easing.reset();
         self.read_back.reset();
-        self.clear_canvas(avatar);
+        self.rendering.clear_to(avatar);
     }
 
     fn search_counts(&self) -> (u64, u64) {
