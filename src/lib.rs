@@ -1,7 +1,7 @@
 //! facereenact: a GStreamer element that re-poses an avatar picture with an actor video's head
 //! motion and facial expression (face reenactment), frame by frame.
 //!
-//! Pipeline of one actor frame (see `DESIGN` in the README):
+//! Pipeline of one actor frame (see docs/architecture.md, "How a frame is processed"):
 //! [`face`] (detect when tracking is lost, 468 landmarks) → [`motion`] (head pose by Umeyama,
 //! expression, relative motion against a reference frame, One-Euro smoothing) → [`render`]
 //! (piecewise-affine mesh warp of the avatar, mouth interior, feathered paste-back onto the
@@ -18,6 +18,7 @@ pub mod motion;
 pub mod neural;
 pub mod output_size;
 pub mod picture;
+#[doc(hidden)]
 pub mod quality;
 pub mod render;
 pub mod runtime;

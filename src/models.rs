@@ -2,10 +2,9 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
 
-use once_cell::sync::Lazy;
 use sha2::{Digest, Sha256};
 
 use crate::face::{DetectorModel, EyeRefiner, FaceDetector, FaceTracker, Landmarker};
@@ -52,7 +51,7 @@ type FileVersion = (PathBuf, u64, Option<SystemTime>);
 
 /// Model files whose sha256 matched in this process: each file is hashed once per process
 /// unless it changes.
-static VERIFIED: Lazy<Mutex<HashSet<FileVersion>>> = Lazy::new(Default::default);
+static VERIFIED: LazyLock<Mutex<HashSet<FileVersion>>> = LazyLock::new(Default::default);
 
 /// Checks the model file at `path` against the sha256 `models/SHA256SUMS` lists for its name
 /// (a name it does not list is not checked).

@@ -14,9 +14,8 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use once_cell::sync::{Lazy, OnceCell};
 use ort::ep::{self, ExecutionProviderDispatch};
 use ort::session::Session;
 
@@ -162,9 +161,9 @@ pub fn data_dir() -> PathBuf {
     base.join("facereenact")
 }
 
-static INIT: OnceCell<Result<PathBuf, String>> = OnceCell::new();
+static INIT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
 /// The process-wide ONNX Runtime environment; `ort` only keeps a weak reference to it.
-static ENVIRONMENT: OnceCell<ort::environment::Environment> = OnceCell::new();
+static ENVIRONMENT: OnceLock<ort::environment::Environment> = OnceLock::new();
 
 /// Loads ONNX Runtime once per process. Returns the library path that was loaded.
 ///
@@ -221,7 +220,8 @@ struct SessionKey {
     copy: usize,
 }
 
-static SESSIONS: Lazy<Mutex<HashMap<SessionKey, LoadedSession>>> = Lazy::new(Default::default);
+static SESSIONS: LazyLock<Mutex<HashMap<SessionKey, LoadedSession>>> =
+    LazyLock::new(Default::default);
 
 /// Returns the process-wide session for `model` (an `.onnx` file), building it on first use.
 ///

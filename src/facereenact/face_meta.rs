@@ -3,15 +3,20 @@
 //! parameter structures, [`POSE_PARAMS`] (the drawn landmarks and head pose) and
 //! [`ACTOR_PARAMS`] (where the actor's face was in the input frame).
 //!
-//! Reading it (Rust): `buffer.meta::<gst_video::VideoRegionOfInterestMeta>()`, then
-//! `.rect()` for the box and `.param("facereenact/pose")` for the structure; in C,
+//! Reading it (Rust): [`DrawnFace::read`] for the drawn pose, or
+//! `buffer.meta::<gst_video::VideoRegionOfInterestMeta>()`, then `.rect()` for the box and
+//! `.param("facereenact/pose")` for the structure; in C,
 //! `gst_buffer_get_video_region_of_interest_meta()` and `gst_video_region_of_interest_meta_get_param()`.
 //! `compositor` does not carry it through; `videoscale` scales the box, not the landmarks.
+//!
+//! The meta is the one read-back of what the element drew: the tests and the quality report
+//! (`examples/report.rs`) read it, not the element's log.
 
 use gst_video::VideoRegionOfInterestMeta;
 
+use crate::face::landmarker::NUM_LANDMARKS;
+use crate::face::opening_measures::{eye_opening_of, mouth_opening_of};
 use crate::motion::TargetPose;
-use crate::quality::DrawnPose;
 
 /// The ROI meta's type: the re-posed face.
 pub const ROI_TYPE: &str = "face";
@@ -25,8 +30,8 @@ pub const ROI_TYPE: &str = "face";
 ///   picture's own pose (see [`crate::motion::pose::Similarity::roll_yaw_pitch_deg`]);
 /// * `scale` (double): the head's size relative to the avatar picture's (1 = the same);
 /// * `mouth-opening`, `eye-opening-right`, `eye-opening-left` (doubles): the openings as
-///   [`crate::quality::mouth_opening_of`] and [`crate::quality::eye_opening_of`] measure them
-///   (gap over width; right and left are the subject's).
+///   [`mouth_opening_of`] and [`eye_opening_of`] measure them (gap over the eye-corner
+///   distance; right and left are the subject's).
 pub const POSE_PARAMS: &str = "facereenact/pose";
 /// Name of the parameter structure with the actor's face box in the input frame: `x`, `y`,
 /// `width`, `height` (unsigned integers, input pixels, the box of the landmarks clamped to the
@@ -63,9 +68,14 @@ pub fn attach(
     let Some(rect) = pixel_box(&pose.points, 1.0, width, height) else {
         return;
     };
-    let drawn = DrawnPose::of(pose);
-    let (roll, yaw, pitch) = drawn.roll_yaw_pitch;
-    let landmarks = gst::Array::new(pose.points.iter().take(468).flat_map(|p| [p[0], p[1]]));
+    let (roll, yaw, pitch) = pose.rigid.roll_yaw_pitch_deg();
+    let eyes = eye_opening_of(&pose.points);
+    let landmarks = gst::Array::new(
+        pose.points
+            .iter()
+            .take(NUM_LANDMARKS)
+            .flat_map(|p| [p[0], p[1]]),
+    );
     let mut meta = VideoRegionOfInterestMeta::add(buffer, ROI_TYPE, rect);
     meta.add_param(
         gst::Structure::builder(POSE_PARAMS)
@@ -75,9 +85,9 @@ pub fn attach(
             .field("yaw", yaw as f64)
             .field("pitch", pitch as f64)
             .field("scale", pose.rigid.scale as f64)
-            .field("mouth-opening", drawn.mouth as f64)
-            .field("eye-opening-right", drawn.eyes[0] as f64)
-            .field("eye-opening-left", drawn.eyes[1] as f64)
+            .field("mouth-opening", mouth_opening_of(&pose.points) as f64)
+            .field("eye-opening-right", eyes[0] as f64)
+            .field("eye-opening-left", eyes[1] as f64)
             .build(),
     );
     if let Some((points, w, h, par)) = actor {
@@ -92,6 +102,54 @@ pub fn attach(
                     .build(),
             );
         }
+    }
+}
+
+/// What the element drew on one output frame, read back from its face meta ([`POSE_PARAMS`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnFace {
+    /// The pose follows the actor in this frame (the actor's face was found); false while the
+    /// avatar holds its last pose or eases to rest.
+    pub reenacted: bool,
+    /// The 468 drawn face-mesh landmarks (MediaPipe's order), (x, y) in output pixels, x to the
+    /// right, y down, origin at the top-left corner.
+    pub landmarks: Vec<[f32; 2]>,
+    /// The head's roll, yaw and pitch relative to the avatar picture's own pose, degrees (see
+    /// [`crate::motion::pose::Similarity::roll_yaw_pitch_deg`]).
+    pub roll_yaw_pitch: (f32, f32, f32),
+    /// The head's size relative to the avatar picture's (1 = the same).
+    pub scale: f32,
+    /// Mouth opening of the drawn landmarks ([`mouth_opening_of`]: inner-lip gap over the
+    /// eye-corner distance, unitless).
+    pub mouth: f32,
+    /// Eye openings of the drawn landmarks, [subject's right, left] ([`eye_opening_of`]: lid gap
+    /// over the eye-corner distance, unitless).
+    pub eyes: [f32; 2],
+}
+
+impl DrawnFace {
+    /// The drawn face of `buffer`'s face meta (the ROI meta of type [`ROI_TYPE`] with
+    /// [`POSE_PARAMS`]); `None` when the buffer has none (no face drawn yet, or the drawn face
+    /// lay outside the frame) or when its structure lacks a field or has one of another type.
+    pub fn read(buffer: &gst::BufferRef) -> Option<Self> {
+        let meta = buffer
+            .iter_meta::<VideoRegionOfInterestMeta>()
+            .find(|m| m.roi_type() == ROI_TYPE)?;
+        let p = meta.param(POSE_PARAMS)?;
+        let num = |name: &str| p.get::<f64>(name).ok().map(|v| v as f32);
+        let flat = p.get::<gst::Array>("landmarks").ok()?;
+        let flat = flat
+            .iter()
+            .map(|v| v.get::<f32>().ok())
+            .collect::<Option<Vec<f32>>>()?;
+        Some(DrawnFace {
+            reenacted: p.get::<bool>("reenacted").ok()?,
+            landmarks: flat.chunks_exact(2).map(|xy| [xy[0], xy[1]]).collect(),
+            roll_yaw_pitch: (num("roll")?, num("yaw")?, num("pitch")?),
+            scale: num("scale")?,
+            mouth: num("mouth-opening")?,
+            eyes: [num("eye-opening-right")?, num("eye-opening-left")?],
+        })
     }
 }
 
@@ -148,5 +206,61 @@ mod tests {
             (field("x"), field("y"), field("width"), field("height")),
             (20, 30, 20, 60)
         );
+    }
+
+    #[test]
+    fn the_drawn_face_reads_back_from_the_meta_it_was_attached_as() {
+        gst::init().unwrap();
+        // A face 100 px between the eye corners, its mouth open 25 px, its right eye 8 px, on
+        // a head rolled by 0.1 rad and drawn 1.25 times the picture's size.
+        let mut points: Vec<[f32; 3]> = (0..470)
+            .map(|i| [100.0 + (i % 20) as f32, 50.0 + (i / 20) as f32, 0.0])
+            .collect();
+        points[33] = [100.0, 60.0, 0.0];
+        points[263] = [200.0, 60.0, 0.0];
+        points[13] = [150.0, 100.0, 0.0];
+        points[14] = [150.0, 125.0, 0.0];
+        points[159] = [120.0, 55.0, 0.0];
+        points[145] = [120.0, 63.0, 0.0];
+        points[386] = [180.0, 55.0, 0.0];
+        points[374] = [180.0, 55.0, 0.0];
+        let pose = TargetPose {
+            points,
+            rigid: Similarity {
+                scale: 1.25,
+                rotation: *nalgebra::Rotation3::from_euler_angles(0.0, 0.0, 0.1).matrix(),
+                ..Similarity::identity()
+            },
+        };
+        for reenacted in [true, false] {
+            let mut buffer = gst::Buffer::new();
+            attach(
+                buffer.get_mut().unwrap(),
+                (256, 256),
+                &pose,
+                reenacted,
+                None,
+            );
+            let drawn = DrawnFace::read(&buffer).expect("a drawn face");
+            assert_eq!(drawn.reenacted, reenacted);
+            assert_eq!(
+                drawn.landmarks.len(),
+                468,
+                "the iris centres are not landmarks"
+            );
+            assert_eq!(drawn.landmarks[5], [105.0, 50.0]);
+            assert_eq!(drawn.landmarks[263], [200.0, 60.0]);
+            assert!((drawn.mouth - 0.25).abs() < 1e-6, "{drawn:?}");
+            assert!((drawn.eyes[0] - 0.08).abs() < 1e-6 && drawn.eyes[1] == 0.0);
+            let (roll, yaw, pitch) = drawn.roll_yaw_pitch;
+            assert!((roll - 5.73).abs() < 0.01, "roll {roll}");
+            assert!(yaw.abs() < 1e-3 && pitch.abs() < 1e-3);
+            assert_eq!(drawn.scale, 1.25);
+        }
+        // No meta, or a ROI meta of another type: nothing drawn.
+        let mut buffer = gst::Buffer::new();
+        assert_eq!(DrawnFace::read(&buffer), None);
+        VideoRegionOfInterestMeta::add(buffer.get_mut().unwrap(), "hand", (0, 0, 10, 10));
+        assert_eq!(DrawnFace::read(&buffer), None);
     }
 }

@@ -1,10 +1,32 @@
-//! The `facereenact` element: actor video in, re-posed avatar video out.
+//! The `facereenact` element: actor video in, re-posed avatar video out. Only this module knows
+//! GStreamer (with `lib.rs`); it adapts caps, properties, buffers and errors to the core.
+//!
+//! * `imp.rs`: the subclass code (GObject, element, base transform, video filter);
+//! * [`settings`]: the properties, one table with their defaults and ParamSpecs;
+//! * `stream.rs`: what is held while running, and the locks (the engine's apart from the state's);
+//! * `stream_control.rs`: starting the stream, and the changes other threads ask for while it runs;
+//! * `avatar_in_use.rs`: loading, swapping and fitting the avatar;
+//! * `frame_processing.rs`: one frame through the engine, face meta, missing-face and late-frame reports;
+//! * `composition.rs`: the rendering written into the output frame;
+//! * `frames.rs`: formats and mapped frames as the core's views; `caps.rs`: caps negotiation;
+//! * `timing.rs`: the processing deadline and late frames; `errors.rs`: error domains and codes;
+//! * [`face_meta`]: the face metadata on each output buffer.
 
 use gst::glib;
 use gst::prelude::*;
 
+mod avatar_in_use;
+mod caps;
+mod composition;
+mod errors;
 pub mod face_meta;
+mod frame_processing;
+mod frames;
 mod imp;
+pub mod settings;
+mod stream;
+mod stream_control;
+mod timing;
 
 glib::wrapper! {
     /// Face reenactment filter. See `gst-inspect-1.0 facereenact` for its properties.

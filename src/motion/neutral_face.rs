@@ -49,7 +49,7 @@ pub enum Gate {
 }
 
 /// How open a snapshot's mouth and eyes are: inner-lip and lid gaps over the eye-corner distance
-/// (the units of [`crate::quality::mouth_opening_of`]).
+/// (the units of [`crate::face::opening_measures::mouth_opening_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Openness {
     /// Inner-lip gap at the mouth's centre.

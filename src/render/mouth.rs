@@ -12,9 +12,9 @@
 use super::triangle::{warp_triangle, Blend, WarpVertex};
 use super::CanvasRows;
 use crate::face::mesh_topology::LIPS_INNER;
+use crate::face::opening_measures::mouth_opening_of;
 use crate::motion::limits::smoothstep;
 use crate::motion::openings::OPEN_MOUTH_GAP;
-use crate::quality::mouth_opening_of;
 use crate::video::RgbSource;
 
 /// Landmarks on cheeks, forehead and chin, where skin colour is sampled for colour matching.

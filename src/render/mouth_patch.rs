@@ -91,7 +91,7 @@ impl MouthPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quality::mouth_opening_of;
+    use crate::face::opening_measures::mouth_opening_of;
 
     /// 468 points with the inner lips on a circle of radius `r` about (cx, cy) (their upper and
     /// lower middle points `r` apart vertically).
