@@ -21,18 +21,20 @@
 //!
 //! Needs scripts/setup.sh to have run (ONNX Runtime, models).
 
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::limits::{MAX_PITCH_DOWN_DEG, MAX_PITCH_UP_DEG, MAX_YAW_DEG};
-use gstfacereenact::motion::pose::{rigid_centroid, Similarity};
 use gstfacereenact::motion::TargetPose;
 use gstfacereenact::render::mouth::{draw_mouth_interior, ColourMatch, MouthSource};
 use gstfacereenact::render::CanvasRows;
 use gstfacereenact::runtime::ExecutionProvider;
 use image::{imageops, Rgb, RgbImage};
-use nalgebra::{Rotation3, Vector3};
 
 const AVATARS: [&str; 5] = [
     "mona_lisa_720x1280.jpg",
@@ -82,31 +84,10 @@ fn write_number(img: &mut RgbImage, text: &str, x: u32, y: u32, scale: u32) {
     }
 }
 
-/// The avatar's own neutral landmarks turned by `yaw` or `pitch` (degrees) about their head
-/// centre: the target pose `motion::transfer` makes for an actor who turns by that much and keeps
-/// the avatar's expression.
-fn turned(avatar: &AvatarModel, yaw: f32, pitch: f32) -> TargetPose {
-    let v = &avatar.neutral;
-    let c = rigid_centroid(v);
-    let r = *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
-    let rigid = Similarity {
-        scale: 1.0,
-        rotation: r,
-        translation: c - r * c,
-    };
-    TargetPose {
-        points: v
-            .iter()
-            .map(|p| rigid.apply(&Vector3::from(*p)).into())
-            .collect(),
-        rigid,
-    }
-}
-
 /// The avatar drawn at `target` (the engine's drawing order: band, mouth interior, face), and
 /// the largest outer-band stretch.
 fn render(avatar: &AvatarModel, target: &TargetPose) -> (RgbImage, f32) {
-    let mut mesh = avatar.mesh.clone();
+    let mut mesh = MeshAvatar::of(avatar).mesh;
     mesh.pose(target);
     mesh.sort_by_depth();
     let mut canvas = avatar.image.clone();
@@ -160,7 +141,7 @@ fn main() {
             base.join("avatar").join(name)
         };
         let avatar = AvatarModel::load(&path, &mut tracker).expect("avatar");
-        let (x0, y0, x1, y1) = avatar.mesh.moving_region();
+        let (x0, y0, x1, y1) = MeshAvatar::of(&avatar).mesh.moving_region();
         let (w, h) = avatar.image.dimensions();
         let side = (x1 - x0).max(y1 - y0);
         let (cx, cy) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
@@ -170,7 +151,10 @@ fn main() {
         print!("{name:28}");
         for (col, &a) in angles.iter().enumerate() {
             let (yaw, pitch) = if axis == "pitch" { (0.0, a) } else { (a, 0.0) };
-            let (img, stretch) = render(&avatar, &turned(&avatar, yaw, pitch));
+            let (img, stretch) = render(
+                &avatar,
+                &common::turned(&MeshAvatar::of(&avatar).neutral, yaw, pitch),
+            );
             print!(" {a:+.0}:{stretch:.2}");
             let crop = imageops::crop_imm(&img, sx, sy, side, side).to_image();
             let small = imageops::resize(&crop, cell, cell, imageops::FilterType::Triangle);

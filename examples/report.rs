@@ -16,15 +16,13 @@
 //!   landmarks over time in eye-corner distances (1 = as steady as the actor, < 1 steadier);
 //! * `head jitter`: the same over the rigid points only (the head's shaking, without expression);
 //! * `drawn mouth/eyes/roll`: the `mouth`, `eyes` and `roll` correlations again, but with what
-//!   the engine drew (the target pose the element logs at the LOG level, see
-//!   `gstfacereenact::quality::DrawnPose`) in place of the landmarker's reading of the output.
+//!   the engine drew (the pose in each output frame's face meta, read back with
+//!   `gstfacereenact::facereenact::face_meta::DrawnFace::read`) in place of the landmarker's
+//!   reading of the output.
 //!   Where these are high and the measured ones low, the shortfall is in how the landmarker reads
 //!   the avatar back, not in the motion the avatar was given;
-//! * `drawn jitter`: `jitter` again, with the drawn landmarks (logged at the TRACE level) in place
+//! * `drawn jitter`: `jitter` again, with the drawn landmarks (from the same face meta) in place
 //!   of the landmarker's reading of the output.
-//!
-//! The report takes over GStreamer's log output for the drawn columns (a set `GST_DEBUG` has no
-//! effect while it runs).
 //!
 //! The output's landmarks are tracked frame to frame like the actor's; with `REPORT_FIXED_CROP=1`
 //! they are measured on one fixed crop around the avatar's face (no tracking loop).
@@ -40,11 +38,12 @@ use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::face::eye_refiner::EyeRefiner;
 use gstfacereenact::face::landmarker::Landmarker;
 use gstfacereenact::face::mesh_topology::FACE_OVAL;
-use gstfacereenact::face::tracker::MIN_PRESENCE;
+use gstfacereenact::face::spot::MIN_PRESENCE;
 use gstfacereenact::face::FaceLandmarks;
+use gstfacereenact::facereenact::face_meta::DrawnFace;
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::pose::{head_pose, RIGID_POINTS};
-use gstfacereenact::quality::{eye_opening, mouth_opening, pearson, DrawnPose};
+use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
 use gstfacereenact::runtime::ExecutionProvider;
 use image::{imageops, RgbImage};
 
@@ -75,7 +74,7 @@ struct Metrics {
     jitter: f32,
     head_jitter: f32,
     /// Correlation of the actor's mouth, eyes and roll with the drawn ones, over the frames that
-    /// have both (NaN when the element logged no drawn pose).
+    /// have both (NaN when the element re-posed no frame).
     drawn: [f32; 3],
     /// Jitter of the drawn landmarks / the actor's (see `jitter`); NaN without them.
     drawn_jitter: f32,
@@ -94,22 +93,6 @@ fn pose_series(lms: &[&FaceLandmarks]) -> (Vec<f32>, Vec<f32>) {
                 .unwrap_or((0.0, 0.0))
         })
         .unzip()
-}
-
-/// Mean absolute second difference over time of the landmarks `points`, in eye-corner distances.
-fn jitter(lms: &[&FaceLandmarks], points: &[usize]) -> f32 {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for w in lms.windows(3) {
-        let io = w[1].interocular().max(1.0);
-        for &k in points {
-            for c in 0..2 {
-                sum += (w[2].points[k][c] - 2.0 * w[1].points[k][c] + w[0].points[k][c]).abs() / io;
-                n += 1;
-            }
-        }
-    }
-    sum / n.max(1) as f32
 }
 
 /// Whether (x, y) lies inside the polygon `poly` (even-odd rule).
@@ -159,7 +142,7 @@ fn measure(
     actor: &[common::Frame],
     out: &[common::Frame],
     avatar: &AvatarModel,
-    drawn: &common::Drawn,
+    drawn: &[Option<DrawnFace>],
 ) -> Metrics {
     let actor_lm = common::landmarks_of(actor);
     let out_lm = if std::env::var_os("REPORT_FIXED_CROP").is_some() {
@@ -228,16 +211,15 @@ fn measure(
         );
     }
     // The actor's series against the drawn ones, over the frames that have a drawn pose.
-    let poses = &drawn.poses;
     let with_drawn: Vec<usize> = (0..pairs.len())
-        .filter(|&k| poses.get(pairs[k].0).is_some_and(|d| d.is_some()))
+        .filter(|&k| drawn.get(pairs[k].0).is_some_and(|d| d.is_some()))
         .collect();
     let drawn_corr = |actor_value: &dyn Fn(usize) -> f32,
-                      drawn_value: &dyn Fn(&DrawnPose) -> f32| {
+                      drawn_value: &dyn Fn(&DrawnFace) -> f32| {
         let a: Vec<f32> = with_drawn.iter().map(|&k| actor_value(k)).collect();
         let d: Vec<f32> = with_drawn
             .iter()
-            .map(|&k| drawn_value(poses[pairs[k].0].as_ref().expect("filtered")))
+            .map(|&k| drawn_value(drawn[pairs[k].0].as_ref().expect("filtered")))
             .collect();
         pearson(&a, &d).unwrap_or(f32::NAN)
     };
@@ -249,10 +231,10 @@ fn measure(
     // The drawn landmarks' jitter against the actor's, over the frames that have both.
     let (mut actor_lms, mut drawn_lms) = (vec![], vec![]);
     for (k, &(i, _, _)) in pairs.iter().enumerate() {
-        if let Some(Some(points)) = drawn.landmarks.get(i) {
+        if let Some(Some(d)) = drawn.get(i) {
             actor_lms.push(a[k]);
             drawn_lms.push(FaceLandmarks {
-                points: points.0.iter().map(|p| [p[0], p[1], 0.0]).collect(),
+                points: d.landmarks.iter().map(|p| [p[0], p[1], 0.0]).collect(),
                 presence: 1.0,
             });
         }
@@ -261,7 +243,8 @@ fn measure(
     let drawn_jitter = if drawn_lms.len() < 3 {
         f32::NAN
     } else {
-        jitter(&drawn_lms, &all) / jitter(&actor_lms, &all).max(1e-9)
+        common::landmark_jitter(&drawn_lms, &all)
+            / common::landmark_jitter(&actor_lms, &all).max(1e-9)
     };
     let roll_range = actor_pose.0.iter().fold(f32::MIN, |m, &x| m.max(x))
         - actor_pose.0.iter().fold(f32::MAX, |m, &x| m.min(x));
@@ -282,8 +265,9 @@ fn measure(
         roll: pearson(&actor_pose.0, &out_pose.0).unwrap_or(f32::NAN),
         yaw: pearson(&actor_pose.1, &out_pose.1).unwrap_or(f32::NAN),
         background,
-        jitter: jitter(&o, &all) / jitter(&a, &all).max(1e-9),
-        head_jitter: jitter(&o, &RIGID_POINTS) / jitter(&a, &RIGID_POINTS).max(1e-9),
+        jitter: common::landmark_jitter(&o, &all) / common::landmark_jitter(&a, &all).max(1e-9),
+        head_jitter: common::landmark_jitter(&o, &RIGID_POINTS)
+            / common::landmark_jitter(&a, &RIGID_POINTS).max(1e-9),
         drawn: drawn_correlations,
         drawn_jitter,
     }
@@ -357,12 +341,9 @@ fn main() {
     std::fs::create_dir_all(&out_dir).expect("create the output folder");
 
     common::init();
-    let drawn = common::capture_drawn();
     let actor = common::decode(actor_path);
-    let out = common::reenact(actor_path, avatar_path, &props);
-    let drawn = std::mem::take(&mut *drawn.lock().unwrap());
-    let avatar =
-        AvatarModel::load(avatar_path, &mut common::tracker()).unwrap_or_else(|e| panic!("{e}"));
+    let (out, drawn) = common::reenact_drawn(actor_path, avatar_path, &props);
+    let avatar = common::load_avatar(avatar_path);
     let m = measure(&actor, &out, &avatar, &drawn);
 
     let stem = |p: &Path| p.file_stem().unwrap().to_string_lossy().into_owned();

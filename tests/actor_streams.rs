@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use common::*;
 use gst::prelude::*;
-use gst_video::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::engine::EngineSettings;
 use gstfacereenact::face::search::{sweep, Area, DEFAULT_BUDGET};
@@ -22,14 +21,6 @@ const MS: u64 = 1_000_000;
 
 fn ct(ns: u64) -> gst::ClockTime {
     gst::ClockTime::from_nseconds(ns)
-}
-
-fn astronaut() -> std::path::PathBuf {
-    demo_media("astronaut.png")
-}
-
-fn avatar_model(path: &std::path::Path) -> AvatarModel {
-    AvatarModel::load(path, &mut tracker()).expect("avatar loads")
 }
 
 /// A grey canvas of `w`x`h`.
@@ -114,7 +105,7 @@ const TALK_NS: u64 = 33_333_333;
 fn after_a_flushing_seek_the_output_is_what_a_fresh_start_there_gives() {
     let frames = decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 240, 240, 330);
     let caps = "width=240,height=240,framerate=30/1,pixel-aspect-ratio=1/1";
-    let avatar = astronaut();
+    let avatar = demo_media("astronaut.png");
 
     // Played from the start, then a seek to frame 300 (10 s).
     let mut h = reenact_harness(&avatar, &[], caps);
@@ -185,7 +176,7 @@ fn after_a_flushing_seek_the_output_is_what_a_fresh_start_there_gives() {
 fn flushing_seeks_in_a_pipeline_resume_at_the_seek_position_and_the_avatar_follows_again() {
     init();
     let actor = demo_media("carphone_pristine.mp4");
-    let avatar = astronaut();
+    let avatar = demo_media("astronaut.png");
     let pipeline = gst::parse::launch(&format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! facereenact name=fr avatar=\"{}\" ! \
          videoconvert ! video/x-raw,format=RGB ! appsink name=sink sync=false",
@@ -224,18 +215,10 @@ fn flushing_seeks_in_a_pipeline_resume_at_the_seek_position_and_the_avatar_follo
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |s| {
                 let sample = s.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                let caps = sample.caps().unwrap();
-                let info = gst_video::VideoInfo::from_caps(caps).unwrap();
+                let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
                 let buffer = sample.buffer().unwrap();
-                let f = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
-                let stride = f.plane_stride()[0] as usize;
-                let data = f.plane_data(0).unwrap();
-                let image = RgbImage::from_fn(info.width(), info.height(), |x, y| {
-                    let o = y as usize * stride + x as usize * 3;
-                    Rgb([data[o], data[o + 1], data[o + 2]])
-                });
                 out.lock().unwrap().push(Frame {
-                    image,
+                    image: rgb_image_of(buffer, &info),
                     pts: buffer.pts(),
                     duration: buffer.duration(),
                     par: 1.0,
@@ -352,7 +335,7 @@ fn flushing_seeks_in_a_pipeline_resume_at_the_seek_position_and_the_avatar_follo
 fn fractional_and_variable_frame_rates_keep_every_timestamp_and_the_mouth_follows() {
     let frames = decode_scaled(&shared_media("driving/talk_wink_480.mp4"), 240, 240, 180);
     let mut h = reenact_harness(
-        &astronaut(),
+        &demo_media("astronaut.png"),
         &[],
         "width=240,height=240,framerate=30000/1001,pixel-aspect-ratio=1/1",
     );
@@ -425,8 +408,8 @@ fn a_cut_to_another_shot_takes_a_new_reference_and_the_avatar_keeps_its_size_and
     );
     assert_eq!(cuts, vec![cut], "one new shot, at the cut");
 
-    let avatar_path = astronaut();
-    let avatar = avatar_model(&avatar_path);
+    let avatar_path = demo_media("astronaut.png");
+    let avatar = load_avatar(&avatar_path);
     let mut h = reenact_harness(&avatar_path, &[], "width=480,height=480,framerate=30/1");
     let out: Vec<Frame> = actor
         .iter()
@@ -555,7 +538,7 @@ fn with_two_faces_the_largest_is_followed_and_never_swapped_for_the_other() {
         );
     }
 
-    let avatar = astronaut();
+    let avatar = demo_media("astronaut.png");
     let mut h = reenact_harness(&avatar, &[], "width=680,height=370,framerate=25/1");
     let out: Vec<Frame> = actor
         .iter()
@@ -602,8 +585,8 @@ fn a_face_sliding_out_of_the_frame_and_back_is_held_without_popping() {
             c
         })
         .collect();
-    let avatar_path = astronaut();
-    let avatar = avatar_model(&avatar_path);
+    let avatar_path = demo_media("astronaut.png");
+    let avatar = load_avatar(&avatar_path);
     let mut h = reenact_harness(&avatar_path, &[], "width=240,height=240,framerate=30/1");
     let out: Vec<Frame> = actor
         .iter()
@@ -684,8 +667,8 @@ fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_i
             c
         })
         .collect();
-    let avatar_path = astronaut();
-    let avatar = avatar_model(&avatar_path);
+    let avatar_path = demo_media("astronaut.png");
+    let avatar = load_avatar(&avatar_path);
     let mut h = reenact_harness(&avatar_path, &[], "width=640,height=480,framerate=30/1");
     let out: Vec<Frame> = actor
         .iter()
@@ -753,7 +736,7 @@ fn a_face_shrinking_to_forty_pixels_is_followed_and_a_tiny_face_from_the_start_i
 #[test]
 fn odd_sizes_and_non_square_pixels_in_a_pipeline_reenact_every_frame() {
     let actor = demo_media("carphone_pristine.mp4");
-    let avatar = astronaut();
+    let avatar = demo_media("astronaut.png");
     for caps in [
         "width=175,height=143,pixel-aspect-ratio=1/1",
         "width=131,height=143,pixel-aspect-ratio=4/3",
@@ -807,7 +790,7 @@ fn ten_minutes_of_actor_stream_keep_memory_flat() {
     }
     let clip = decode(&demo_media("carphone_pristine.mp4"));
     let mut h = reenact_harness(
-        &astronaut(),
+        &demo_media("astronaut.png"),
         &[],
         "width=176,height=144,framerate=10/1,pixel-aspect-ratio=1/1",
     );
@@ -847,22 +830,6 @@ fn ten_minutes_of_actor_stream_keep_memory_flat() {
     );
 }
 
-/// Mean absolute second difference over time of the 468 landmarks, in eye-corner distances.
-fn landmark_jitter(lms: &[FaceLandmarks]) -> f32 {
-    let mut sum = 0.0;
-    let mut n = 0;
-    for w in lms.windows(3) {
-        let io = w[1].interocular().max(1.0);
-        for k in 0..468 {
-            for c in 0..2 {
-                sum += (w[2].points[k][c] - 2.0 * w[1].points[k][c] + w[0].points[k][c]).abs() / io;
-                n += 1;
-            }
-        }
-    }
-    sum / n.max(1) as f32
-}
-
 #[test]
 fn a_still_face_in_sensor_noise_gives_still_landmarks() {
     // A portrait shown 40 times with fresh sensor noise (+-3 levels): the face does not move, so
@@ -889,7 +856,8 @@ fn a_still_face_in_sensor_noise_gives_still_landmarks() {
                 .clone()
         })
         .collect();
-    let jitter = landmark_jitter(&lms);
+    let all: Vec<usize> = (0..468).collect();
+    let jitter = landmark_jitter(&lms, &all);
     assert!(
         jitter < 0.0035,
         "a still face's landmarks tremble by {jitter:.5} eye-corner distances per frame"

@@ -11,8 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
-use gstfacereenact::models::{default_models_dir, FaceModels};
-use gstfacereenact::runtime::{inference_runs, run_rgb_square, ExecutionProvider};
+use gstfacereenact::runtime::{inference_runs, run_rgb_square};
 
 struct Counting;
 
@@ -43,7 +42,7 @@ fn allocations() -> u64 {
 fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
     init();
     // What one session run allocates in the `ort` crate (its input and output wrappers).
-    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let models = face_models();
     let input = vec![0.5f32; 192 * 192 * 3];
     let (mut a, mut b) = (Vec::new(), Vec::new());
     for _ in 0..3 {

@@ -7,7 +7,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use gst_video::prelude::*;
 use gst_video::VideoRegionOfInterestMeta;
 use image::{Rgba, RgbaImage};
 
@@ -21,20 +20,15 @@ const ELLIPSE: ([f32; 2], [f32; 2]) = ([225.0, 135.0], [95.0, 125.0]);
 /// astronaut_512 with an alpha: opaque inside [`ELLIPSE`], a 3-pixel ramp, transparent (and
 /// black, as many PNG exporters leave it) outside. Written once per test into its temp folder.
 fn avatar_with_alpha() -> PathBuf {
-    let src = image::open(common::shared_media("avatar/astronaut_512.png"))
-        .unwrap()
-        .to_rgb8();
     let ([cx, cy], [rx, ry]) = ELLIPSE;
-    let img = RgbaImage::from_fn(src.width(), src.height(), |x, y| {
+    let mut img = common::with_alpha(&common::astronaut_picture(), |x, y| {
         let d = (((x as f32 - cx) / rx).powi(2) + ((y as f32 - cy) / ry).powi(2)).sqrt();
         let a = ((1.0 - d) * rx / 3.0).clamp(0.0, 1.0);
-        let p = src.get_pixel(x, y).0;
-        if a == 0.0 {
-            Rgba([0, 0, 0, 0])
-        } else {
-            Rgba([p[0], p[1], p[2], (a * 255.0).round() as u8])
-        }
+        (a * 255.0).round() as u8
     });
+    for p in img.pixels_mut().filter(|p| p[3] == 0) {
+        *p = Rgba([0, 0, 0, 0]);
+    }
     let path = common::tempdir().join("astronaut_alpha.png");
     img.save(&path).unwrap();
     path
@@ -68,25 +62,7 @@ fn run(props: &str, tail: &str) -> (Vec<Out>, Vec<String>) {
         move |sample| {
             let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
             let buffer = sample.buffer().unwrap();
-            let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
-            let finfo = info.format_info();
-            let (stride, ps) = (frame.plane_stride()[0] as usize, finfo.pixel_stride()[0]);
-            let o = finfo.poffset();
-            let data = frame.plane_data(0).unwrap();
-            let rgba = RgbaImage::from_fn(info.width(), info.height(), |x, y| {
-                let p = y as usize * stride + x as usize * ps as usize;
-                let a = if finfo.has_alpha() {
-                    data[p + o[3] as usize]
-                } else {
-                    255
-                };
-                Rgba([
-                    data[p + o[0] as usize],
-                    data[p + o[1] as usize],
-                    data[p + o[2] as usize],
-                    a,
-                ])
-            });
+            let rgba = common::rgba_image_of(buffer, &info);
             let roi = buffer.meta::<VideoRegionOfInterestMeta>().map(|m| {
                 assert_eq!(m.roi_type(), "face");
                 (

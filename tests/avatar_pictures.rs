@@ -57,12 +57,6 @@ fn largest_allocation_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
 
 const SRC: &str = "videotestsrc num-buffers=5 ! video/x-raw,format=RGBx,width=64,height=64";
 
-fn astronaut() -> RgbImage {
-    image::open(shared_media("avatar/astronaut_512.png"))
-        .unwrap()
-        .to_rgb8()
-}
-
 /// Writes a PNG of `w`x`h` pixels of `color` and `depth` (`data` as the PNG stores it).
 fn write_png(
     path: &Path,
@@ -119,10 +113,6 @@ fn png_declaring(path: &Path, w: u32, h: u32) {
 }
 
 /// Loads `path` as an avatar (decode, find the face) or panics with the error.
-fn loads_with_a_face(path: &Path) -> AvatarModel {
-    AvatarModel::load(path, &mut tracker()).unwrap_or_else(|e| panic!("{e}"))
-}
-
 #[test]
 fn pictures_declaring_too_many_pixels_are_refused_before_their_pixels_are_allocated() {
     let dir = tempdir();
@@ -156,7 +146,7 @@ fn pictures_declaring_too_many_pixels_are_refused_before_their_pixels_are_alloca
 
 #[test]
 fn an_odd_sized_avatar_is_padded_to_even_and_encodes_to_h264_420() {
-    let original = astronaut();
+    let original = astronaut_picture();
     let cropped = image::imageops::crop_imm(&original, 100, 20, 301, 257).to_image();
     let path = tempdir().join("odd_301x257.png");
     cropped.save(&path).unwrap();
@@ -205,7 +195,7 @@ fn an_odd_sized_avatar_is_padded_to_even_and_encodes_to_h264_420() {
 
 #[test]
 fn transparent_areas_become_white_not_the_colour_they_hide() {
-    let original = astronaut();
+    let original = astronaut_picture();
     let (w, h) = original.dimensions();
     // The left 100 columns fully transparent over black; the rest opaque.
     let hidden = |x: u32| x < 100;
@@ -250,7 +240,7 @@ fn transparent_areas_become_white_not_the_colour_they_hide() {
             };
             assert_eq!(p.0, want, "{} at ({x}, {y})", path.display());
         }
-        loads_with_a_face(path);
+        load_avatar(path);
     }
 }
 
@@ -293,7 +283,7 @@ fn cmyk_of(original: &RgbImage) -> Vec<u8> {
 
 #[test]
 fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
-    let original = astronaut();
+    let original = astronaut_picture();
     let (w, h) = original.dimensions();
     let dir = tempdir();
 
@@ -312,7 +302,7 @@ fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
         &data,
     );
     assert!(decode_picture(&deep).unwrap() == original, "16-bit PNG");
-    loads_with_a_face(&deep);
+    load_avatar(&deep);
 
     let gray_path = dir.join("gray8.png");
     let gray: GrayImage = image::DynamicImage::ImageRgb8(original.clone()).to_luma8();
@@ -331,7 +321,7 @@ fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
             .all(|(x, y, p)| p.0 == [gray.get_pixel(x, y).0[0]; 3]),
         "grayscale PNG"
     );
-    loads_with_a_face(&gray_path);
+    load_avatar(&gray_path);
 
     let palette_path = dir.join("palette.png");
     let (palette, indices, expected) = palette_astronaut(&original);
@@ -347,7 +337,7 @@ fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
         decode_picture(&palette_path).unwrap() == expected,
         "palette PNG"
     );
-    loads_with_a_face(&palette_path);
+    load_avatar(&palette_path);
 
     // Plain CMYK (Adobe transform 0) and CMYK stored as YCCK (transform 2, Photoshop's default).
     let cmyk = cmyk_of(&original);
@@ -364,7 +354,7 @@ fn sixteen_bit_grayscale_palette_and_cmyk_pictures_decode_to_rgb_avatars() {
         let diff = mean_abs_diff(&decoded, &original, |_, _| true);
         println!("{name}: mean absolute difference from the RGB original {diff:.2}");
         assert!(diff < 4.0, "{name}: {diff}");
-        loads_with_a_face(&path);
+        load_avatar(&path);
     }
 }
 
@@ -412,8 +402,12 @@ fn a_jpeg_the_decoder_panics_on_is_named_as_damaged_not_a_crash() {
     // The astronaut as a CMYK JPEG whose scan header names one of its four components: zune-jpeg
     // 0.5.15 (the image crate's JPEG decoder) panics on it (found by fuzz/, see scripts/fuzz.sh).
     // At 48x48 pixels, as in the fuzz corpus (at 512x512 it decodes to black).
-    let original =
-        image::imageops::resize(&astronaut(), 48, 48, image::imageops::FilterType::Triangle);
+    let original = image::imageops::resize(
+        &astronaut_picture(),
+        48,
+        48,
+        image::imageops::FilterType::Triangle,
+    );
     let cmyk = jpeg_bytes(
         &cmyk_of(&original),
         original.dimensions(),
@@ -436,7 +430,7 @@ fn a_picture_with_two_faces_animates_the_largest_unless_avatar_face_picks_the_ot
     // Two real portraits side by side: the astronaut at 480 px, the bearded man at 160 px (his
     // face fills more of his picture: at 240 px it was the larger of the two).
     let big = image::imageops::resize(
-        &astronaut(),
+        &astronaut_picture(),
         480,
         480,
         image::imageops::FilterType::Triangle,
@@ -935,7 +929,7 @@ fn assert_animates(avatar: &Path, model: &AvatarModel) -> f32 {
 
 /// Centre and eye-corner distance of the face the avatar model found, with the picture.
 fn face_of(path: &Path) -> (AvatarModel, [f32; 2], f32) {
-    let model = loads_with_a_face(path);
+    let model = load_avatar(path);
     let (c, io) = head_of(&model.landmarks);
     (model, c, io)
 }
@@ -945,7 +939,7 @@ fn exif_orientations_2_3_6_8_are_applied_in_jpeg_and_png() {
     use image::imageops::{flip_horizontal, rotate180, rotate270, rotate90};
     let started = std::time::Instant::now();
     // Not square, so that a rotation not applied shows in the size too.
-    let upright = image::imageops::crop_imm(&astronaut(), 64, 0, 384, 448).to_image();
+    let upright = image::imageops::crop_imm(&astronaut_picture(), 64, 0, 384, 448).to_image();
     let dir = tempdir();
     let upright_path = dir.join("upright.png");
     upright.save(&upright_path).unwrap();
@@ -1075,7 +1069,7 @@ fn an_empty_file_or_a_directory_as_avatar_is_refused_saying_so() {
 #[test]
 fn a_face_cut_by_the_left_or_top_edge_loads_where_the_face_is_and_animates() {
     let started = std::time::Instant::now();
-    let original = astronaut();
+    let original = astronaut_picture();
     let dir = tempdir();
     let whole = dir.join("whole.png");
     original.save(&whole).unwrap();
@@ -1137,7 +1131,7 @@ fn a_tiny_picture_animates_a_tiny_face_in_a_large_picture_is_not_found() {
     // the detector and refused as no face.
     let in_corner = |side: u32, name: &str| {
         let small = image::imageops::resize(
-            &astronaut(),
+            &astronaut_picture(),
             side,
             side,
             image::imageops::FilterType::Triangle,
@@ -1148,11 +1142,11 @@ fn a_tiny_picture_animates_a_tiny_face_in_a_large_picture_is_not_found() {
         canvas.save(&path).unwrap();
         path
     };
-    let whole = loads_with_a_face(&demo_media("astronaut.png"));
+    let whole = load_avatar(&demo_media("astronaut.png"));
     let (whole_c, whole_io) = head_of(&whole.landmarks);
     let found = in_corner(330, "face_60px_in_1024.png");
     let k = 330.0 / 512.0;
-    let (c, io) = head_of(&loads_with_a_face(&found).landmarks);
+    let (c, io) = head_of(&load_avatar(&found).landmarks);
     println!(
         "60 px face: at ({:.1}, {:.1}), {io:.1} px between the eyes",
         c[0], c[1]
@@ -1241,7 +1235,7 @@ fn a_cartoon_and_a_three_quarter_profile_face_load_and_animate() {
 /// face in a white 1024x1024 picture.
 #[test]
 fn a_clear_face_is_not_hidden_by_a_larger_false_detection() {
-    let original = astronaut();
+    let original = astronaut_picture();
     let dir = tempdir();
     let top = dir.join("cut_top_fifth.png");
     image::imageops::crop_imm(&original, 0, 90, 512, 422)
@@ -1261,4 +1255,37 @@ fn a_clear_face_is_not_hidden_by_a_larger_false_detection() {
         }
     }
     assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// The human-likeness threshold ([`gstfacereenact::face::human_likeness`]) on real pictures.
+#[test]
+fn the_test_avatars_human_faces_look_human_and_the_cat_does_not() {
+    use gstfacereenact::face::human_likeness::looks_human;
+    let models = face_models();
+    let media = root().join("tests/media/avatar");
+    let presence = |name: &str| {
+        let mut tracker = models.tracker();
+        AvatarModel::load(&media.join(name), &mut tracker)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .landmarks
+            .presence
+    };
+    for name in [
+        "astronaut_512.png",
+        "bw_photo_2048.jpg",
+        "cartoon_852.jpg",
+        "eyes_closed_480.png",
+        "glasses_beard_400.jpg",
+        "gray_tiny_128.jpg",
+        "mona_lisa_720x1280.jpg",
+        "profile_gray_512.png",
+    ] {
+        let p = presence(name);
+        println!("{name}: face presence {p:.6}");
+        assert!(looks_human(p), "{name}: face presence {p}");
+    }
+    // The cat is taken for a face (it loads), but not a human one.
+    let cat = presence("cat_chelsea.png");
+    println!("cat_chelsea.png: face presence {cat:.6}");
+    assert!(!looks_human(cat), "the cat's face presence {cat}");
 }

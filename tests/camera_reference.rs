@@ -7,6 +7,7 @@ mod common;
 use std::path::Path;
 
 use common::*;
+use gstfacereenact::facereenact::face_meta::DrawnFace;
 use gstfacereenact::motion::camera_pose::camera_pose;
 
 /// Per frame of `actor`: the actor's yaw and pitch relative to facing the camera (degrees, from
@@ -22,32 +23,22 @@ fn actor_poses(frames: &[Frame]) -> Vec<Option<(f32, f32)>> {
         .collect()
 }
 
-type DrawnLog = std::sync::Arc<std::sync::Mutex<Drawn>>;
-
-/// The yaw the element drew on each of `frames` frames (relative to the avatar as pictured,
-/// degrees), from `drawn`'s log, which is cleared for the next run.
-fn yaws_drawn(drawn: &DrawnLog, frames: usize) -> Vec<Option<f32>> {
-    let mut drawn = drawn.lock().unwrap();
-    let yaws = (0..frames)
-        .map(|i| Some(drawn.poses.get(i)?.as_ref()?.roll_yaw_pitch.1))
-        .collect();
-    drawn.poses.clear();
-    yaws
+/// The yaw the element drew on each frame (relative to the avatar as pictured, degrees), `None`
+/// where it did not re-pose the avatar.
+fn yaws_of(drawn: &[Option<DrawnFace>]) -> Vec<Option<f32>> {
+    drawn
+        .iter()
+        .map(|d| Some(d.as_ref()?.roll_yaw_pitch.1))
+        .collect()
 }
 
 /// The yaws the element drew on `actor` (a file) with `props`.
-fn drawn_yaws(drawn: &DrawnLog, actor: &Path, avatar: &Path, props: &str) -> Vec<Option<f32>> {
-    let frames = reenact(actor, avatar, props).len();
-    yaws_drawn(drawn, frames)
+fn drawn_yaws(actor: &Path, avatar: &Path, props: &str) -> Vec<Option<f32>> {
+    yaws_of(&reenact_drawn(actor, avatar, props).1)
 }
 
-/// The yaws the element drew on `frames` (30 frames a second) with `props`.
-fn drawn_yaws_of(
-    drawn: &DrawnLog,
-    frames: &[Frame],
-    avatar: &Path,
-    props: &[(&str, &str)],
-) -> Vec<Option<f32>> {
+/// What the element drew on each of `frames` (30 frames a second) with `props`.
+fn drawn_on(frames: &[Frame], avatar: &Path, props: &[(&str, &str)]) -> Vec<Option<DrawnFace>> {
     let (w, h) = frames[0].image.dimensions();
     let mut harness = reenact_harness(
         avatar,
@@ -55,10 +46,16 @@ fn drawn_yaws_of(
         &format!("width={w},height={h},framerate=30/1"),
     );
     let step = gst::ClockTime::from_nseconds(1_000_000_000 / 30);
-    for (i, f) in frames.iter().enumerate() {
-        push_pull(&mut harness, &f.image, Some(step * i as u64), Some(step));
-    }
-    yaws_drawn(drawn, frames.len())
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, f)| push_pull_drawn(&mut harness, &f.image, Some(step * i as u64), Some(step)).1)
+        .collect()
+}
+
+/// The yaws the element drew on `frames` (30 frames a second) with `props`.
+fn drawn_yaws_of(frames: &[Frame], avatar: &Path, props: &[(&str, &str)]) -> Vec<Option<f32>> {
+    yaws_of(&drawn_on(frames, avatar, props))
 }
 
 /// The frames from `from` on where the actor faces the camera (within 5 degrees of yaw and 10 of
@@ -86,18 +83,8 @@ fn yaw_stats(drawn: &[Option<f32>], frames: &[usize]) -> (f32, f32) {
     (mean, v.iter().copied().fold(0.0, f32::max))
 }
 
-/// One test, so that the element's log (read back for the drawn pose) comes from one element
-/// at a time.
 #[test]
-fn the_avatar_faces_the_camera_when_the_actor_does_after_a_turned_start_and_after_a_cut() {
-    init();
-    let drawn = capture_drawn();
-    a_turned_first_frame_does_not_leave_the_avatar_turned(&drawn);
-    a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(&drawn);
-    a_stream_opening_mid_smile_does_not_make_the_smile_neutral(&drawn);
-}
-
-fn a_turned_first_frame_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
+fn a_turned_first_frame_does_not_leave_the_avatar_turned() {
     let actor = shared_media("driving/turned_start_512.mp4");
     let avatar = shared_media("avatar/astronaut_512.png");
     let frames = decode(&actor);
@@ -114,9 +101,9 @@ fn a_turned_first_frame_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
         "the actor faces the camera in {} frames",
         facing.len()
     );
-    let camera = yaw_stats(&drawn_yaws(drawn, &actor, &avatar, ""), &facing);
+    let camera = yaw_stats(&drawn_yaws(&actor, &avatar, ""), &facing);
     let relative = yaw_stats(
-        &drawn_yaws(drawn, &actor, &avatar, "motion-reference=first-frame"),
+        &drawn_yaws(&actor, &avatar, "motion-reference=first-frame"),
         &facing,
     );
     compare(
@@ -145,7 +132,8 @@ fn compare(what: &str, facing: usize, camera: (f32, f32), relative: (f32, f32)) 
     );
 }
 
-fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(drawn: &DrawnLog) {
+#[test]
+fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned() {
     // Three seconds of a man facing the camera, cut to the turned start of another person.
     let mut frames = decode_scaled(&shared_media("driving/glasses_512x480.mp4"), 512, 512, 90);
     let first_shot = frames.len();
@@ -164,14 +152,9 @@ fn a_shot_opening_turned_after_a_cut_does_not_leave_the_avatar_turned(drawn: &Dr
     // Where the actor faces the camera from a third of a second after the cut.
     let facing = facing_frames(&poses, first_shot + 10);
     let avatar = shared_media("avatar/mona_lisa_720x1280.jpg");
-    let camera = yaw_stats(&drawn_yaws_of(drawn, &frames, &avatar, &[]), &facing);
+    let camera = yaw_stats(&drawn_yaws_of(&frames, &avatar, &[]), &facing);
     let relative = yaw_stats(
-        &drawn_yaws_of(
-            drawn,
-            &frames,
-            &avatar,
-            &[("motion-reference", "first-frame")],
-        ),
+        &drawn_yaws_of(&frames, &avatar, &[("motion-reference", "first-frame")]),
         &facing,
     );
     compare(
@@ -188,7 +171,8 @@ fn mouth_width(p: impl Fn(usize) -> [f32; 2]) -> f32 {
     d(p(61), p(291)) / d(p(33), p(263))
 }
 
-fn a_stream_opening_mid_smile_does_not_make_the_smile_neutral(drawn: &DrawnLog) {
+#[test]
+fn a_stream_opening_mid_smile_does_not_make_the_smile_neutral() {
     // One second of the glasses clip's smile (from frame 300), then its first six seconds.
     let clip = decode_scaled(&shared_media("driving/glasses_512x480.mp4"), 512, 480, 330);
     let mut frames: Vec<Frame> = Vec::new();
@@ -222,27 +206,13 @@ fn a_stream_opening_mid_smile_does_not_make_the_smile_neutral(drawn: &DrawnLog) 
     let tail = frames.len() - 90..frames.len();
     let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
     let drawn_widths = |props: &[(&str, &str)]| -> Vec<f32> {
-        let (w, h) = frames[0].image.dimensions();
-        let mut harness = reenact_harness(
-            &avatar,
-            props,
-            &format!("width={w},height={h},framerate=30/1"),
-        );
-        let step = gst::ClockTime::from_nseconds(1_000_000_000 / 30);
-        for (i, f) in frames.iter().enumerate() {
-            push_pull(&mut harness, &f.image, Some(step * i as u64), Some(step));
-        }
-        let mut log = drawn.lock().unwrap();
-        let w = tail
-            .clone()
+        let drawn = drawn_on(&frames, &avatar, props);
+        tail.clone()
             .filter_map(|i| {
-                let points = log.landmarks.get(i)?.as_ref()?;
-                Some(mouth_width(|k| points.0[k]))
+                let points = &drawn.get(i)?.as_ref()?.landmarks;
+                Some(mouth_width(|k| points[k]))
             })
-            .collect();
-        log.poses.clear();
-        log.landmarks.clear();
-        w
+            .collect()
     };
     let camera = mean(&drawn_widths(&[]));
     let relative = mean(&drawn_widths(&[("motion-reference", "first-frame")]));

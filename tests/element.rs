@@ -692,12 +692,7 @@ fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
     assert!(element.property::<bool>("iris-reuse"), "on by default");
     // grin_512: a still head that grins, so its eyes change now and then.
     let frames = decode(&shared_media("driving/grin_512.mp4"));
-    let models = gstfacereenact::models::FaceModels::load(
-        &gstfacereenact::models::default_models_dir(),
-        gstfacereenact::runtime::ExecutionProvider::Cpu,
-        1,
-    )
-    .unwrap();
+    let models = face_models();
     let eyes = 2 * frames.len() as u64;
     for reuse in [false, true] {
         let mut tracker = models.tracker_with_iris_reuse(reuse);
@@ -722,12 +717,7 @@ fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
 fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
     init();
     use gstfacereenact::face::{DetectorModel, EyeRefiner, FaceDetector, FaceTracker, Landmarker};
-    let models = gstfacereenact::models::FaceModels::load(
-        &gstfacereenact::models::default_models_dir(),
-        gstfacereenact::runtime::ExecutionProvider::Cpu,
-        1,
-    )
-    .unwrap();
+    let models = face_models();
     // Two sessions, so that the eyes can run at the same time (one session runs one inference at
     // a time).
     assert!(!std::sync::Arc::ptr_eq(

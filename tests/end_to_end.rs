@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
 
 /// Facts about one run of the element, measured with the project's own landmarker.
@@ -19,7 +19,7 @@ struct Run {
 fn run(actor: &std::path::Path, avatar_path: &std::path::Path) -> Run {
     let actor_frames = decode(actor);
     let out = reenact(actor, avatar_path, "");
-    let avatar = AvatarModel::load(avatar_path, &mut tracker()).expect("avatar loads");
+    let avatar = load_avatar(avatar_path);
     let (aw, ah) = avatar.size();
 
     // One output frame per input frame, avatar-sized, same timestamps and durations.
@@ -39,7 +39,7 @@ fn run(actor: &std::path::Path, avatar_path: &std::path::Path) -> Run {
     }
 
     // Far from the face the avatar picture is untouched.
-    let (x0, y0, x1, y1) = avatar.mesh.moving_region();
+    let (x0, y0, x1, y1) = MeshAvatar::of(&avatar).mesh.moving_region();
     let outside = |x: u32, y: u32| {
         let (x, y) = (x as f32, y as f32);
         x < x0 - 2.0 || x > x1 + 2.0 || y < y0 - 2.0 || y > y1 + 2.0
@@ -147,39 +147,32 @@ fn shared_media_grin_drives_a_painting() {
 }
 
 #[test]
-fn the_element_logs_the_pose_it_drew_for_every_frame_and_it_follows_the_actor() {
-    // The log capture is per process: run alone, so that no other test's element logs into it.
-    if !in_own_process(
-        "the_element_logs_the_pose_it_drew_for_every_frame_and_it_follows_the_actor",
-        "drawn poses:",
-    ) {
-        return;
-    }
-    init();
-    let drawn = capture_drawn();
+fn every_frame_carries_the_pose_it_drew_and_the_drawn_pose_follows_the_actor() {
     let actor = shared_media("driving/grin_512.mp4");
-    let out = reenact(&actor, &shared_media("avatar/astronaut_512.png"), "");
-    let Drawn {
-        poses: drawn,
-        landmarks,
-    } = std::mem::take(&mut *drawn.lock().unwrap());
+    let (out, drawn) = reenact_drawn(&actor, &shared_media("avatar/astronaut_512.png"), "");
     println!(
         "drawn poses: {} for {} frames",
         drawn.iter().flatten().count(),
         out.len()
     );
     assert_eq!(drawn.len(), out.len(), "one slot per output frame");
-    assert_eq!(landmarks.len(), out.len(), "drawn landmarks too");
-    assert!(landmarks
+    let landmarks: Vec<_> = drawn
         .iter()
-        .all(|l| l.as_ref().is_some_and(|l| l.0.len() == 468)));
+        .map(|d| d.as_ref().map(|d| &d.landmarks))
+        .collect();
+    assert_eq!(landmarks.len(), out.len(), "drawn landmarks too");
+    assert!(landmarks.iter().all(|l| l.is_some_and(|l| l.len() == 468)));
     let actor_lm = landmarks_of(&decode(&actor));
     let (mut actor_mouth, mut drawn_mouth) = (vec![], vec![]);
     for (a, d) in actor_lm.iter().zip(&drawn) {
         let d = d
             .as_ref()
             .expect("every frame of grin_512 has a face, so a drawn pose");
-        assert!(d.roll_yaw_pitch.0.abs() < 5.0, "grin_512 barely turns: {d}");
+        assert!(
+            d.roll_yaw_pitch.0.abs() < 5.0,
+            "grin_512 barely turns: roll, yaw, pitch {:?}",
+            d.roll_yaw_pitch
+        );
         if let Some(a) = a {
             actor_mouth.push(mouth_opening(a));
             drawn_mouth.push(d.mouth);

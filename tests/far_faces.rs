@@ -11,15 +11,12 @@ mod common;
 use common::*;
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::engine::{EngineSettings, FrameOutcome, MeshEngine, ReenactEngine};
+use gstfacereenact::face::opening_measures::{eye_opening_of, mouth_opening_of};
 use gstfacereenact::face::search::{sweep, Area, DEFAULT_BUDGET};
 use gstfacereenact::face::{FaceLandmarks, FrameRegion};
-use gstfacereenact::models::{default_models_dir, FaceModels};
-use gstfacereenact::motion::pose::RIGID_POINTS;
+use gstfacereenact::models::FaceModels;
 use gstfacereenact::motion::rest::REST_EASE_SECONDS;
-use gstfacereenact::quality::{
-    eye_opening, eye_opening_of, mouth_opening, mouth_opening_of, pearson,
-};
-use gstfacereenact::runtime::ExecutionProvider;
+use gstfacereenact::quality::{eye_opening, mouth_opening, pearson};
 use image::{imageops, RgbImage};
 
 /// Width of a face: the horizontal extent of its 468 landmarks (cheek to cheek), pixels.
@@ -30,19 +27,6 @@ fn face_width(points: &[[f32; 3]]) -> f32 {
             (lo.min(p[0]), hi.max(p[0]))
         });
     hi - lo
-}
-
-fn models() -> FaceModels {
-    init();
-    FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).expect("models")
-}
-
-fn astronaut(models: &FaceModels) -> AvatarModel {
-    AvatarModel::load(
-        &shared_media("avatar/astronaut_512.png"),
-        &mut models.tracker(),
-    )
-    .unwrap()
 }
 
 /// A clip's frames (square, `side` pixels) and the landmarks measured on them at that size.
@@ -110,18 +94,6 @@ fn jitter(points: &[Vec<[f32; 3]>], scale: f32) -> f32 {
         }
     }
     sum / n.max(1) as f32 / scale
-}
-
-/// Centre of the rigid points and eye-corner distance of 468 points: where a head is, how large.
-fn head(points: &[[f32; 3]]) -> ([f32; 2], f32) {
-    let n = RIGID_POINTS.len() as f32;
-    let cx = RIGID_POINTS.iter().map(|&i| points[i][0]).sum::<f32>() / n;
-    let cy = RIGID_POINTS.iter().map(|&i| points[i][1]).sum::<f32>() / n;
-    let (a, b) = (points[33], points[263]);
-    (
-        [cx, cy],
-        ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt(),
-    )
 }
 
 /// What the engine did with one actor sequence.
@@ -209,8 +181,8 @@ fn mouth_follows(actor: &[Option<FaceLandmarks>], drawn: &[Option<Vec<[f32; 3]>>
 /// best with the actor's is no longer than at full size.
 #[test]
 fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
-    let models = models();
-    let avatar = astronaut(&models);
+    let models = face_models();
+    let avatar = astronaut_model(&models);
     let talk = clip("driving/talk_wink_480.mp4", 480, 240);
     let n = talk.frames.len();
     let settings = EngineSettings::default();
@@ -352,14 +324,6 @@ fn a_face_from_32_to_300_pixels_wide_in_1080p_and_4k_is_found_and_followed() {
 /// by the drawn mouth's correlation with each actor's.
 #[test]
 fn actor_region_and_actor_face_choose_the_lecturer_over_a_larger_audience_head() {
-    if !in_own_process(
-        "actor_region_and_actor_face_choose_the_lecturer_over_a_larger_audience_head",
-        "follows:",
-    ) {
-        return;
-    }
-    init();
-    let drawn = capture_drawn();
     let n = 75;
     let talk = clip("driving/talk_wink_480.mp4", 480, n);
     let grin = clip("driving/grin_512.mp4", 512, n);
@@ -376,22 +340,13 @@ fn actor_region_and_actor_face_choose_the_lecturer_over_a_larger_audience_head()
     let avatar = shared_media("avatar/astronaut_512.png");
     let follows = |props: &[(&str, &str)]| -> (f32, f32, usize) {
         let mut h = reenact_harness(&avatar, props, "width=1280,height=720,framerate=25/1");
-        for (i, img) in frames.iter().enumerate() {
-            push_pull(
-                &mut h,
-                img,
-                Some(gst::ClockTime::from_mseconds(i as u64 * 40)),
-                None,
-            );
-        }
-        let d = std::mem::take(&mut *drawn.lock().unwrap());
-        let points: Vec<Option<Vec<[f32; 3]>>> = (0..n)
-            .map(|i| {
-                d.landmarks
-                    .get(i)
-                    .cloned()
-                    .flatten()
-                    .map(|l| l.0.iter().map(|p| [p[0], p[1], 0.0]).collect())
+        let points: Vec<Option<Vec<[f32; 3]>>> = frames
+            .iter()
+            .enumerate()
+            .map(|(i, img)| {
+                let t = gst::ClockTime::from_mseconds(i as u64 * 40);
+                let (_, drawn) = push_pull_drawn(&mut h, img, Some(t), None);
+                drawn.map(|d| d.landmarks.iter().map(|p| [p[0], p[1], 0.0]).collect())
             })
             .collect();
         let reposed = points.iter().flatten().count();
@@ -464,8 +419,8 @@ fn an_actor_region_that_does_not_read_stops_the_start_naming_it() {
 /// once and the wide shot within the search's first frames, and the mouth follows in each shot.
 #[test]
 fn a_wide_shot_cut_to_a_close_up_and_back_is_followed_without_a_jump() {
-    let models = models();
-    let avatar = astronaut(&models);
+    let models = face_models();
+    let avatar = astronaut_model(&models);
     let talk = clip("driving/talk_wink_480.mp4", 480, 180);
     let back = backdrop(1920, 1080);
     let shot = |i: usize| if (60..120).contains(&i) { 520.0 } else { 48.0 };
@@ -481,11 +436,11 @@ fn a_wide_shot_cut_to_a_close_up_and_back_is_followed_without_a_jump() {
         (i as f64 / 30.0, img)
     });
     let run = run_engine(&models, &avatar, frames, &EngineSettings::default(), false);
-    let ([ax, ay], aio) = head(&avatar.landmarks.points);
+    let ([ax, ay], aio) = head_of_points(&avatar.landmarks.points);
     let mut largest_step = 0.0f32;
     for (i, w) in run.drawn.windows(2).enumerate() {
         if let (Some(a), Some(b)) = (&w[0], &w[1]) {
-            let ((pa, ia), (pb, ib)) = (head(a), head(b));
+            let ((pa, ia), (pb, ib)) = (head_of_points(a), head_of_points(b));
             let step = ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2)).sqrt() / aio
                 + (ia.max(ib) / ia.min(ib) - 1.0);
             largest_step = largest_step.max(step);
@@ -514,7 +469,7 @@ fn a_wide_shot_cut_to_a_close_up_and_back_is_followed_without_a_jump() {
         let d: Vec<_> = range.clone().map(|i| run.drawn[i].clone()).collect();
         let corr = mouth_follows(&talk.landmarks[range.clone()], &d);
         // The head stays at the avatar's own place and size: each shot is its own reference.
-        let heads: Vec<([f32; 2], f32)> = d.iter().flatten().map(|p| head(p)).collect();
+        let heads: Vec<([f32; 2], f32)> = d.iter().flatten().map(|p| head_of_points(p)).collect();
         let worst = heads
             .iter()
             .map(|&([x, y], io)| {
@@ -536,8 +491,8 @@ fn a_wide_shot_cut_to_a_close_up_and_back_is_followed_without_a_jump() {
 /// actor's motion again when the face is back.
 #[test]
 fn after_a_long_absence_the_avatar_eases_to_rest_and_back() {
-    let models = models();
-    let avatar = astronaut(&models);
+    let models = face_models();
+    let avatar = astronaut_model(&models);
     let talk = clip("driving/talk_wink_480.mp4", 480, 150);
     let back = backdrop(1920, 1080);
     let settings = EngineSettings::default();
@@ -603,8 +558,8 @@ fn after_a_long_absence_the_avatar_eases_to_rest_and_back() {
     );
     // Back: re-posed at once, easing from rest (no jump), then following the mouth.
     assert!(run.drawn[back_at..].iter().take(3).all(Option::is_some));
-    let ([ax, ay], aio) = head(&avatar.landmarks.points);
-    let (p, io) = head(run.drawn[back_at].as_ref().unwrap());
+    let ([ax, ay], aio) = head_of_points(&avatar.landmarks.points);
+    let (p, io) = head_of_points(run.drawn[back_at].as_ref().unwrap());
     let first_step =
         ((p[0] - ax).powi(2) + (p[1] - ay).powi(2)).sqrt() / aio + (io / aio - 1.0).abs();
     println!("first frame back: head {first_step:.3} from rest");
@@ -631,8 +586,8 @@ fn after_a_long_absence_the_avatar_eases_to_rest_and_back() {
 /// the face was, saw it off-centre.
 #[test]
 fn a_small_face_walking_across_the_frame_is_followed() {
-    let models = models();
-    let avatar = astronaut(&models);
+    let models = face_models();
+    let avatar = astronaut_model(&models);
     let talk = clip("driving/talk_wink_480.mp4", 480, 240);
     let back = backdrop(1920, 1080);
     for (face, speed) in [(32.0f32, 4.0f32), (48.0, 6.0), (32.0, 8.0)] {
@@ -681,8 +636,8 @@ fn a_small_face_walking_across_the_frame_is_followed() {
 /// finds it again): following a soft 12-pixel face in every frame is not solved here.
 #[test]
 fn a_12_pixel_face_in_the_actor_region_is_found_and_followed() {
-    let models = models();
-    let avatar = astronaut(&models);
+    let models = face_models();
+    let avatar = astronaut_model(&models);
     let talk = clip("driving/talk_wink_480.mp4", 480, 240);
     let n = talk.frames.len();
     let (w, h) = (640.0f32, 360.0f32);

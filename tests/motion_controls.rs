@@ -5,12 +5,14 @@ mod common;
 
 use common::*;
 use gstfacereenact::avatar::AvatarModel;
+use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::face::mesh_topology::{LEFT_EYE, LIPS_INNER, RIGHT_EYE};
+use gstfacereenact::face::opening_measures::mouth_opening_of;
 use gstfacereenact::face::FaceLandmarks;
 use gstfacereenact::motion::foldover::FoldGuard;
 use gstfacereenact::motion::openings::{face_axes, LEFT_LID_PAIRS, RIGHT_LID_PAIRS};
 use gstfacereenact::motion::pose::head_pose;
-use gstfacereenact::quality::{mouth_opening, mouth_opening_of, pearson};
+use gstfacereenact::quality::{mouth_opening, pearson};
 
 /// Head roll of each frame relative to the first, degrees (Umeyama pose on rigid points).
 fn rolls(lms: &[&FaceLandmarks]) -> Vec<f32> {
@@ -88,7 +90,7 @@ fn an_avatar_pictured_with_its_mouth_open_closes_it_with_the_actor() {
     let avatar =
         AvatarModel::load(&shared_media("avatar/astronaut_512.png"), &mut tracker()).unwrap();
     let pictured = mouth_opening(&avatar.landmarks);
-    let neutral = mouth_opening_of(&avatar.neutral);
+    let neutral = mouth_opening_of(&MeshAvatar::of(&avatar).neutral);
     println!("astronaut mouth opening: pictured {pictured:.3}, neutral {neutral:.3}");
     assert!(
         pictured > 0.05,
@@ -174,7 +176,7 @@ fn a_lip_pushed_into_the_chin_drags_the_chin_along_instead_of_folding() {
         &mut tracker(),
     )
     .unwrap();
-    let neutral = &avatar.neutral;
+    let neutral = &MeshAvatar::of(&avatar).neutral;
     let (_, down, io) = face_axes(neutral);
     // An opening mouth whose lower lip moves down by 0.12 eye-corner distances while the skin
     // under it stays: the rows under the lip turn over.

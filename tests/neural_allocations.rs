@@ -1,5 +1,5 @@
 //! The LivePortrait engine's steady state allocates no frame-sized memory (issue 15): after the
-//! first frames, a frame through the element with `engine=<tiny set>` makes only the small Rust
+//! first frames, a frame through the element with `engine=liveportrait engine-models-dir=<tiny set>` makes only the small Rust
 //! allocations of the `ort` crate's run wrappers (names, a vector of output handles: about
 //! 0.7 KiB per face-model run and 2.5 KiB for the three bound runs) and of the face tracker's
 //! re-detections, no tensor, crop or picture. Counted with a counting global allocator (count
@@ -76,12 +76,7 @@ fn steady_state_liveportrait_frames_allocate_no_tensor_crop_or_picture() {
     init();
     let set = root().join("tests/data/liveportrait/tiny");
     // What one plain session run (the face tracker's) and the bound runs allocate in `ort`.
-    let face = gstfacereenact::models::FaceModels::load(
-        &gstfacereenact::models::default_models_dir(),
-        ExecutionProvider::Cpu,
-        1,
-    )
-    .unwrap();
+    let face = face_models();
     let input = vec![0.5f32; 192 * 192 * 3];
     let (mut a, mut b) = (Vec::new(), Vec::new());
     let plain =
@@ -101,7 +96,10 @@ fn steady_state_liveportrait_frames_allocate_no_tensor_crop_or_picture() {
     let avatar = shared_media("avatar/astronaut_512.png");
     let mut h = reenact_harness(
         &avatar,
-        &[("engine", set.to_str().unwrap())],
+        &[
+            ("engine", "liveportrait"),
+            ("engine-models-dir", set.to_str().unwrap()),
+        ],
         "width=512,height=512,framerate=30/1",
     );
     let ns = 1_000_000_000 / 30;

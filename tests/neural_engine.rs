@@ -1,4 +1,4 @@
-//! The LivePortrait engine in the element (`engine=<model set folder>`), with the tiny
+//! The LivePortrait engine in the element (`engine=liveportrait engine-models-dir=<model set folder>`), with the tiny
 //! random-weight set of `tests/data/liveportrait/tiny/` (its pictures are noise-like, not faces):
 //! what is pasted where, one output per input, a wrong set refused at start, the CPU warning.
 
@@ -54,7 +54,7 @@ fn driving_launch_on(engine: &Path, avatar: &Path, frames: u32, provider: &str) 
     format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! videorate drop-only=true ! \
          video/x-raw,format=RGB,framerate=2/1 ! identity eos-after={frames} ! \
-         facereenact name=fr engine=\"{}\" execution-provider={provider} avatar=\"{}\" ! \
+         facereenact name=fr engine=liveportrait engine-models-dir=\"{}\" execution-provider={provider} avatar=\"{}\" ! \
          videoconvert ! video/x-raw,format=RGB ! appsink name=sink",
         shared_media("driving/talk_wink_480.mp4").display(),
         engine.display(),
@@ -221,15 +221,57 @@ fn an_engine_folder_that_is_not_there_is_not_found_naming_it() {
     );
 }
 
-/// Mean absolute difference of two pictures of the same size, levels 0..255.
-fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    let sum: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&x, &y)| u64::from(x.abs_diff(y)))
-        .sum();
-    sum as f64 / a.as_raw().len() as f64
+/// `engine=<folder>`, the form before `engine-models-dir`, still runs the LivePortrait engine,
+/// with a warning that says what to write instead.
+#[test]
+fn the_folder_form_of_engine_still_works_with_a_deprecation_warning() {
+    init();
+    let launch = driving_launch(&tiny_set(), &shared_media("avatar/astronaut_512.png"), 3)
+        .replace("engine=liveportrait engine-models-dir=", "engine=");
+    assert!(launch.contains(&format!("engine=\"{}\"", tiny_set().display())));
+    let (frames, warnings, received) = run(&launch);
+    assert_eq!(frames.len() as u64, received, "one output per input");
+    assert!(received >= 1, "{received} frames");
+    let expected = format!(
+        "set engine=liveportrait engine-models-dir={}",
+        tiny_set().display()
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("deprecated") && w.contains(&expected)),
+        "{warnings:?}"
+    );
+    // The LivePortrait engine ran: its CPU warning is there.
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("LivePortrait engine runs on the CPU")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn an_unknown_engine_or_a_liveportrait_engine_without_its_set_fails_start_saying_what_to_set() {
+    init();
+    let avatar = shared_media("avatar/astronaut_512.png");
+    let base = driving_launch(&tiny_set(), &avatar, 2);
+    let models = format!("engine-models-dir=\"{}\"", tiny_set().display());
+    for (launch, expected) in [
+        (
+            base.replace("engine=liveportrait", "engine=livportrait"),
+            "set engine to mesh or liveportrait",
+        ),
+        (
+            base.replace(&models, ""),
+            "engine=liveportrait needs its model set: set engine-models-dir",
+        ),
+    ] {
+        let (err, _) = common::first_error(&launch);
+        let msg = err.message().to_string();
+        assert!(err.matches(gst::LibraryError::Settings), "{err:?}: {msg}");
+        assert!(msg.contains(expected), "{expected:?} missing from: {msg}");
+    }
 }
 
 #[test]
@@ -239,7 +281,8 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     let mut h = common::reenact_harness(
         &avatar_path,
         &[
-            ("engine", tiny.to_str().unwrap()),
+            ("engine", "liveportrait"),
+            ("engine-models-dir", tiny.to_str().unwrap()),
             ("execution-provider", "cpu"),
             ("hold-time", "0.2"),
         ],
@@ -258,7 +301,7 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     let fade_in: Vec<f64> = (0..7)
         .map(|k| {
             let out = common::push_pull(&mut h, &actor[0].image, at(33 + 33 * k), frame);
-            mean_difference(&out.image, &picture)
+            common::mean_abs_diff(&out.image, &picture, |_, _| true)
         })
         .collect();
     let full = fade_in[6];
@@ -281,7 +324,7 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     // of the 1 s ease)...
     let easing = common::push_pull(&mut h, &grey, at(800), frame);
     assert!(easing.image != driven.image, "easing: rendered again");
-    let part = mean_difference(&easing.image, &picture);
+    let part = common::mean_abs_diff(&easing.image, &picture, |_, _| true);
     assert!(part > 0.2 * full, "not faded yet: {part} against {full}");
     // ...and is the avatar picture exactly once the ease is over.
     // (The ease ends hold-time plus 1 s after the face was lost: at 1.5 s.)
@@ -289,7 +332,7 @@ fn without_a_face_the_output_holds_then_eases_to_the_avatar_picture_and_back() {
     assert!(rest.image == picture, "at rest: the avatar picture");
     // The face is back: the rendering fades in over a few frames, not at once.
     let back = common::push_pull(&mut h, &actor[0].image, at(1600), frame);
-    let fading_in = mean_difference(&back.image, &picture);
+    let fading_in = common::mean_abs_diff(&back.image, &picture, |_, _| true);
     assert!(
         fading_in > 0.0 && fading_in < 0.5 * full,
         "the first frame back is mostly the picture: {fading_in} against {full}"
@@ -383,13 +426,7 @@ fn astronaut_with_a_transparent_left_third() -> (PathBuf, fn(u32) -> u8) {
     fn alpha(x: u32) -> u8 {
         ((x as f32 - 150.0) * 32.0).clamp(0.0, 255.0) as u8
     }
-    let src = image::open(shared_media("avatar/astronaut_512.png"))
-        .unwrap()
-        .to_rgb8();
-    let rgba = image::RgbaImage::from_fn(src.width(), src.height(), |x, y| {
-        let p = src.get_pixel(x, y).0;
-        image::Rgba([p[0], p[1], p[2], alpha(x)])
-    });
+    let rgba = common::with_alpha(&common::astronaut_picture(), |x, _| alpha(x));
     let avatar = common::tempdir().join("lp_astronaut_alpha.png");
     rgba.save(&avatar).unwrap();
     (avatar, alpha)
@@ -431,10 +468,7 @@ fn the_avatars_own_alpha_comes_out_with_the_liveportrait_engine() {
 #[test]
 fn the_drawn_pose_is_read_back_from_the_rendering() {
     use gstfacereenact::engine::read_back::PoseReadBack;
-    use gstfacereenact::models::{default_models_dir, FaceModels};
-    use gstfacereenact::runtime::ExecutionProvider;
-    init();
-    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let models = common::face_models();
     let mut tracker = models.tracker_with_iris_reuse(true);
     let avatar = AvatarModel::load_with_alpha(
         &shared_media("avatar/astronaut_512.png"),

@@ -9,9 +9,7 @@ use std::path::{Path, PathBuf};
 use common::*;
 use gst::prelude::*;
 use gstfacereenact::avatar::{AlphaRequest, AvatarModel};
-use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::output_size::SizeRule;
-use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
 
 /// A phone-size portrait, 2400x3600 (the Mona Lisa, 720x1280, enlarged to 2400 wide and cut to
@@ -62,7 +60,7 @@ fn frames_and_infos(pipeline: &str) -> (Vec<Frame>, Vec<String>) {
 /// face found on it.
 fn avatar_at(path: &Path, size: (u32, u32)) -> AvatarModel {
     init();
-    let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).unwrap();
+    let models = face_models();
     AvatarModel::load_sized(
         path,
         &mut models.tracker(),
@@ -75,15 +73,7 @@ fn avatar_at(path: &Path, size: (u32, u32)) -> AvatarModel {
 
 /// Mean absolute difference of two pictures over the rectangle x0..x1, y0..y1, levels.
 fn mean_diff(a: &RgbImage, b: &RgbImage, (x0, y0, x1, y1): (u32, u32, u32, u32)) -> f64 {
-    let mut sum = 0u64;
-    for y in y0..y1 {
-        for x in x0..x1 {
-            for c in 0..3 {
-                sum += u64::from(a.get_pixel(x, y)[c].abs_diff(b.get_pixel(x, y)[c]));
-            }
-        }
-    }
-    sum as f64 / (3 * (x1 - x0) * (y1 - y0)).max(1) as f64
+    mean_abs_diff(a, b, |x, y| (x0..x1).contains(&x) && (y0..y1).contains(&y))
 }
 
 /// A 2400x3600 avatar with `video/x-raw,width=640,height=360` after the element: every frame is

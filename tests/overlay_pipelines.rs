@@ -268,11 +268,14 @@ fn cutout_in_a_bottom_corner_stands_the_figure_on_the_bottom_edge() {
     // A figure: the astronaut opaque on the head and a torso that reaches the picture's bottom
     // edge, transparent elsewhere.
     let rgb = avatar_rgb();
-    let figure = image::RgbaImage::from_fn(256, 256, |x, y| {
-        let p = rgb.get_pixel(x, y).0;
+    let figure = with_alpha(&rgb, |x, y| {
         let (fx, fy) = (x as f32 + 0.5, y as f32 + 0.5);
         let opaque = head_radius(fx, fy) <= 1.0 || torso(fx, fy);
-        image::Rgba([p[0], p[1], p[2], if opaque { 255 } else { 0 }])
+        if opaque {
+            255
+        } else {
+            0
+        }
     });
     let figure_path = inputs_dir().join("astronaut_figure_rgba.png");
     figure.save(&figure_path).unwrap();
@@ -348,6 +351,7 @@ fn overlay_shows_the_elements_warnings_in_its_progress_output() {
             out.as_os_str(),
         ],
         &[],
+        SCRIPT_LIMIT_S,
     );
     assert!(status.success(), "{stderr}");
     assert!(
@@ -480,7 +484,7 @@ fn overlay_refuses_missing_files_and_bad_destinations_naming_them() {
         ),
     ];
     for (args, named) in cases {
-        let (status, stderr) = run_script("overlay.sh", &args, &[]);
+        let (status, stderr) = run_script("overlay.sh", &args, &[], SCRIPT_LIMIT_S);
         assert_eq!(status.code(), Some(1), "{stderr}");
         for named in named {
             assert!(
@@ -491,7 +495,7 @@ fn overlay_refuses_missing_files_and_bad_destinations_naming_them() {
         assert!(!out.exists(), "{} was written", out.display());
     }
     // The usage for too few arguments.
-    let (status, stderr) = run_script("overlay.sh", &[actor], &[]);
+    let (status, stderr) = run_script("overlay.sh", &[actor], &[], SCRIPT_LIMIT_S);
     assert_eq!(status.code(), Some(1));
     assert!(
         stderr.contains("bash pipelines/overlay.sh ACTOR PROGRAMME AVATAR DEST [pip|cutout]"),
@@ -516,6 +520,7 @@ fn overlay_names_missing_gstreamer_elements_and_their_debian_packages() {
             ("GST_PLUGIN_SYSTEM_PATH_1_0", dir.to_str().unwrap()),
             ("GST_REGISTRY_1_0", registry.to_str().unwrap()),
         ],
+        SCRIPT_LIMIT_S,
     );
     assert_eq!(status.code(), Some(1), "{stderr}");
     for named in [
@@ -543,6 +548,7 @@ fn virtual_camera_without_a_loopback_device_says_how_to_make_one() {
             absent.as_os_str(),
         ],
         &[],
+        SCRIPT_LIMIT_S,
     );
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(
@@ -566,6 +572,7 @@ fn virtual_camera_without_a_loopback_device_says_how_to_make_one() {
             file.as_os_str(),
         ],
         &[],
+        SCRIPT_LIMIT_S,
     );
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(

@@ -6,19 +6,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use common::*;
-use gst_video::prelude::*;
 
-fn run_script(script: &str, args: &[&str]) {
-    // `timeout`: a pipeline that hangs fails the test instead of stalling the suite.
-    let status = Command::new("timeout")
-        .args(["300", "bash"])
-        .arg(root().join("pipelines").join(script))
-        .args(args)
-        .current_dir(root())
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .status()
-        .expect("bash runs");
-    assert!(status.success(), "{script} failed: {status}");
+/// Runs pipelines/`script` with `args`, which must succeed within 300 s.
+fn run_pipeline(script: &str, args: &[&std::path::Path]) {
+    let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+    let (status, stderr) = run_script(script, &args, &[], 300);
+    assert!(status.success(), "{script} failed: {status}\n{stderr}");
 }
 
 /// gst-discoverer-1.0's report of a media file.
@@ -51,12 +44,12 @@ fn duration_s(report: &str) -> f64 {
 fn demo_pipeline_writes_a_playable_h264_mp4_of_the_whole_clip() {
     let dir = tempdir();
     let out = dir.join("demo.mp4");
-    run_script(
+    run_pipeline(
         "demo.sh",
         &[
-            demo_media("carphone_pristine.mp4").to_str().unwrap(),
-            demo_media("astronaut.png").to_str().unwrap(),
-            out.to_str().unwrap(),
+            &demo_media("carphone_pristine.mp4"),
+            &demo_media("astronaut.png"),
+            &out,
         ],
     );
     let report = discover(&out);
@@ -102,13 +95,9 @@ fn conversion_pipeline_on_a_clip_without_audio_writes_video_instead_of_hanging()
 /// Runs pipelines/convert_with_audio.sh on `actor` with the astronaut; returns the output path.
 fn convert_with_audio(actor: &std::path::Path, name: &str) -> PathBuf {
     let out = tempdir().join(name);
-    run_script(
+    run_pipeline(
         "convert_with_audio.sh",
-        &[
-            actor.to_str().unwrap(),
-            demo_media("astronaut.png").to_str().unwrap(),
-            out.to_str().unwrap(),
-        ],
+        &[actor, &demo_media("astronaut.png"), &out],
     );
     out
 }
@@ -152,18 +141,10 @@ fn lecture_input() -> &'static PathBuf {
     })
 }
 
-/// Runs pipelines/lecture.sh with `args`; returns its exit status and what it printed on stderr.
+/// Runs pipelines/lecture.sh with `args` (at most 900 s); returns its exit status and what it
+/// printed on stderr.
 fn run_lecture(args: &[&std::ffi::OsStr]) -> (std::process::ExitStatus, String) {
-    let out = Command::new("timeout")
-        .args(["900", "bash"])
-        .arg(root().join("pipelines/lecture.sh"))
-        .args(args)
-        .current_dir(root())
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .output()
-        .expect("bash runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status, stderr)
+    run_script("lecture.sh", args, &[], 900)
 }
 
 /// One decoded stream of a file: buffer count, running times of its first and last buffer's
@@ -234,14 +215,7 @@ fn track(path: &std::path::Path, audio: bool, keep: &[usize]) -> Track {
             let info = gst_video::VideoInfo::from_caps(sample.caps().unwrap()).unwrap();
             t.size = (info.width(), info.height());
             if keep.contains(&t.buffers) {
-                let frame =
-                    gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).unwrap();
-                let stride = frame.plane_stride()[0] as usize;
-                let data = frame.plane_data(0).unwrap();
-                let image = image::RgbImage::from_fn(info.width(), info.height(), |x, y| {
-                    let o = y as usize * stride + x as usize * 3;
-                    image::Rgb([data[o], data[o + 1], data[o + 2]])
-                });
+                let image = rgb_image_of(buffer, &info);
                 let i = t.buffers;
                 t.kept.push((i, image));
             }

@@ -13,28 +13,12 @@ mod common;
 
 use common::*;
 use gstfacereenact::avatar::AvatarModel;
-use gstfacereenact::motion::pose::{rigid_centroid, Similarity};
+use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::motion::{MotionReference, MotionSettings, MotionTransfer};
-use nalgebra::{Rotation3, Vector3};
 
 /// Largest band stretch accepted at the limits: above what the five avatars show there (2.9 at
 /// most), below the painting at 20° of yaw (3.9), where it visibly streaks.
 const MAX_BAND_STRETCH: f32 = 3.5;
-
-/// `points` turned by `yaw` and `pitch` (degrees) about the centroid of their rigid points.
-fn turned(points: &[[f32; 3]], yaw: f32, pitch: f32) -> Vec<[f32; 3]> {
-    let c = rigid_centroid(points);
-    let r = *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
-    let pose = Similarity {
-        scale: 1.0,
-        rotation: r,
-        translation: c - r * c,
-    };
-    points
-        .iter()
-        .map(|p| pose.apply(&Vector3::from(*p)).into())
-        .collect()
-}
 
 #[test]
 fn an_actor_turned_far_leaves_the_hair_and_glasses_unsmeared() {
@@ -54,18 +38,19 @@ fn an_actor_turned_far_leaves_the_hair_and_glasses_unsmeared() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         // An actor whose face is the avatar's own, facing the camera and then turned 70° (far
         // past every limit) each way: the avatar goes to the limit.
-        let front = &avatar.neutral;
+        let mesh_avatar = MeshAvatar::of(&avatar);
+        let front = &mesh_avatar.neutral;
         for (yaw, pitch) in [(70.0, 0.0), (-70.0, 0.0), (0.0, 70.0), (0.0, -70.0)] {
             let mut motion = MotionTransfer::new();
             motion.target(front, front, &settings, 0.0);
-            let target = motion.target(&turned(front, yaw, pitch), front, &settings, 0.04);
+            let target = motion.target(&turned(front, yaw, pitch).points, front, &settings, 0.04);
             let (_, drawn_yaw, drawn_pitch) = target.rigid.roll_yaw_pitch_deg();
             assert!(
                 drawn_yaw.abs() + drawn_pitch.abs() > 10.0,
                 "{name}: the turn ({yaw}°, {pitch}°) reached the avatar ({drawn_yaw}°, \
                  {drawn_pitch}°)"
             );
-            let mut mesh = avatar.mesh.clone();
+            let mut mesh = mesh_avatar.mesh.clone();
             mesh.pose(&target);
             let stretch = mesh.band_stretch();
             println!(

@@ -6,11 +6,15 @@ use std::sync::Once;
 
 use gst::prelude::*;
 use gst_video::prelude::*;
+use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::face::{FaceLandmarks, FaceTracker};
+use gstfacereenact::facereenact::face_meta::DrawnFace;
 use gstfacereenact::models::{default_models_dir, FaceModels};
-use gstfacereenact::quality::{DrawnLandmarks, DrawnPose};
+use gstfacereenact::motion::pose::{rigid_centroid, Similarity};
+use gstfacereenact::motion::TargetPose;
 use gstfacereenact::runtime::ExecutionProvider;
 use image::RgbImage;
+use nalgebra::{Rotation3, Vector3};
 
 pub fn init() {
     init_gstreamer();
@@ -60,6 +64,38 @@ pub fn shared_media(rel: &str) -> PathBuf {
     p
 }
 
+/// The shared test avatar `avatar/astronaut_512.png` ([`shared_media`]), decoded to RGB
+/// (512x512).
+pub fn astronaut_picture() -> RgbImage {
+    image::open(shared_media("avatar/astronaut_512.png"))
+        .unwrap()
+        .to_rgb8()
+}
+
+/// The avatar model of `avatar/astronaut_512.png`, its face found with a tracker of `models`.
+pub fn astronaut_model(models: &FaceModels) -> AvatarModel {
+    AvatarModel::load(
+        &shared_media("avatar/astronaut_512.png"),
+        &mut models.tracker(),
+    )
+    .unwrap()
+}
+
+/// The avatar model of the picture at `path`, its face found with a measuring [`tracker`];
+/// panics with the loading error.
+pub fn load_avatar(path: &Path) -> AvatarModel {
+    AvatarModel::load(path, &mut tracker()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `picture` with the alpha `alpha(x, y)` (0 transparent to 255 opaque) at each pixel (x, y):
+/// what the tests save as PNG avatars with transparency.
+pub fn with_alpha(picture: &RgbImage, alpha: impl Fn(u32, u32) -> u8) -> image::RgbaImage {
+    image::RgbaImage::from_fn(picture.width(), picture.height(), |x, y| {
+        let p = picture.get_pixel(x, y).0;
+        image::Rgba([p[0], p[1], p[2], alpha(x, y)])
+    })
+}
+
 /// One decoded or produced frame.
 pub struct Frame {
     pub image: RgbImage,
@@ -69,26 +105,51 @@ pub struct Frame {
     pub par: f32,
 }
 
+/// A sample of packed RGB video (see [`rgb_image_of`]) as a [`Frame`].
 pub fn sample_to_frame(sample: &gst::Sample) -> Frame {
     let caps = sample.caps().expect("caps");
     let info = gst_video::VideoInfo::from_caps(caps).expect("video caps");
     let buffer = sample.buffer().expect("buffer");
-    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).expect("map");
-    let (w, h) = (info.width(), info.height());
-    let stride = frame.plane_stride()[0] as usize;
-    let data = frame.plane_data(0).unwrap();
-    let mut image = RgbImage::new(w, h);
-    for y in 0..h as usize {
-        image.as_mut()[y * w as usize * 3..(y + 1) * w as usize * 3]
-            .copy_from_slice(&data[y * stride..y * stride + w as usize * 3]);
-    }
     let par = info.par();
     Frame {
-        image,
+        image: rgb_image_of(buffer, &info),
         pts: buffer.pts(),
         duration: buffer.duration(),
         par: par.numer() as f32 / par.denom() as f32,
     }
+}
+
+/// Plane 0 of `buffer`, a video frame laid out as `info` says, as an RGBA picture of its width
+/// and height: each pixel's red, green, blue and alpha bytes at the format's component offsets,
+/// alpha 255 where the format has none. The picture itself for the packed RGB formats (RGB, BGR,
+/// RGBx, BGRx, xRGB, RGBA, BGRA, ARGB, ...); for a planar YUV format, only its luma bytes.
+pub fn rgba_image_of(buffer: &gst::BufferRef, info: &gst_video::VideoInfo) -> image::RgbaImage {
+    plane_0_picture(buffer, info, image::Rgba)
+}
+
+/// [`rgba_image_of`] without the alpha: the picture of a packed RGB frame.
+pub fn rgb_image_of(buffer: &gst::BufferRef, info: &gst_video::VideoInfo) -> RgbImage {
+    plane_0_picture(buffer, info, |[r, g, b, _]| image::Rgb([r, g, b]))
+}
+
+/// Plane 0 of `buffer` (see [`rgba_image_of`]), each pixel's [r, g, b, a] made into a `P`.
+fn plane_0_picture<P: image::Pixel<Subpixel = u8>>(
+    buffer: &gst::BufferRef,
+    info: &gst_video::VideoInfo,
+    pixel: impl Fn([u8; 4]) -> P,
+) -> image::ImageBuffer<P, Vec<u8>> {
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, info).expect("map");
+    let finfo = info.format_info();
+    let stride = frame.plane_stride()[0] as usize;
+    let step = finfo.pixel_stride()[0] as usize;
+    let o: Vec<usize> = finfo.poffset().iter().map(|&o| o as usize).collect();
+    let has_alpha = finfo.has_alpha();
+    let data = frame.plane_data(0).unwrap();
+    image::ImageBuffer::from_fn(info.width(), info.height(), |x, y| {
+        let p = y as usize * stride + x as usize * step;
+        let alpha = if has_alpha { data[p + o[3]] } else { 255 };
+        pixel([data[p + o[0]], data[p + o[1]], data[p + o[2]], alpha])
+    })
 }
 
 /// Plays `pipeline` to EOS, waiting at most `timeout_s` seconds between two bus messages, and
@@ -188,22 +249,32 @@ pub fn decode(path: &Path) -> Vec<Frame> {
     ))
 }
 
-/// Runs the element on `actor` with `avatar` (plus extra properties) and returns its RGB output.
-pub fn reenact(actor: &Path, avatar: &Path, extra: &str) -> Vec<Frame> {
-    run_to_frames(&format!(
+/// The gst-launch line of [`reenact`]: `actor` decoded to RGB, `facereenact` with `avatar` and
+/// `extra` properties, straight into `appsink name=sink`.
+fn reenact_launch(actor: &Path, avatar: &Path, extra: &str) -> String {
+    format!(
         "filesrc location=\"{}\" ! decodebin ! videoconvert ! video/x-raw,format=RGB ! \
          facereenact avatar=\"{}\" {extra} ! appsink name=sink",
         actor.display(),
         avatar.display()
-    ))
+    )
+}
+
+/// Runs the element on `actor` with `avatar` (plus extra properties) and returns its RGB output.
+pub fn reenact(actor: &Path, avatar: &Path, extra: &str) -> Vec<Frame> {
+    run_to_frames(&reenact_launch(actor, avatar, extra))
+}
+
+/// The face models of the default models folder, on the CPU with one thread per session (ONNX
+/// Runtime loaded first).
+pub fn face_models() -> FaceModels {
+    init();
+    FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1).expect("models")
 }
 
 /// A tracker for measuring landmarks on frames (the iris model runs on every frame).
 pub fn tracker() -> FaceTracker {
-    init();
-    FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1)
-        .expect("models")
-        .measuring_tracker()
+    face_models().measuring_tracker()
 }
 
 /// Landmarks of each frame (tracked through the sequence); `None` where no face was found.
@@ -326,16 +397,9 @@ pub fn rgbx_buffer(
     buffer
 }
 
-/// The picture of an RGBx (or RGBA) buffer with caps `caps`.
+/// The picture of a packed RGB (RGBx, RGBA, ...) buffer with caps `caps` (see [`rgb_image_of`]).
 pub fn rgbx_image(buffer: &gst::Buffer, caps: &gst::Caps) -> RgbImage {
-    let info = gst_video::VideoInfo::from_caps(caps).unwrap();
-    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer.as_ref(), &info).unwrap();
-    let stride = frame.plane_stride()[0] as usize;
-    let data = frame.plane_data(0).unwrap();
-    RgbImage::from_fn(info.width(), info.height(), |x, y| {
-        let o = y as usize * stride + x as usize * 4;
-        image::Rgb([data[o], data[o + 1], data[o + 2]])
-    })
+    rgb_image_of(buffer, &gst_video::VideoInfo::from_caps(caps).unwrap())
 }
 
 /// A harness around a `facereenact` with `avatar` (and `props`, `name=value` pairs), fed RGBx with
@@ -361,25 +425,83 @@ pub fn push_pull(
     pts: Option<gst::ClockTime>,
     duration: Option<gst::ClockTime>,
 ) -> Frame {
+    push_pull_drawn(h, img, pts, duration).0
+}
+
+/// [`push_pull`], and what the element drew on the output frame ([`drawn_of`]).
+pub fn push_pull_drawn(
+    h: &mut gst_check::Harness,
+    img: &RgbImage,
+    pts: Option<gst::ClockTime>,
+    duration: Option<gst::ClockTime>,
+) -> (Frame, Option<DrawnFace>) {
     h.push(rgbx_buffer(img, pts, duration)).expect("push");
     let out = h.pull().expect("one output per input");
     let caps = h.sinkpad().unwrap().current_caps().unwrap();
-    Frame {
+    let frame = Frame {
         image: rgbx_image(&out, &caps),
         pts: out.pts(),
         duration: out.duration(),
         par: 1.0,
-    }
+    };
+    (frame, drawn_of(&out))
 }
 
 /// Centre of the rigid points (forehead, nose, eye corners, cheekbones) and eye-corner distance
-/// of a face: where the head is and how large.
+/// of a face: where the head is and how large (pixels).
 pub fn head_of(lm: &FaceLandmarks) -> ([f32; 2], f32) {
+    head_of_points(&lm.points)
+}
+
+/// [`head_of`] 468 (or more) bare landmark points.
+pub fn head_of_points(points: &[[f32; 3]]) -> ([f32; 2], f32) {
     use gstfacereenact::motion::pose::RIGID_POINTS;
     let n = RIGID_POINTS.len() as f32;
-    let cx = RIGID_POINTS.iter().map(|&i| lm.points[i][0]).sum::<f32>() / n;
-    let cy = RIGID_POINTS.iter().map(|&i| lm.points[i][1]).sum::<f32>() / n;
-    ([cx, cy], lm.interocular())
+    let cx = RIGID_POINTS.iter().map(|&i| points[i][0]).sum::<f32>() / n;
+    let cy = RIGID_POINTS.iter().map(|&i| points[i][1]).sum::<f32>() / n;
+    let (a, b) = (points[33], points[263]);
+    let interocular = ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2)).sqrt();
+    ([cx, cy], interocular)
+}
+
+/// `points` (face-mesh landmarks, pixels) turned by `yaw` and `pitch` (degrees) about the
+/// centroid of their rigid points, with the rotation as the pose: the target pose
+/// `motion::transfer` makes of an avatar's own landmarks for an actor who turns by that much and
+/// keeps the expression.
+pub fn turned(points: &[[f32; 3]], yaw: f32, pitch: f32) -> TargetPose {
+    let c = rigid_centroid(points);
+    let r = *Rotation3::from_euler_angles(pitch.to_radians(), yaw.to_radians(), 0.0).matrix();
+    let rigid = Similarity {
+        scale: 1.0,
+        rotation: r,
+        translation: c - r * c,
+    };
+    TargetPose {
+        points: points
+            .iter()
+            .map(|p| rigid.apply(&Vector3::from(*p)).into())
+            .collect(),
+        rigid,
+    }
+}
+
+/// Jitter of a landmark sequence: the mean absolute second difference over time of the
+/// landmarks `points` (indices; x and y), each frame's in eye-corner distances (at least 1
+/// pixel). 0 for a still face; a few thousandths for the landmarker's noise on a still picture.
+pub fn landmark_jitter<L: std::borrow::Borrow<FaceLandmarks>>(lms: &[L], points: &[usize]) -> f32 {
+    let mut sum = 0.0;
+    let mut n = 0;
+    for w in lms.windows(3) {
+        let (a, b, c) = (w[0].borrow(), w[1].borrow(), w[2].borrow());
+        let io = b.interocular().max(1.0);
+        for &k in points {
+            for i in 0..2 {
+                sum += (c.points[k][i] - 2.0 * b.points[k][i] + a.points[k][i]).abs() / io;
+                n += 1;
+            }
+        }
+    }
+    sum / n.max(1) as f32
 }
 
 /// Reruns this test binary with only the test `name`, in a process of its own, with the
@@ -437,51 +559,53 @@ pub fn plugin_dir() -> PathBuf {
     dir
 }
 
-/// What the element drew, frame by frame, read from its log (see [`capture_drawn`]).
-#[derive(Debug, Default)]
-pub struct Drawn {
-    /// Slot N: frame N's drawn pose (LOG level).
-    pub poses: Vec<Option<DrawnPose>>,
-    /// Slot N: frame N's drawn landmarks (TRACE level).
-    pub landmarks: Vec<Option<DrawnLandmarks>>,
+/// What the element drew on `buffer`, one of its output buffers, when it re-posed the avatar by
+/// the actor: its face meta read back ([`DrawnFace::read`]) when the meta says `reenacted`;
+/// `None` on a frame where the actor's face was not found (or that carries no face meta).
+pub fn drawn_of(buffer: &gst::BufferRef) -> Option<DrawnFace> {
+    DrawnFace::read(buffer).filter(|d| d.reenacted)
 }
 
-/// Puts `value` into slot `i` of `slots`, growing it as needed.
-fn put<T: Clone>(slots: &mut Vec<Option<T>>, i: usize, value: T) {
-    if slots.len() <= i {
-        slots.resize(i + 1, None);
-    }
-    slots[i] = Some(value);
-}
-
-/// Captures the element's `drawn frame N: ...` and `drawn landmarks N: ...` log lines (see
-/// [`DrawnPose`], [`DrawnLandmarks`]) for the rest of the process (GStreamer's default log
-/// output is switched off).
-pub fn capture_drawn() -> std::sync::Arc<std::sync::Mutex<Drawn>> {
-    let drawn = std::sync::Arc::new(std::sync::Mutex::new(Drawn::default()));
-    let sink = drawn.clone();
-    gst::log::remove_default_log_function();
-    gst::log::set_threshold_for_name("facereenact", gst::DebugLevel::Trace);
-    gst::log::add_log_function(move |cat, _, _, _, _, _, msg| {
-        if cat.name() != "facereenact" {
-            return;
-        }
-        let Some(text) = msg.get() else { return };
-        let numbered = |prefix: &str| {
-            let (frame, rest) = text.strip_prefix(prefix)?.split_once(": ")?;
-            Some((frame.parse::<usize>().ok()?, rest))
-        };
-        if let Some((i, pose)) = numbered("drawn frame ") {
-            if let Some(pose) = DrawnPose::parse(pose) {
-                put(&mut sink.lock().unwrap().poses, i, pose);
-            }
-        } else if let Some((i, points)) = numbered("drawn landmarks ") {
-            if let Some(points) = DrawnLandmarks::parse(points) {
-                put(&mut sink.lock().unwrap().landmarks, i, points);
-            }
-        }
+/// [`reenact`], and what the element drew: slot N is [`drawn_of`] its Nth output frame.
+pub fn reenact_drawn(
+    actor: &Path,
+    avatar: &Path,
+    extra: &str,
+) -> (Vec<Frame>, Vec<Option<DrawnFace>>) {
+    let out = std::sync::Arc::new(std::sync::Mutex::new((Vec::new(), Vec::new())));
+    let sink = out.clone();
+    run_to_sink(&reenact_launch(actor, avatar, extra), move |sample| {
+        let mut out = sink.lock().unwrap();
+        out.0.push(sample_to_frame(sample));
+        out.1.push(sample.buffer().and_then(drawn_of));
     });
-    drawn
+    let taken = std::mem::take(&mut *out.lock().unwrap());
+    taken
+}
+
+/// Runs pipelines/`script` with `args` and the extra environment `envs` (the plugin found in
+/// [`plugin_dir`]), killed after `limit_s` seconds (a pipeline that hangs fails its test
+/// instead of stalling the suite); returns its exit status and what it wrote to stderr.
+pub fn run_script(
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    envs: &[(&str, &str)],
+    limit_s: u32,
+) -> (std::process::ExitStatus, String) {
+    let out = std::process::Command::new("timeout")
+        .arg(limit_s.to_string())
+        .arg("bash")
+        .arg(root().join("pipelines").join(script))
+        .args(args)
+        .current_dir(root())
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .envs(envs.iter().copied())
+        .output()
+        .expect("bash runs");
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The tiny LivePortrait set (`tests/data/liveportrait/tiny/`).

@@ -145,11 +145,10 @@ pub fn avatars() -> &'static (PathBuf, PathBuf) {
         let rgb = avatar_rgb();
         let plain = inputs_dir().join("astronaut_256.png");
         rgb.save(&plain).unwrap();
-        let rgba = image::RgbaImage::from_fn(256, 256, |x, y| {
-            let p = rgb.get_pixel(x, y).0;
+        let rgba = with_alpha(&rgb, |x, y| {
             let r = head_radius(x as f32 + 0.5, y as f32 + 0.5);
             let edge = (1.0 - (r - 1.0) * HEAD.1[0] / 2.0).clamp(0.0, 1.0);
-            image::Rgba([p[0], p[1], p[2], (edge * 255.0).round() as u8])
+            (edge * 255.0).round() as u8
         });
         let cutout = inputs_dir().join("astronaut_head_rgba.png");
         rgba.save(&cutout).unwrap();
@@ -157,27 +156,8 @@ pub fn avatars() -> &'static (PathBuf, PathBuf) {
     })
 }
 
-/// Runs pipelines/`script` with `args` and extra environment; returns its exit status and stderr.
-pub fn run_script(
-    script: &str,
-    args: &[&std::ffi::OsStr],
-    envs: &[(&str, &str)],
-) -> (std::process::ExitStatus, String) {
-    // `timeout`: a pipeline that hangs fails the test instead of stalling the suite.
-    let out = Command::new("timeout")
-        .args(["120", "bash"])
-        .arg(root().join("pipelines").join(script))
-        .args(args)
-        .current_dir(root())
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .envs(envs.iter().copied())
-        .output()
-        .expect("bash runs");
-    (
-        out.status,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+/// How long an overlay script may run in a test, seconds (3 s clips: a minute or less).
+pub const SCRIPT_LIMIT_S: u32 = 120;
 
 /// overlay.sh ACTOR PROGRAMME AVATAR DEST LAYOUT, which must succeed.
 pub fn overlay(programme: &Path, avatar: &Path, dest: &str, layout: &str, envs: &[(&str, &str)]) {
@@ -191,6 +171,7 @@ pub fn overlay(programme: &Path, avatar: &Path, dest: &str, layout: &str, envs: 
             layout.as_ref(),
         ],
         envs,
+        SCRIPT_LIMIT_S,
     );
     assert!(
         status.success(),
