@@ -7,7 +7,7 @@
 #   IN      any file GStreamer can demux and decode (MP4, MKV, WebM, MOV, ...) with a video
 #           stream and usually sound
 #   OUT.mp4 H.264 + AAC in MP4 (folders are created)
-#   AVATAR  PNG or JPEG with one face (see the README's "Avatar pictures")
+#   AVATAR  PNG or JPEG with one face (see docs/user-guide.md, "Avatar pictures")
 #   figure  (default) the avatar alone, at the avatar picture's size
 #   pip     the recording at its own size, the re-enacted avatar as a picture-in-picture in a
 #           corner so that board and slides stay visible: LECTURE_PIP_HEIGHT of the frame's

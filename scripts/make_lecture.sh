@@ -10,7 +10,7 @@
 #                 about 55 % of talk_wink_480's 480-pixel width, so both clips are scaled by
 #                 FACE_PX/264 (to a multiple of 8 pixels). A lecturer filmed from the back of a
 #                 hall has a face of some 30-80 pixels at 1080p (the element finds faces from
-#                 about 32 pixels wide; see the README's "Actor footage").
+#                 about 32 pixels wide; see docs/user-guide.md, "Actor footage").
 #
 # The speaker is talk_wink_480.mp4 (1008 frames) then glasses_512x480.mp4 (587 frames) from
 # tests/media/driving (or $FACEREENACT_SHARED_MEDIA/driving), repeated, each with its own

@@ -3,7 +3,7 @@
 //! arithmetic, pixels; the scaling itself is [`crate::picture::fit_into`], the caps negotiation
 //! the element's.
 //!
-//! Rules (the README's "Output size"):
+//! Rules (docs/user-guide.md, "Output size"):
 //! * Unconstrained, the output has the picture's size, padded to even width and height, unless
 //!   its long side is over the cap ([`DEFAULT_MAX_SIDE`], the `output-max-side` property): then
 //!   it is scaled to the cap, keeping its aspect ratio ([`capped`]).

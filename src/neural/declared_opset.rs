@@ -85,8 +85,9 @@ impl GridSampleFindings {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         format!(
             "{}: {cause}. Convert the set once with `{}` (it rewrites GridSample at opset \
-             {VOLUMETRIC_GRID_SAMPLE_OPSET} and checks the result against the original; README, \
-             \"Getting a LivePortrait model set\") and set engine= to OUT_DIR",
+             {VOLUMETRIC_GRID_SAMPLE_OPSET} and checks the result against the original; \
+             docs/liveportrait.md, \"Getting a LivePortrait model set\") and set \
+             engine-models-dir= to OUT_DIR",
             self.path.display(),
             converter_command(dir)
         )

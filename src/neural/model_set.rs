@@ -361,9 +361,10 @@ impl LivePortraitModels {
             return Err(RuntimeError::ModelSet(
                 dir.to_path_buf(),
                 vec![format!(
-                    "{} {what}: engine= takes the folder holding the LivePortrait ONNX set ({}), \
-                     an absolute or relative path without ~ or file:// (see the README, \
-                     \"Neural engine (LivePortrait)\", for where to get it)",
+                    "{} {what}: engine-models-dir= takes the folder holding the LivePortrait ONNX \
+                     set ({}), an absolute or relative path without ~ or file:// (see \
+                     docs/liveportrait.md, \
+                     \"Getting a LivePortrait model set\", for where to get it)",
                     dir.display(),
                     MODEL_SPECS
                         .iter()
@@ -725,7 +726,7 @@ mod tests {
             "{msg}"
         );
         assert!(
-            msg.contains("warping_spade.onnx") && msg.contains("README"),
+            msg.contains("warping_spade.onnx") && msg.contains("docs/liveportrait.md"),
             "{msg}"
         );
         assert_eq!(msg.matches("missing").count(), 0, "{msg}");

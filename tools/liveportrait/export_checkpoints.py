@@ -26,8 +26,9 @@ difference is printed.
            that `FACEREENACT_LP_SET=OUT_DIR cargo test --test liveportrait_reference` checks the
            engine on this set against PyTorch stage by stage.
 
-Run by hand, in make_tiny_set.py's venv (PyPI's torch; about 5.5 GB, see README.md). The
-weights' licence is LivePortrait's (see the README, "Getting a LivePortrait model set").
+Run by hand, in make_tiny_set.py's venv (PyPI's torch; about 5.5 GB, see
+tools/liveportrait/README.md). The weights' licence is LivePortrait's (see docs/liveportrait.md,
+"Licences").
 """
 
 import argparse
