@@ -44,6 +44,10 @@
 #   takes 21-22 % of figure's wall time (26-27 % of its CPU time) and 44-48 % of pip's (57-60 %
 #   of its CPU time: x264 at 1080p). Memory (gst-launch's RSS) 216-220 MB for figure and
 #   482-486 MB for pip, the same after the first minute as at the end.
+# LECTURE_ELEMENT_PROPS: more facereenact properties, space-separated name=value pairs (no spaces
+# inside a value), set after the script's own and so winning over them, e.g. "engine=liveportrait
+# engine-models-dir=/models/lp execution-provider=cuda" (facereenact-batch passes a row's
+# properties this way).
 # LECTURE_X264 replaces these x264enc settings (e.g. "speed-preset=veryfast pass=qual
 # quantizer=20"). LECTURE_SINK=fakesink measures the pipeline without the encoders and muxer
 # (nothing is written): the difference to a normal run is the encoders' share.
@@ -84,6 +88,10 @@ IN=$1 OUT=$2 AVATAR=$3 LAYOUT=${4:-figure}
 case $LAYOUT in figure | pip) ;; *) die "layout '$LAYOUT' is neither figure nor pip" ;; esac
 X264=${LECTURE_X264:-speed-preset=veryfast pass=qual quantizer=23}
 SINK=${LECTURE_SINK:-}
+read -r -a ELEMENT_PROPS <<<"${LECTURE_ELEMENT_PROPS:-}"
+for prop in ${ELEMENT_PROPS[@]+"${ELEMENT_PROPS[@]}"}; do
+  [[ $prop =~ ^[a-z][a-z0-9-]*=.+$ ]] || die "LECTURE_ELEMENT_PROPS: '$prop' is not name=value"
+done
 
 [ -e "$IN" ] || die "input $IN does not exist"
 [ -f "$IN" ] && [ -r "$IN" ] || die "input $IN is not a readable file"
@@ -142,7 +150,7 @@ SOURCE=(filesrc location="$IN" ! decodebin name=d d. ! video/x-raw ! queue ! vid
 PROGRESS=(progressreport name=progress update-freq=1 format=buffers do-query=false !
   identity name=counted silent=false)
 if [ "$LAYOUT" = figure ]; then
-  VIDEO=("${SOURCE[@]}" ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ! "${PROGRESS[@]}" ! queue)
+  VIDEO=("${SOURCE[@]}" ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ${ELEMENT_PROPS[@]+"${ELEMENT_PROPS[@]}"} ! "${PROGRESS[@]}" ! queue)
   OUT_W=$AW OUT_H=$AH
 else
   PIP_HEIGHT=${LECTURE_PIP_HEIGHT:-0.25}
@@ -172,7 +180,7 @@ else
   # shellcheck disable=SC2054 # commas inside caps, not array separators
   VIDEO=("${SOURCE[@]}" ! videorate ! "video/x-raw,framerate=$FPS_N/$FPS_D" ! tee name=t
     t. ! queue ! comp.sink_0
-    t. ! queue ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ! videoscale !
+    t. ! queue ! facereenact name=facereenact actor-choice=speaking avatar="$AVATAR" ${ELEMENT_PROPS[@]+"${ELEMENT_PROPS[@]}"} ! videoscale !
     video/x-raw,width="$PW",height="$PH",pixel-aspect-ratio=1/1 ! comp.sink_1
     compositor name=comp start-time-selection=first sink_0::zorder=0 sink_1::zorder=1
     sink_1::xpos="$PX" sink_1::ypos="$PY" ! video/x-raw,width="$WIDTH",height="$HEIGHT" !
