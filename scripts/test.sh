@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets everything up, then runs all tests (unit, GStreamer harness, end-to-end on the demo media
-# and on the real test media in tests/media, the pipelines in pipelines/). Installs nginx and libnginx-mod-rtmp
+# and on the real test media in tests/media, the pipelines in pipelines/, the batch converter). Installs nginx and libnginx-mod-rtmp
 # (apt) for the RTMP test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 cargo test --locked -- --test-threads=2 "$@"
+# The batch converter's tests (batch/tests, pytest: a local Ray instance, a two-node Ray cluster on
+# this machine with a node lost mid-conversion, re-runs, bad rows), on the debug build. Only on a
+# full run (no test filter given).
+if [ $# -eq 0 ]; then
+  PY=$(bash scripts/python_env.sh batch/requirements.txt)
+  GST_PLUGIN_PATH=$PWD/target/debug "$PY" -m pytest -q -p no:cacheprovider batch/tests
+fi
 # Then fuzz the avatar loading path for a while (scripts/fuzz.sh: installs cargo-fuzz once, its own
 # build in fuzz/target). Only on a full run (no test filter given); FACEREENACT_FUZZ_SECONDS=0 skips it.
 fuzz_seconds=${FACEREENACT_FUZZ_SECONDS:-30}
