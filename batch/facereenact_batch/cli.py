@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .jobs import Job, JobsError, read_jobs
 from .progress import Progress, summary
-from .task import RowResult, Settings, partial_files, run_row
+from .task import RowResult, Settings, remove_partials, run_row
 
 CHECKOUT = str(Path(__file__).resolve().parents[2])  # batch/facereenact_batch/cli.py
 OBJECT_STORE_BYTES = 100 * 1024 * 1024  # a local instance's object store: results are tiny
@@ -105,11 +105,7 @@ def run(jobs: list[Job], args, settings: Settings, progress: Progress) -> list[R
                     except ray.exceptions.RayError as e:  # retries used up, or cancelled
                         result = _fail(job, _ray_reason(e))
                     if result.outcome != "done":
-                        for partial in partial_files(job.output):  # lost attempts' files
-                            try:
-                                os.remove(partial)
-                            except OSError:
-                                pass
+                        remove_partials(job.output)  # lost attempts' files
                     results.append(result)
                     progress.finished(result)
                 progress.tick()
@@ -147,8 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(result)
             progress.skipped(result)
             continue
-        for partial in partial_files(job.output):  # an earlier run's unfinished attempts
-            os.remove(partial)
+        remove_partials(job.output)  # an earlier run's unfinished attempts
         todo.append(job)
     try:
         if todo:

@@ -66,11 +66,12 @@ def property_map(properties: tuple[str, ...] | list[str]) -> dict[str, str]:
 
 
 def needs_gpu(properties: tuple[str, ...] | list[str]) -> bool:
-    """The GPU rule: a row needs one GPU when its properties pick engine=liveportrait and its
-    execution-provider is not cpu (the element's default, auto, takes a GPU where there is one).
-    The default engine (the landmark warp) runs on the CPU."""
+    """The GPU rule: a row needs one GPU when its properties pick the LivePortrait engine
+    (engine=liveportrait, or the deprecated engine=<model set folder>, as the element reads them)
+    and its execution-provider is not cpu (the element's default, auto, takes a GPU where there is
+    one). The default engine (mesh, the landmark warp) runs on the CPU."""
     props = property_map(properties)
-    return props.get("engine") == "liveportrait" and props.get("execution-provider", "auto") != "cpu"
+    return props.get("engine", "mesh") not in ("", "mesh") and props.get("execution-provider", "auto") != "cpu"
 
 
 def _path(value: str, folder: Path) -> str:

@@ -86,6 +86,16 @@ def partial_files(output: str) -> list[str]:
     return glob.glob(os.path.join(glob.escape(folder), f".{glob.escape(name)}.partial-*.mp4"))
 
 
+def remove_partials(output: str) -> None:
+    """Removes every attempt's partial file of this output (unfinished attempts: lost, failed or
+    of an earlier run); one that cannot be removed is left (its name is never the output's)."""
+    for partial in partial_files(output):
+        try:
+            os.remove(partial)
+        except OSError:
+            pass
+
+
 def plugin_path(settings: Settings) -> str:
     """GST_PLUGIN_PATH for lecture.sh: the caller's, else target/release, else target/debug."""
     if settings.plugin_path:
@@ -179,11 +189,7 @@ def run_row(job: Job, settings: Settings) -> RowResult:
         if not os.path.exists(partial):
             raise RowFailed(f"lecture.sh exited 0 but wrote no {partial}")
         os.replace(partial, job.output)
-        for other in partial_files(job.output):
-            try:
-                os.remove(other)  # a lost attempt's unfinished file
-            except OSError:
-                pass
+        remove_partials(job.output)  # lost attempts' unfinished files
         result.outcome = "done"
         result.video_s = video_seconds(lines)
     except RowFailed as e:

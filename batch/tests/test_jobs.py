@@ -53,6 +53,10 @@ def test_gpu_rule():
     assert not needs_gpu(["execution-provider=cuda"])  # the default engine runs on the CPU
     assert not needs_gpu([])
     assert needs_gpu(["execution-provider=cpu", "engine=liveportrait", "execution-provider=cuda"])
+    # The deprecated form engine=<model set folder> is the LivePortrait engine too.
+    assert needs_gpu(["engine=/models/liveportrait_onnx"])
+    assert not needs_gpu(["engine=/models/liveportrait_onnx", "execution-provider=cpu"])
+    assert not needs_gpu(["engine=mesh", "execution-provider=cuda"])
 
 
 def test_bad_file_exits_2_before_anything_runs(tmp_path):
