@@ -9,6 +9,8 @@
 #                                     # sha256 lines; the listed models stay byte-identical
 #   bash models/convert.sh --replace  # also overwrite every committed model and SHA256SUMS
 #                                     # (all hashes change: releases must ship the new files)
+#   bash models/convert.sh --replace face_landmark iris_landmark
+#                                     # overwrite only the named models and their SHA256SUMS lines
 #
 # Needs python3 with venv; downloads about 700 MB of wheels (tensorflow-cpu) into a cache venv.
 set -euo pipefail
@@ -105,7 +107,16 @@ if [ "${1:-}" = --add ]; then
     fi
   done
 fi
-if [ "${1:-}" = --replace ]; then
+if [ "${1:-}" = --replace ] && [ $# -gt 1 ]; then
+  shift
+  for name in "$@"; do
+    [ -s "$WORK/$name.onnx" ] || { echo "no model named $name (the names: $(cd "$WORK" && ls *.onnx))" >&2; exit 1; }
+    cp "$WORK/$name.onnx" "$HERE/"
+    (cd "$HERE" && grep -v "  $name.onnx\$" SHA256SUMS > SHA256SUMS.new; sha256sum "$name.onnx" >> SHA256SUMS.new
+     sort -k2 SHA256SUMS.new > SHA256SUMS && rm SHA256SUMS.new)
+    echo "replaced $name.onnx and its SHA256SUMS line"
+  done
+elif [ "${1:-}" = --replace ]; then
   cp "$WORK"/*.onnx "$HERE"/
   (cd "$HERE" && sha256sum *.onnx > SHA256SUMS)
   echo "replaced the models and SHA256SUMS"
