@@ -17,6 +17,7 @@ pub mod models;
 pub mod motion;
 pub mod neural;
 pub mod output_size;
+pub mod parallel;
 pub mod picture;
 #[doc(hidden)]
 pub mod quality;

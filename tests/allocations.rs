@@ -1,8 +1,10 @@
 //! Steady state makes no heap allocation of its own (issue 4): after the first frames, the only
 //! Rust allocations while a frame goes through the element are those the `ort` crate makes for
-//! each ONNX Runtime session run, and one for the face meta (issue 14: gstreamer-video's
+//! each ONNX Runtime session run, one for the face meta (issue 14: gstreamer-video's
 //! `VideoRegionOfInterestMeta::add` copies its type name into a C string; the meta's structures
-//! are GLib's allocations, not counted here). Counted with a counting global allocator; this file holds one
+//! are GLib's allocations, not counted here), and one per piece of work handed to rayon's pool
+//! (issue 23: the second eye's iris run and the second drawing band; rayon boxes the job, see
+//! `gstfacereenact::parallel::pool_hand_offs`). Counted with a counting global allocator; this file holds one
 //! test so that no other test allocates meanwhile.
 
 mod common;
@@ -11,6 +13,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::*;
+use gstfacereenact::parallel::pool_hand_offs;
 use gstfacereenact::runtime::{inference_runs, run_rgb_square};
 
 struct Counting;
@@ -71,24 +74,41 @@ fn steady_state_frames_allocate_nothing_beyond_the_onnx_runtime_calls() {
         .collect();
     // The face meta's type name, once per frame with a drawn face (all of them here).
     const META: u64 = 1;
+    // rayon's injector queue (crossbeam-deque) holds 63 jobs per block: one block allocation per
+    // 63 hand-offs at most, in whichever frame crosses the boundary.
+    const JOBS_PER_QUEUE_BLOCK: u64 = 63;
     let warm_up = 10;
-    let (mut measured, mut extra) = (0, Vec::new());
+    let (mut measured, mut extra, mut block_frames, mut all_hand_offs) =
+        (0, Vec::new(), 0u64, 0u64);
     for (i, buffer) in buffers.into_iter().enumerate() {
-        let (allocs, runs) = (allocations(), inference_runs());
+        let (allocs, runs, hand_offs) = (allocations(), inference_runs(), pool_hand_offs());
         h.push(buffer).unwrap();
         let out = h.pull().unwrap();
-        let (allocs, runs) = (allocations() - allocs, inference_runs() - runs);
+        let (allocs, runs, hand_offs) = (
+            allocations() - allocs,
+            inference_runs() - runs,
+            pool_hand_offs() - hand_offs,
+        );
         drop(out);
         if i >= warm_up {
             measured += 1;
-            if allocs != per_run * runs + META {
-                extra.push((i, allocs, runs));
+            all_hand_offs += hand_offs;
+            let expected = per_run * runs + META + hand_offs;
+            if hand_offs > 0 && allocs == expected + 1 {
+                block_frames += 1;
+            } else if allocs != expected {
+                extra.push((i, allocs, runs, hand_offs));
             }
         }
     }
     assert!(measured > 50, "only {measured} frames measured");
     assert!(
+        block_frames <= all_hand_offs / JOBS_PER_QUEUE_BLOCK + 1,
+        "{block_frames} frames allocated one more than their runs, meta and hand-offs: more than \
+         one queue block per {JOBS_PER_QUEUE_BLOCK} of the {all_hand_offs} hand-offs"
+    );
+    assert!(
         extra.is_empty(),
-        "frames (index, allocations, session runs) allocating beyond {per_run} per session run and {META} for the meta: {extra:?}"
+        "frames (index, allocations, session runs, pool hand-offs) allocating beyond {per_run} per session run, {META} for the meta and 1 per hand-off: {extra:?}"
     );
 }

@@ -14,6 +14,7 @@ use crate::motion::reacquire::Reacquire;
 use crate::motion::rest::{rest_weight, set_rest_pose, AbsenceClock};
 use crate::motion::MotionTransfer;
 use crate::motion::TargetPose;
+use crate::parallel::join_here;
 use crate::render::mouth::{
     colour_match, draw_mouth_interior, skin_colour, ColourMatch, MouthSource,
 };
@@ -22,11 +23,15 @@ use crate::render::{CanvasRows, WarpMesh};
 use crate::runtime::RuntimeError;
 use crate::video::{Rect, RgbSource};
 
-/// Head-region pixels per drawing thread when `render-threads` is automatic. Measured with
-/// `cargo bench --bench throughput` on 2 cores: a second thread cost up to 0.9 ms per frame on
-/// the 512x512 astronaut (a head region of 0.04 megapixels), changed between -0.8 and +0.3 ms on
-/// the same picture at 1024x1024 (0.16), and saved 8.5 ms of 29 on bw_photo_2048 (0.88).
-pub const AUTO_PIXELS_PER_THREAD: u64 = 400_000;
+/// Head-region pixels per drawing thread when `render-threads` is automatic.
+///
+/// Until 2026-12-07 this was 400,000: the bands were handed to rayon's pool with `rayon::join`,
+/// and a second thread then cost up to 0.9 ms per frame on the 512x512 astronaut (a head region
+/// of 0.04 megapixels) while saving 8.5 ms of 29 on bw_photo_2048 (0.88). Since the first band
+/// draws on the calling thread ([`join_here`]), two bands pay on small heads too: the element's
+/// frame on talk_wink_480, 2 cores, three runs each, went from 5.5 to 5.1 ms with astronaut_512,
+/// 8.4 to 7.7 ms with mona_lisa_720x1280 and 7.7 to 6.7 ms with glasses_beard_400.
+pub const AUTO_PIXELS_PER_THREAD: u64 = 20_000;
 
 /// The number of bands for `region` when `render-threads` is automatic: one per
 /// [`AUTO_PIXELS_PER_THREAD`], at most one per core (counted once per process: the count reads
@@ -39,8 +44,8 @@ fn auto_bands(region: Rect) -> usize {
 }
 
 /// Draws `rows` with `draw`, split into `bands` horizontal bands of the rows `span` (the rest of
-/// the rows go to the first and last band) drawn in parallel on rayon's pool; one band draws on
-/// the calling thread. Each band is drawn whole by one thread, so the triangles' far-to-near
+/// the rows go to the first and last band) drawn in parallel on rayon's pool; the first band draws
+/// on the calling thread ([`join_here`]). Each band is drawn whole by one thread, so the triangles' far-to-near
 /// order holds within it.
 fn draw_in_bands(
     rows: CanvasRows,
@@ -57,7 +62,7 @@ fn draw_in_bands(
     let (y0, y1) = span;
     let mid = y0 + ((y1.saturating_sub(y0)) as u64 * first as u64 / bands as u64) as u32;
     let (top, bottom) = rows.split_at(mid);
-    rayon::join(
+    join_here(
         || draw_in_bands(top, (y0, mid), first, draw),
         || draw_in_bands(bottom, (mid, y1), bands - first, draw),
     );
@@ -347,8 +352,9 @@ impl ReenactEngine for MeshEngine {
             "lower search-budget, set actor-region to where the face can be, or feed a smaller \
              actor frame"
         } else {
-            "set render-threads to the number of cores (a head under 0.4 megapixels is drawn on \
-             one thread), use a smaller avatar picture, or feed a smaller actor frame"
+            "use a smaller avatar picture, feed a smaller actor frame, or leave a core free for \
+             the element (the second eye's iris run and the head's second band use another \
+             thread)"
         }
     }
 }
