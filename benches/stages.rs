@@ -2,6 +2,11 @@
 //! (carphone actor, astronaut avatar), frames decoded into memory first.
 //!
 //!     cargo bench --bench stages            (after scripts/setup.sh)
+//!     STAGES_ACTOR=tests/media/driving/talk_wink_480.mp4 \
+//!       STAGES_AVATAR=tests/media/avatar/astronaut_512.png cargo bench --bench stages
+//!
+//! `STAGES_ACTOR` and `STAGES_AVATAR` (paths, relative to the checkout or absolute) replace the
+//! demo clip and picture.
 //!
 //! Not a test: it prints figures and asserts nothing about speed.
 
@@ -14,6 +19,7 @@ use gst::prelude::*;
 use gstfacereenact::avatar::AvatarModel;
 use gstfacereenact::engine::mesh_avatar::MeshAvatar;
 use gstfacereenact::engine::{EngineSettings, MeshEngine, ReenactEngine};
+use gstfacereenact::face::tracker::Thumbnail;
 use gstfacereenact::face::{DetectorModel, EyeRefiner, FaceDetector, Landmarker};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::motion::{MotionTransfer, OneEuroFilter, OneEuroParams};
@@ -52,13 +58,26 @@ fn time_element(launch: &str) -> f64 {
 fn main() {
     common::init();
     let root = env!("CARGO_MANIFEST_DIR");
-    let actor_path = format!("{root}/.deps/media/carphone_pristine.mp4");
-    let avatar_path = format!("{root}/.deps/media/astronaut.png");
+    let from_env = |var: &str, default: &str| {
+        let p = std::env::var(var).unwrap_or_else(|_| default.to_string());
+        if std::path::Path::new(&p).is_absolute() {
+            p
+        } else {
+            format!("{root}/{p}")
+        }
+    };
+    let actor_path = from_env("STAGES_ACTOR", ".deps/media/carphone_pristine.mp4");
+    let avatar_path = from_env("STAGES_AVATAR", ".deps/media/astronaut.png");
     let decoded = common::decode(std::path::Path::new(&actor_path));
     let par = decoded[0].par;
     let frames: Vec<_> = decoded.into_iter().map(|f| f.image).collect();
     let n = frames.len() * ROUNDS;
-    println!("demo media: {} frames {}x{} (par {par:.3}), avatar 512x512, {ROUNDS} rounds, 1 inference thread", frames.len(), frames[0].width(), frames[0].height());
+    println!(
+        "actor {actor_path}: {} frames {}x{} (par {par:.3}); avatar {avatar_path}; {ROUNDS} rounds, 1 inference thread",
+        frames.len(),
+        frames[0].width(),
+        frames[0].height()
+    );
 
     let models = FaceModels::load(&default_models_dir(), ExecutionProvider::Cpu, 1)
         .expect("models (run scripts/setup.sh)");
@@ -71,6 +90,14 @@ fn main() {
         .iter()
         .map(|f| tracker.track(f, par).unwrap().expect("face").clone())
         .collect();
+
+    let t = Instant::now();
+    for _ in 0..ROUNDS {
+        for f in &frames {
+            std::hint::black_box(Thumbnail::of(f));
+        }
+    }
+    report("cut check (thumbnail)", t.elapsed(), n);
 
     let mut detector =
         FaceDetector::new(models.detector.session.clone(), DetectorModel::ShortRange);

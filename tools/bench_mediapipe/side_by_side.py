@@ -108,7 +108,10 @@ def main():
     ap.add_argument("--clips", nargs="*", help="driving clips (default: /work/shared/media/driving/*.mp4 "
                     "if any, else tests/media/driving/*.mp4)")
     ap.add_argument("--avatar", default=os.path.join(ROOT, "tests/media/avatar/astronaut_512.png"))
-    ap.add_argument("--plugin-dir", default=os.path.join(ROOT, "target/debug"))
+    release = os.path.join(ROOT, "target/release")
+    ap.add_argument("--plugin-dir", default=release if os.path.exists(os.path.join(release, "libgstfacereenact.so"))
+                    else os.path.join(ROOT, "target/debug"),
+                    help="folder of libgstfacereenact.so (default target/release, what users run, else target/debug)")
     ap.add_argument("--warmup", type=int, default=10, help="frames left out of every mean")
     ap.add_argument("--runs", type=int, default=2, help="runs of each GStreamer pipeline; the lower wall time counts")
     ap.add_argument("--element-props", nargs="*", default=[], help="extra facereenact properties, e.g. inference-threads=2")
