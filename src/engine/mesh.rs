@@ -44,9 +44,9 @@ fn auto_bands(region: Rect) -> usize {
 }
 
 /// Draws `rows` with `draw`, split into `bands` horizontal bands of the rows `span` (the rest of
-/// the rows go to the first and last band) drawn in parallel on rayon's pool; the first band draws
-/// on the calling thread ([`join_here`]). Each band is drawn whole by one thread, so the triangles' far-to-near
-/// order holds within it.
+/// the rows go to the first and last band) drawn in parallel: the first band on the calling
+/// thread, the others on rayon's pool ([`join_here`]). Each band is drawn whole by one thread, so
+/// the triangles' far-to-near order holds within it.
 fn draw_in_bands(
     rows: CanvasRows,
     span: (u32, u32),
