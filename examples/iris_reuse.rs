@@ -17,9 +17,7 @@ mod common;
 
 use gstfacereenact::face::eye_refiner::{REUSE_MAX_CHANGE, REUSE_MAX_FRAMES};
 use gstfacereenact::face::opening_measures::eye_opening_of;
-use gstfacereenact::face::{
-    DetectorModel, EyeRefiner, FaceDetector, FaceLandmarks, FaceTracker, Landmarker,
-};
+use gstfacereenact::face::{EyeRefiner, FaceLandmarks};
 use gstfacereenact::models::{default_models_dir, FaceModels};
 use gstfacereenact::runtime::ExecutionProvider;
 
@@ -71,15 +69,7 @@ fn main() {
     clips.sort();
     for clip in clips {
         let frames = common::decode(&clip);
-        let mut tracker = FaceTracker::new(
-            FaceDetector::new(models.detector.session.clone(), DetectorModel::ShortRange),
-            FaceDetector::new(
-                models.full_range_detector.session.clone(),
-                DetectorModel::FullRange,
-            ),
-            Landmarker::new(models.landmarker.session.clone()),
-            None,
-        );
+        let mut tracker = models.tracker_with_eyes(None);
         let plain: Vec<_> = frames
             .iter()
             .map(|f| tracker.track(&f.image, f.par).expect("tracking").cloned())

@@ -180,6 +180,12 @@ impl FaceModels {
             self.iris.session.clone(),
             self.iris_second.session.clone(),
         ]);
+        self.tracker_with_eyes(Some(if reuse { eyes } else { eyes.every_frame() }))
+    }
+
+    /// A tracker over these sessions whose eyelids are refined by `eyes` (`None`: the plain
+    /// face mesh, no iris model), for measuring one eye refiner against another.
+    pub fn tracker_with_eyes(&self, eyes: Option<EyeRefiner>) -> FaceTracker {
         FaceTracker::new(
             FaceDetector::new(self.detector.session.clone(), DetectorModel::ShortRange),
             FaceDetector::new(
@@ -187,7 +193,7 @@ impl FaceModels {
                 DetectorModel::FullRange,
             ),
             Landmarker::new(self.landmarker.session.clone()),
-            Some(if reuse { eyes } else { eyes.every_frame() }),
+            eyes,
         )
     }
 

@@ -716,7 +716,7 @@ fn iris_reuse_skips_the_iris_model_on_unchanged_eyes_and_can_be_turned_off() {
 #[test]
 fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
     init();
-    use gstfacereenact::face::{DetectorModel, EyeRefiner, FaceDetector, FaceTracker, Landmarker};
+    use gstfacereenact::face::EyeRefiner;
     let models = face_models();
     // Two sessions, so that the eyes can run at the same time (one session runs one inference at
     // a time).
@@ -726,15 +726,9 @@ fn eyes_on_two_sessions_at_once_give_the_landmarks_of_one_session() {
     ));
     let frames = decode(&shared_media("driving/talk_wink_480.mp4"));
     let mut parallel = models.tracker_with_iris_reuse(false);
-    let mut sequential = FaceTracker::new(
-        FaceDetector::new(models.detector.session.clone(), DetectorModel::ShortRange),
-        FaceDetector::new(
-            models.full_range_detector.session.clone(),
-            DetectorModel::FullRange,
-        ),
-        Landmarker::new(models.landmarker.session.clone()),
-        Some(EyeRefiner::new(models.iris.session.clone()).every_frame()),
-    );
+    let mut sequential = models.tracker_with_eyes(Some(
+        EyeRefiner::new(models.iris.session.clone()).every_frame(),
+    ));
     for f in frames.iter().take(60) {
         let a = parallel.track(&f.image, f.par).unwrap().cloned();
         let b = sequential.track(&f.image, f.par).unwrap().cloned();

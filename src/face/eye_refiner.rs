@@ -149,9 +149,9 @@ impl EyeRefiner {
 
     /// The same refiner, running the model on every frame (no reuse): for measuring output
     /// frames, where each frame must be judged on its own.
-    pub fn every_frame(mut self) -> Self {
-        self.max_change = 0.0;
-        self
+    pub fn every_frame(self) -> Self {
+        let max_frames = self.max_frames;
+        self.with_reuse(0.0, max_frames)
     }
 
     /// The same refiner with another reuse rule: an eye's output is reused while its
